@@ -1,0 +1,58 @@
+"""Stream a Coze bot's answer: Coze v3 chat over Server-Sent Events, typed and safe to show.
+
+>>> from coze_stream import load_config, stream_text
+>>> for text in stream_text(load_config(), "你好"):
+...     print(text, end="", flush=True)
+"""
+
+from __future__ import annotations
+
+from ._client import cancel_chat, stream_chat, stream_text
+from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
+from ._exceptions import (
+    CozeAPIError,
+    CozeAuthError,
+    CozeBotError,
+    CozeConfigError,
+    CozeConnectionError,
+    CozeError,
+    CozeRateLimitError,
+    CozeStreamError,
+    CozeTimeoutError,
+)
+from ._models import (
+    AnswerCompleted,
+    AnswerDelta,
+    ChatCompleted,
+    ChatEvent,
+    ChatStarted,
+    FollowUp,
+    ReasoningDelta,
+    Usage,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AnswerCompleted",
+    "AnswerDelta",
+    "ChatCompleted",
+    "ChatEvent",
+    "ChatStarted",
+    "CozeAPIError",
+    "CozeAuthError",
+    "CozeBotError",
+    "CozeConfig",
+    "CozeConfigError",
+    "CozeConnectionError",
+    "CozeError",
+    "CozeRateLimitError",
+    "CozeStreamError",
+    "CozeTimeoutError",
+    "FollowUp",
+    "ReasoningDelta",
+    "Usage",
+    "cancel_chat",
+    "load_config",
+    "stream_chat",
+    "stream_text",
+]

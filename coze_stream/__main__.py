@@ -1,0 +1,107 @@
+"""Command line: ``python -m coze_stream "你好"`` streams a Coze bot's answer to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator, Sequence
+
+from ._client import stream_chat
+from ._config import CozeConfig, load_config
+from ._exceptions import CozeConfigError, CozeError
+from ._models import AnswerCompleted, AnswerDelta, ChatEvent
+
+EXIT_COZE_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m coze_stream",
+        description="Send one message to a Coze bot and stream its answer. Configuration comes "
+        "from COZE_PAT, COZE_BOT_ID and COZE_API_BASE_URL (default https://api.coze.cn).",
+    )
+    parser.add_argument("message", help="the message to send")
+    parser.add_argument(
+        "--events", action="store_true", help="print every event as one JSON line instead"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="answer from the built-in Coze simulator (no account needed); send /help to list "
+        "its commands",
+    )
+    return parser
+
+
+@contextlib.contextmanager
+def _demo_config() -> Iterator[CozeConfig]:
+    from .simulator import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
+
+    with CozeSimulator(pat=DEMO_PAT, bot_id=DEMO_BOT_ID) as simulator:
+        yield CozeConfig(pat=DEMO_PAT, bot_id=DEMO_BOT_ID, base_url=simulator.base_url)
+
+
+def _print_events(events: Iterator[ChatEvent]) -> None:
+    for event in events:
+        line = {"event": type(event).__name__, **dataclasses.asdict(event)}
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def _print_answer(events: Iterator[ChatEvent]) -> None:
+    streamed: dict[str, list[str]] = {}
+    for event in events:
+        if isinstance(event, AnswerDelta):
+            if streamed and event.message_id not in streamed:
+                sys.stdout.write("\n\n")
+            streamed.setdefault(event.message_id, []).append(event.text)
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, AnswerCompleted):
+            shown = "".join(streamed.get(event.message_id, []))
+            if event.text != shown:
+                # The completed text is authoritative; a terminal cannot redraw, so print it.
+                sys.stdout.write(
+                    f"\n\n[final text from Coze]\n{event.text}" if shown else event.text
+                )
+                streamed.setdefault(event.message_id, [event.text])
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.message.strip():
+        print(
+            "The message is empty: give the text to send, e.g. python -m coze_stream 你好",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        with contextlib.ExitStack() as stack:
+            config = stack.enter_context(_demo_config()) if args.demo else load_config()
+            events = stream_chat(config, args.message)
+            stack.callback(events.close)
+            if args.events:
+                _print_events(events)
+            else:
+                _print_answer(events)
+    except CozeConfigError as error:
+        print(error, file=sys.stderr)
+        print("Or try the built-in simulator: python -m coze_stream --demo 你好", file=sys.stderr)
+        return EXIT_USAGE
+    except CozeError as error:
+        sys.stdout.write("\n")
+        print(error, file=sys.stderr)
+        return EXIT_COZE_ERROR
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

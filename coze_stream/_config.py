@@ -1,0 +1,91 @@
+"""Where the client's settings come from: a frozen CozeConfig, read by load_config."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ._exceptions import CozeConfigError
+
+__all__ = ["DEFAULT_BASE_URL", "CozeConfig", "load_config"]
+
+DEFAULT_BASE_URL = "https://api.coze.cn"
+
+_BOT_ID = re.compile(r"[0-9]+")
+_BASE_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CozeConfig:
+    """Everything needed to talk to one Coze bot. ``repr`` and ``str`` never show the token."""
+
+    pat: str = field(repr=False)
+    bot_id: str
+    base_url: str = DEFAULT_BASE_URL
+    connect_timeout: float = 10.0
+    # The longest silence tolerated mid-stream: reasoning bots can think quietly for a while.
+    read_timeout: float = 60.0
+    max_retries: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    @property
+    def region_host(self) -> str:
+        """The host part of ``base_url``, e.g. ``api.coze.cn``, for showing where we talk to."""
+        return self.base_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
+    """Read ``COZE_PAT``, ``COZE_BOT_ID`` and ``COZE_API_BASE_URL`` (optional) from ``env``.
+
+    ``env`` defaults to ``os.environ``. ``COZE_READ_TIMEOUT`` (seconds, optional) overrides how
+    long a silent stream is tolerated. Raises :class:`CozeConfigError` naming the variable and
+    the fix when a value is missing or malformed.
+    """
+    env = os.environ if env is None else env
+    pat = (env.get("COZE_PAT") or "").strip()
+    bot_id = (env.get("COZE_BOT_ID") or "").strip()
+    base_url = (env.get("COZE_API_BASE_URL") or "").strip() or DEFAULT_BASE_URL
+    read_timeout = (env.get("COZE_READ_TIMEOUT") or "").strip()
+
+    if not pat:
+        raise CozeConfigError(
+            "COZE_PAT is not set: create a personal access token in Coze (API > Personal Access "
+            "Tokens, with the chat permission) and set COZE_PAT to it."
+        )
+    if any(ch.isspace() for ch in pat) or not pat.isprintable():
+        raise CozeConfigError(
+            "COZE_PAT looks malformed: a token has no spaces or line breaks inside. Copy it again "
+            "from Coze, without quotes or a 'Bearer' prefix."
+        )
+    if not bot_id:
+        raise CozeConfigError(
+            "COZE_BOT_ID is not set: set it to your bot's id, the digits after /bot/ in the bot's "
+            "address in Coze."
+        )
+    if not _BOT_ID.fullmatch(bot_id):
+        raise CozeConfigError(
+            "COZE_BOT_ID must be all digits (the digits after /bot/ in the bot's address in "
+            f"Coze), got {bot_id[:40]!r}."
+        )
+    if not _BASE_URL.fullmatch(base_url):
+        raise CozeConfigError(
+            "COZE_API_BASE_URL must be an http(s) address such as https://api.coze.cn (coze.cn "
+            f"accounts) or https://api.coze.com (coze.com accounts), got {base_url[:80]!r}."
+        )
+    timeouts = {}
+    if read_timeout:
+        try:
+            seconds = float(read_timeout)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds <= 3600:
+            raise CozeConfigError(
+                "COZE_READ_TIMEOUT must be a number of seconds between 0 and 3600, "
+                f"got {read_timeout[:20]!r}."
+            )
+        timeouts["read_timeout"] = seconds
+    return CozeConfig(pat=pat, bot_id=bot_id, base_url=base_url, **timeouts)

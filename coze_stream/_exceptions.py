@@ -1,0 +1,138 @@
+"""Errors raised by coze_stream, each one a sentence the person at the screen can act on.
+
+The tree::
+
+    CozeError                 anything that went wrong talking to Coze (code, logid, http_status)
+    ├── CozeConfigError       a setting is missing or malformed (COZE_PAT, COZE_BOT_ID, ...)
+    ├── CozeAuthError         the token is wrong, expired, of the other region, or lacks permission
+    ├── CozeBotError          the bot id is wrong, the bot is not published as an API, or no access
+    ├── CozeRateLimitError    too many requests, daily limit, busy: try again later
+    ├── CozeTimeoutError      Coze was silent for longer than the configured timeout
+    ├── CozeConnectionError   Coze could not be reached at all
+    ├── CozeStreamError       the answer broke off: error event, chat.failed, requires_action,
+    │                         a stream cut before its end, an event that cannot be read
+    └── CozeAPIError          any other reply Coze (or a proxy in front of it) gave
+
+``str(error)`` is the user-facing sentence followed by Coze's own code, message and log id when
+known, e.g. ``Coze rejected the access token ... (Coze code 4100: authentication is invalid;
+log id 2025...)``. The log id is what Coze support asks for.
+
+No message carries the token: the client passes every text that came from Coze through
+:func:`redact` before it is stored here, because Coze sometimes echoes the token back.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "CozeAPIError",
+    "CozeAuthError",
+    "CozeBotError",
+    "CozeConfigError",
+    "CozeConnectionError",
+    "CozeError",
+    "CozeRateLimitError",
+    "CozeStreamError",
+    "CozeTimeoutError",
+]
+
+# Coze personal and service access tokens look like `pat_<64 chars>` / `sat_<64 chars>`. Anything of
+# that shape is hidden, as well as the configured token itself (which may have any shape).
+_TOKEN_SHAPE = re.compile(r"\b(?:pat|sat|cztei)_[A-Za-z0-9_\-]{8,}")
+_HIDDEN = "[token hidden]"
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Return ``text`` with every given secret, and anything shaped like a Coze token, hidden."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _HIDDEN)
+    return _TOKEN_SHAPE.sub(_HIDDEN, text)
+
+
+class CozeError(Exception):
+    """Base class: ``sentence`` for people, plus Coze's ``code``, ``coze_message`` and ``logid``."""
+
+    def __init__(
+        self,
+        sentence: str,
+        *,
+        code: int | None = None,
+        coze_message: str | None = None,
+        logid: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        self.sentence = redact(sentence)
+        self.code = code
+        self.coze_message = redact(coze_message) if coze_message else coze_message
+        self.logid = logid
+        self.http_status = http_status
+        super().__init__(self.__str__())
+
+    @property
+    def details(self) -> str:
+        """Coze's code, message and log id, or HTTP status, as one parenthesis-free phrase."""
+        parts = []
+        if self.code is not None:
+            parts.append(
+                f"Coze code {self.code}: {self.coze_message}"
+                if self.coze_message
+                else f"Coze code {self.code}"
+            )
+        elif self.coze_message:
+            parts.append(f"Coze said: {self.coze_message}")
+        if self.http_status is not None and self.code is None:
+            parts.append(f"HTTP {self.http_status}")
+        if self.logid:
+            parts.append(f"log id {self.logid}")
+        return "; ".join(parts)
+
+    def __str__(self) -> str:
+        details = self.details
+        return f"{self.sentence} ({details})" if details else self.sentence
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def __reduce__(self):  # keep keyword attributes when pickled (e.g. across processes)
+        return (
+            _rebuild,
+            (type(self), self.sentence, self.code, self.coze_message, self.logid, self.http_status),
+        )
+
+
+def _rebuild(cls, sentence, code, coze_message, logid, http_status):  # pragma: no cover - pickle
+    return cls(sentence, code=code, coze_message=coze_message, logid=logid, http_status=http_status)
+
+
+class CozeConfigError(CozeError):
+    """A setting is missing or malformed; the sentence names the variable and the fix."""
+
+
+class CozeAuthError(CozeError):
+    """HTTP 401 or Coze code 4100, 4101, 700012006."""
+
+
+class CozeBotError(CozeError):
+    """Coze code 4006, 4015 or 4200: wrong bot id, bot not published as an API, no access."""
+
+
+class CozeRateLimitError(CozeError):
+    """HTTP 429 or Coze code 4008, 4009, 4013, 4020, 4028."""
+
+
+class CozeTimeoutError(CozeError):
+    """Coze did not connect, or stayed silent mid-answer, for longer than the timeout."""
+
+
+class CozeConnectionError(CozeError):
+    """Coze could not be reached: no network, a wrong host name, a refused connection."""
+
+
+class CozeStreamError(CozeError):
+    """The answer broke off: an error event, chat.failed, requires_action, cut off, unreadable."""
+
+
+class CozeAPIError(CozeError):
+    """Any other error reply, including non-JSON pages from a proxy and unexpected replies."""
