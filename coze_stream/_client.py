@@ -6,7 +6,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -419,6 +419,19 @@ def stream_chat(
     Events are yielded the moment their bytes arrive. Closing the generator closes the HTTP
     response at once. Raises a :class:`CozeError` subclass on any failure.
     """
+    return _stream_chat(config, message, client=client, user_id=user_id)
+
+
+def _stream_chat(
+    config: CozeConfig,
+    message: str,
+    *,
+    client: httpx.Client | None = None,
+    user_id: str | None = None,
+    on_response: Callable[[httpx.Response], None] | None = None,
+) -> Iterator[ChatEvent]:
+    """``stream_chat``, telling ``on_response`` of each response opened (to abort it from
+    another thread)."""
     if not isinstance(message, str) or not message.strip():
         raise ValueError("message must be a non-empty string")
     body = {
@@ -445,6 +458,8 @@ def stream_chat(
                     headers=_headers(config),
                     timeout=_timeout(config),
                 ) as response:
+                    if on_response is not None:
+                        on_response(response)
                     error = _error_from_reply(response, config.pat)
                     if error is not None:
                         if not _should_retry(error) or attempt >= config.max_retries:

@@ -1,0 +1,175 @@
+"""A chat streamed on a background thread, so a UI can wait with a timeout and stop it at once.
+
+A UI thread that blocks on the socket cannot react while Coze is silent (a reasoning bot can
+think for a minute). Here a daemon thread reads the stream and hands events over a queue; the
+UI thread waits in short slices, and :meth:`BackgroundChat.stop` aborts the socket immediately
+instead of waiting for Coze's next byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from ._client import _stream_chat, cancel_chat
+from ._config import CozeConfig
+from ._exceptions import CozeError, redact
+from ._models import ChatEvent, ChatStarted
+
+__all__ = ["BackgroundChat"]
+
+logger = logging.getLogger("coze_stream")
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+
+
+class BackgroundChat:
+    """``stream_chat(config, message)`` running on a daemon thread.
+
+    Use :meth:`take` to receive events, :meth:`stop` to end the answer early (closes the stream
+    at once and asks Coze to cancel the chat). Events keep their order; an error is raised by
+    :meth:`take` only after every event that came before it was handed out.
+    """
+
+    def __init__(
+        self,
+        config: CozeConfig,
+        message: str,
+        *,
+        client: httpx.Client | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        self._config = config
+        self._client = client
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._response: httpx.Response | None = None
+        self._pending: BaseException | None = None
+        self.started: ChatStarted | None = None
+        self.finished = False
+        self.cancel_thread: threading.Thread | None = None
+        self._events = _stream_chat(
+            config, message, client=client, user_id=user_id, on_response=self._opened
+        )
+        self._thread = threading.Thread(target=self._read, name="coze-chat", daemon=True)
+        self._thread.start()
+
+    def _opened(self, response: httpx.Response) -> None:
+        self._response = response
+        if self._stopping.is_set():
+            _abort(response)
+
+    def _read(self) -> None:
+        try:
+            for event in self._events:
+                if self._stopping.is_set():
+                    break
+                if isinstance(event, ChatStarted):
+                    self.started = event
+                self._queue.put(event)
+        except CozeError as error:
+            if not self._stopping.is_set():
+                self._queue.put(_Failed(error))
+        except Exception as error:  # never lose a failure on a thread nobody watches
+            if not self._stopping.is_set():
+                logger.error(
+                    "unexpected error while streaming: %s",
+                    redact(f"{type(error).__name__}: {error}", self._config.pat),
+                )
+                self._queue.put(_Failed(error))
+        finally:
+            self._events.close()
+            self._queue.put(_END)
+
+    def take(self, timeout: float) -> list[ChatEvent]:
+        """Every event that has arrived, waiting up to ``timeout`` seconds for the first one.
+
+        Returns ``[]`` when nothing arrived in time or the chat is over (see ``finished``).
+        Raises the chat's :class:`CozeError` once the events before it have been taken.
+        """
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            self.finished = True
+            raise error
+        if self.finished:
+            return []
+        events: list[ChatEvent] = []
+        try:
+            item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+            while True:
+                if item is _END:
+                    self.finished = True
+                    break
+                if isinstance(item, _Failed):
+                    if events:
+                        self._pending = item.error
+                        break
+                    self.finished = True
+                    raise item.error
+                events.append(item)  # type: ignore[arg-type]
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        return events
+
+    def stop(self, *, cancel: bool = True) -> None:
+        """End the answer now: abort the stream's socket and, if the chat started, cancel it.
+
+        Returns at once; the cancel request runs on its own daemon thread (``cancel_thread``).
+        """
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        if self._response is not None:
+            _abort(self._response)
+        if cancel and self.started is not None and not self.finished:
+            started = self.started
+            self.cancel_thread = threading.Thread(
+                target=self._cancel, args=(started,), name="coze-cancel", daemon=True
+            )
+            self.cancel_thread.start()
+
+    def _cancel(self, started: ChatStarted) -> None:
+        try:
+            cancel_chat(self._config, started.conversation_id, started.chat_id, client=self._client)
+        except CozeError as error:
+            logger.warning("could not cancel chat %s: %s", started.chat_id, error)
+        except Exception as error:
+            logger.warning(
+                "could not cancel chat %s: %s",
+                started.chat_id,
+                redact(f"{type(error).__name__}: {error}", self._config.pat),
+            )
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the reading thread (and a cancel request) to end; for tests and shutdown."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in (self._thread, self.cancel_thread):
+            if thread is not None:
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+
+def _abort(response: httpx.Response) -> None:
+    """Shut the response's socket down, waking a thread blocked reading it.
+
+    Closing a socket does not wake a ``recv`` blocked on it in another thread; ``shutdown``
+    does. Without a network stream (a faked transport) there is nothing to wake.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command to run every test: lint, unit, simulator, AppTest and headless-browser tests.
+# Installs the Python packages into .venv and Debian's chromium when it is missing (needs root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements-dev.txt
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing and cannot be installed here: the browser tests will be skipped." >&2
+  fi
+fi
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,428 @@
+"""Chat with a Coze bot: its answer streams in word by word, and every failure is shown.
+
+Run with ``streamlit run streamlit_app.py``. Settings (``COZE_PAT``, ``COZE_BOT_ID``, optional
+``COZE_API_BASE_URL``) come from Streamlit secrets or the environment; without them the page
+explains the set-up and offers demo mode, which answers from the built-in Coze simulator.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+import streamlit as st
+
+from coze_stream import (
+    AnswerCompleted,
+    AnswerDelta,
+    ChatCompleted,
+    CozeConfig,
+    CozeConfigError,
+    CozeError,
+    FollowUp,
+    ReasoningDelta,
+    Usage,
+    load_config,
+)
+from coze_stream._background import BackgroundChat
+from coze_stream._blocks import BLOCK_END, BlockSplitter
+from coze_stream._exceptions import redact
+
+logger = logging.getLogger("coze_chat")
+
+SETTING_NAMES = ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_READ_TIMEOUT", "COZE_DEMO")
+MAX_MESSAGE_CHARS = 4000
+# How often the page checks in with Streamlit while Coze is silent: a Stop takes effect at the
+# next check, so this bounds how long Stop can take.
+HEARTBEAT_SECONDS = 0.2
+# Text arriving within one frame of the last update is sent together: fewer, larger updates for
+# the browser, and no piece of text waits longer than this.
+FRAME_SECONDS = 0.05
+
+
+# -- settings --
+
+
+def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The COZE_* settings: Streamlit secrets first, then the environment.
+
+    A missing secrets file is normal (settings may come from the environment); an unreadable one
+    is reported on the page, not raised.
+    """
+    environ = os.environ if environ is None else environ
+    settings = {name: environ[name] for name in SETTING_NAMES if environ.get(name)}
+    try:
+        secrets = {name: str(st.secrets[name]) for name in SETTING_NAMES if name in st.secrets}
+    except FileNotFoundError:
+        secrets = {}
+    except Exception as error:  # a malformed secrets.toml must not take the page down
+        st.warning(f"`.streamlit/secrets.toml` could not be read ({type(error).__name__}).")
+        secrets = {}
+    return settings | {name: value.strip() for name, value in secrets.items() if value.strip()}
+
+
+@st.cache_resource(show_spinner=False)
+def http_client() -> httpx.Client:
+    """One pooled HTTP client per process: a second message reuses the connection."""
+    return httpx.Client()
+
+
+@st.cache_resource(show_spinner=False)
+def demo_base_url() -> str:
+    """Start the built-in Coze simulator once per process; demo mode talks to it over HTTP."""
+    from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
+
+    simulator = CozeSimulator(pat=DEMO_PAT, bot_id=DEMO_BOT_ID, deltas_per_second=40)
+    simulator.start()
+    return simulator.base_url
+
+
+def demo_config(settings: Mapping[str, str]) -> CozeConfig:
+    from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT
+
+    env = {"COZE_PAT": DEMO_PAT, "COZE_BOT_ID": DEMO_BOT_ID, "COZE_API_BASE_URL": demo_base_url()}
+    if settings.get("COZE_READ_TIMEOUT"):
+        env["COZE_READ_TIMEOUT"] = settings["COZE_READ_TIMEOUT"]
+    return load_config(env)
+
+
+def is_configured(settings: Mapping[str, str]) -> bool:
+    return bool(settings.get("COZE_PAT") or settings.get("COZE_BOT_ID"))
+
+
+# -- one answer --
+
+
+@dataclass
+class Turn:
+    """One message in the history. Assistant turns keep whatever was shown, even when cut short."""
+
+    role: str
+    content: str = ""
+    reasoning: str = ""
+    thought_seconds: float | None = None
+    caption: str = ""
+    follow_ups: list[str] = field(default_factory=list)
+    error: str = ""
+    stopped: bool = False
+
+
+def clean_message(text: str | None) -> str:
+    """The message to send: control characters removed (newlines and tabs kept), trimmed."""
+    if not text:
+        return ""
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return "".join(kept).strip()
+
+
+def usage_caption(usage: Usage | None, first_text: float | None, total: float) -> str:
+    parts = []
+    if usage is not None:
+        parts.append(
+            f"{usage.token_count:,} tokens ({usage.input_count:,} in, {usage.output_count:,} out)"
+        )
+    if first_text is not None:
+        parts.append(f"first text after {first_text:.1f} s")
+    parts.append(f"total {total:.1f} s")
+    return " · ".join(parts)
+
+
+class AnswerView:
+    """The parts of the assistant bubble that change while an answer streams."""
+
+    def __init__(self) -> None:
+        self.thinking_slot = st.empty()
+        self.answer_slot = st.empty()
+        self.status_slot = st.empty()
+        self._thinking: st.delta_generator.DeltaGenerator | None = None
+        self._thinking_block: st.delta_generator.DeltaGenerator | None = None
+
+    def waiting(self, seconds: float, *, has_text: bool) -> None:
+        # Also the heartbeat: every Streamlit call is where a Stop or rerun takes effect.
+        if not has_text:
+            self.status_slot.caption(
+                f":material/hourglass_top: The bot is working… {seconds:.0f} s"
+            )
+        elif seconds >= 2:
+            self.status_slot.caption(f":material/hourglass_top: Still answering… {seconds:.0f} s")
+        else:
+            self.status_slot.empty()
+
+    def reasoning(self, text: str) -> None:
+        """Show the reasoning so far in the collapsed "Thinking" expander."""
+        if self._thinking is None:
+            self._thinking = self.thinking_slot.status(
+                ":shimmer[Thinking…]", type="compact", expanded=False
+            )
+            self._thinking_block = self._thinking.empty()
+        self._thinking_block.markdown(text)  # type: ignore[union-attr]
+
+    def thought(self, seconds: float) -> None:
+        if self._thinking is not None:
+            self._thinking.update(
+                label=f"Thought for {seconds:.0f} s", state="complete", expanded=False
+            )
+
+
+def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterator[str | Callable]:
+    """What ``st.write_stream`` shows: the answer text as it arrives, in frozen blocks.
+
+    Text that arrives together, or within one frame, goes out as one update; a finished
+    Markdown block is closed off (a callable makes ``st.write_stream`` start a new element), so
+    only the open block is re-sent as the answer grows.
+    """
+    splitter = BlockSplitter()
+    started = time.monotonic()
+    last_update = last_news = -1.0
+    reasoning_started: float | None = None
+    pending: list[str] = []
+    message_id: str | None = None
+    completed: dict[str, str] = {}
+    streamed: dict[str, list[str]] = {}
+    first_text: float | None = None
+    usage: Usage | None = None
+    reasoning_shown = 0
+
+    while not chat.finished or pending:
+        now = time.monotonic()
+        wait = max(0.0, last_update + FRAME_SECONDS - now) if pending else HEARTBEAT_SECONDS
+        try:
+            events = chat.take(wait)
+        except CozeError:
+            # Show everything that arrived before the failure, then let it be reported.
+            if pending:
+                turn.content += "".join(pending)
+                for piece in splitter.feed("".join(pending)):
+                    yield _close_block if piece is BLOCK_END else piece
+            raise
+        for event in events:
+            last_news = time.monotonic()
+            if isinstance(event, AnswerDelta):
+                if message_id is not None and event.message_id != message_id:
+                    pending.append("\n\n")
+                message_id = event.message_id
+                streamed.setdefault(event.message_id, []).append(event.text)
+                pending.append(event.text)
+            elif isinstance(event, ReasoningDelta):
+                reasoning_started = reasoning_started or last_news
+                turn.reasoning += event.text
+            elif isinstance(event, AnswerCompleted):
+                completed[event.message_id] = event.text
+                if event.message_id not in streamed:  # an answer that came whole
+                    if message_id is not None:
+                        pending.append("\n\n")
+                    message_id = event.message_id
+                    streamed[event.message_id] = [event.text]
+                    pending.append(event.text)
+            elif isinstance(event, FollowUp):
+                turn.follow_ups.append(event.text)
+            elif isinstance(event, ChatCompleted):
+                usage = event.usage
+        now = time.monotonic()
+        if len(turn.reasoning) > reasoning_shown and (not pending or now >= last_update):
+            view.reasoning(turn.reasoning)
+            reasoning_shown = len(turn.reasoning)
+        if pending and now >= last_update + FRAME_SECONDS:
+            text = "".join(pending)
+            pending.clear()
+            last_update = now
+            if first_text is None:
+                first_text = now - started
+                if reasoning_started is not None:
+                    turn.thought_seconds = now - reasoning_started
+                    view.thought(turn.thought_seconds)
+                view.status_slot.empty()
+            turn.content += text
+            for piece in splitter.feed(text):
+                yield _close_block if piece is BLOCK_END else piece
+        elif not pending and not chat.finished:
+            silent_since = last_news if first_text is not None else started
+            view.waiting(now - silent_since, has_text=first_text is not None)
+
+    if reasoning_started is not None and turn.thought_seconds is None:
+        turn.thought_seconds = time.monotonic() - reasoning_started
+        view.thought(turn.thought_seconds)
+    # Coze's completed text is authoritative (it may differ from the joined deltas).
+    final = "\n\n".join(completed.get(mid, "".join(parts)) for mid, parts in streamed.items())
+    if final != turn.content:
+        turn.content = final
+        yield _replace_answer(view, final)
+    turn.caption = usage_caption(usage, first_text, time.monotonic() - started)
+
+
+def _close_block() -> None:
+    """Yielded to ``st.write_stream`` between blocks: the finished block stops being re-sent."""
+
+
+def _replace_answer(view: AnswerView, text: str) -> Callable[[], None]:
+    return lambda: view.answer_slot.markdown(text)
+
+
+def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Client) -> None:
+    """Stream the answer to ``prompt`` into the current bubble, keeping ``turn`` up to date.
+
+    ``turn`` always holds what the person has seen. If the run is interrupted (Stop, or a new
+    message), the stream is closed, Coze is asked to cancel the chat, and the turn is marked
+    stopped.
+    """
+    view = AnswerView()
+    chat = BackgroundChat(config, prompt, client=client)
+    finished = False
+    try:
+        with view.answer_slot.container():
+            st.write_stream(answer_pieces(chat, turn, view))
+        finished = True
+    except CozeError as error:
+        finished = True
+        turn.error = str(error)
+        view.status_slot.error(turn.error, icon=":material/error:")
+    except Exception as error:
+        finished = True
+        turn.error = unexpected_error(error, config)
+        view.status_slot.error(turn.error, icon=":material/error:")
+    finally:
+        if not finished:  # interrupted: Stop was pressed, or a new message arrived
+            turn.stopped = True
+            chat.stop()
+        else:
+            chat.stop(cancel=turn.error != "")
+    if turn.caption:
+        view.status_slot.caption(turn.caption)
+
+
+def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
+    """Log an unforeseen failure (token hidden) and return a short message for the page."""
+    secret = config.pat if config is not None else ""
+    logger.error("unexpected error: %s", redact(traceback.format_exc(), secret))
+    return (
+        f"Something went wrong in this app ({type(error).__name__}). The details were logged; "
+        "please try again."
+    )
+
+
+# -- the page --
+
+
+def render_turn(turn: Turn) -> None:
+    """Show a turn from the history, as it was when it ended."""
+    if turn.reasoning:
+        label = f"Thought for {turn.thought_seconds:.0f} s" if turn.thought_seconds else "Thinking"
+        with st.expander(label, type="compact"):
+            st.markdown(turn.reasoning)
+    if turn.content:
+        st.markdown(turn.content)
+    if turn.error:
+        st.error(turn.error, icon=":material/error:")
+    if turn.stopped:
+        st.caption(":material/stop_circle: Stopped before the answer was complete.")
+    elif turn.caption:
+        st.caption(turn.caption)
+
+
+def follow_up_buttons(turn: Turn, index: int) -> str | None:
+    """Buttons for the suggested next questions; returns the one clicked, if any."""
+    clicked = None
+    for number, question in enumerate(turn.follow_ups):
+        if st.button(question, key=f"follow-up-{index}-{number}", icon=":material/reply:"):
+            clicked = question
+    return clicked
+
+
+def setup_guide() -> None:
+    st.info(
+        "**Connect your Coze bot.** Set `COZE_PAT` (a personal access token with the chat "
+        "permission) and `COZE_BOT_ID` (the digits after `/bot/` in the bot's address). Tokens "
+        'from coze.com also need `COZE_API_BASE_URL = "https://api.coze.com"`.\n\n'
+        "- **Locally**: copy `.streamlit/secrets.toml.example` to `.streamlit/secrets.toml` and "
+        "fill it in, or export the variables before `streamlit run streamlit_app.py`.\n"
+        "- **On Streamlit Community Cloud**: paste the same lines into the app's *Settings → "
+        "Secrets* box.\n\n"
+        "Or try the page right now with the built-in simulator:",
+        icon=":material/key:",
+    )
+
+
+def use_demo() -> None:
+    st.session_state.demo = True
+
+
+def main() -> None:
+    st.set_page_config(page_title="Coze chat", page_icon=":material/forum:")
+    if "history" not in st.session_state:
+        st.session_state.history = []
+    history: list[Turn] = st.session_state.history
+
+    settings = read_settings()
+    if "demo" not in st.session_state:
+        st.session_state.demo = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
+
+    config: CozeConfig | None = None
+    config_error = ""
+    try:
+        if st.session_state.demo:
+            config = demo_config(settings)
+        elif is_configured(settings):
+            config = load_config(settings)
+    except CozeConfigError as error:
+        config_error = str(error)
+
+    with st.sidebar:
+        st.header("Connection")
+        if config is not None:
+            mode = "Demo (built-in simulator)" if st.session_state.demo else "Live"
+            st.markdown(
+                f"**Mode:** {mode}  \n**Host:** `{config.region_host}`  \n"
+                f"**Bot:** `{config.bot_id}`"
+            )
+        else:
+            st.markdown("**Not connected**")
+        st.toggle("Demo mode", key="demo", help="Answer from the built-in Coze simulator.")
+        if st.button("New chat", icon=":material/add_comment:", use_container_width=True):
+            history.clear()
+            st.rerun()
+
+    st.title("Chat with your Coze bot")
+    if st.session_state.demo:
+        st.caption(
+            ":orange-badge[:material/science: Demo mode] Answers come from the built-in "
+            "simulator, not a real bot. Send `/help` to see what it can do."
+        )
+    if config_error:
+        st.error(config_error, icon=":material/settings:")
+    elif config is None:
+        setup_guide()
+        st.button("Try demo mode", type="primary", icon=":material/science:", on_click=use_demo)
+    if config is not None and not history:
+        st.caption("Each message starts a new conversation: the bot does not see earlier ones.")
+
+    follow_up = None
+    for index, turn in enumerate(history):
+        with st.chat_message(turn.role):
+            render_turn(turn)
+            if index == len(history) - 1 and turn.follow_ups:
+                follow_up = follow_up_buttons(turn, index)
+
+    typed = st.chat_input(
+        "Message the bot", max_chars=MAX_MESSAGE_CHARS, submit_mode="stop", disabled=config is None
+    )
+    prompt = clean_message(follow_up or typed)
+
+    if prompt and config is not None:
+        history.append(Turn("user", prompt))
+        with st.chat_message("user"):
+            st.markdown(prompt)
+        turn = Turn("assistant")
+        history.append(turn)
+        with st.chat_message("assistant"):
+            stream_answer(config, prompt, turn, http_client())
+            follow_up_buttons(turn, len(history) - 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""The chat page, driven with Streamlit's AppTest against the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import pathlib
+import socket
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coze_stream.simulator import CozeSimulator, build_answer
+
+APP = str(pathlib.Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TOKEN = "pat_CANARYapp0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+BOT_ID = "7379462189365198898"
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=2000) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def live(sim, monkeypatch):
+    """The app configured through the environment to talk to the simulator."""
+    for name in ("COZE_DEMO", "COZE_READ_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COZE_PAT", TOKEN)
+    monkeypatch.setenv("COZE_BOT_ID", BOT_ID)
+    monkeypatch.setenv("COZE_API_BASE_URL", sim.base_url)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def send(at: AppTest, text: str) -> AppTest:
+    at.chat_input[0].set_value(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def bubble_text(message) -> str:
+    return "\n".join(element.value for element in message.markdown)
+
+
+def all_text(at: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "error", "info", "warning", "title", "header"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    parts += [str(element.label) for element in at.button]
+    return "\n".join(parts)
+
+
+def test_streamed_answer_lands_in_history(live, sim):
+    send(live, "你好 streamlit")
+    user, assistant = live.chat_message
+    assert (user.name, assistant.name) == ("user", "assistant")
+    assert user.markdown[0].value == "你好 streamlit"
+    expected = sim.streams[-1].answer
+    assert "你好 streamlit" in expected
+    assert bubble_text(assistant).replace("\n", "") == expected.replace("\n", "")
+    history = live.session_state.history
+    assert [turn.role for turn in history] == ["user", "assistant"]
+    assert history[1].content == expected and not history[1].error and not history[1].stopped
+    live.run()  # replayed on the next run, exactly as it ended
+    assert live.chat_message[1].markdown[0].value.strip() == expected.strip()
+
+
+def test_each_message_starts_a_new_conversation_with_a_fresh_user(live, sim):
+    send(live, "first")
+    send(live, "second")
+    bodies = [r.body for r in sim.requests[-2:]]
+    assert bodies[0]["user_id"] != bodies[1]["user_id"]
+    assert all("conversation_id" not in body for body in bodies)
+    assert len(live.chat_message) == 4
+
+
+def test_reasoning_usage_and_follow_ups(live, sim):
+    send(live, "/think why is the sky blue")
+    record = sim.streams[-1]
+    assistant = live.chat_message[1]
+    assert record.reasoning and record.reasoning in bubble_text(assistant)
+    caption = assistant.caption[-1].value
+    assert "tokens" in caption and "first text after" in caption and "total" in caption
+    labels = [button.label for button in assistant.button]
+    assert len(labels) == 3
+    live.run()  # the reasoning stays behind an expander titled with the thinking time
+    assert live.chat_message[1].expander[0].label.startswith("Thought for")
+    live.chat_message[1].button[0].click().run()
+    assert sim.streams[-1].message == labels[0]
+    assert [turn.content for turn in live.session_state.history[::2]] == [
+        "/think why is the sky blue",
+        labels[0],
+    ]
+
+
+def test_whitespace_input_is_ignored(live, sim):
+    before = len(sim.requests)
+    send(live, "   \n\t ")
+    assert len(live.chat_message) == 0 and len(sim.requests) == before
+
+
+def test_control_characters_are_removed_before_sending(live, sim):
+    send(live, "he\x00ll\x1bo\tthere")
+    assert sim.streams[-1].message == "hello\tthere"
+
+
+@pytest.mark.parametrize(
+    ("command", "words", "partial"),
+    [
+        ("/fail auth", "wrong or has expired", False),
+        ("/fail bot", "COZE_BOT_ID", False),
+        ("/fail unpublished", "not published", False),
+        ("/fail busy", "busy", False),
+        ("/fail 502", "HTTP 502", False),
+        ("/fail error-event", "stopped the answer with an error", True),
+        ("/fail chat-failed", "could not finish", True),
+        ("/fail cut", "broke before the answer was complete", True),
+        ("/fail malformed", "cannot read", True),
+    ],
+)
+def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(
+    live, sim, command, words, partial
+):
+    send(live, f"{command} question")
+    assistant = live.chat_message[1]
+    assert len(assistant.error) == 1
+    error = assistant.error[0].value
+    assert words in error
+    assert (
+        "log id" in error
+        or "HTTP" in error
+        or "Coze code" in error
+        or "broke" in error
+        or "read" in error
+    )
+    shown = bubble_text(assistant)
+    if partial:
+        content = live.session_state.history[1].content
+        assert len(content) >= 10 and build_answer("question").startswith(content)
+        assert shown.replace("\n", "") == content.replace("\n", "")
+    else:
+        assert shown == ""
+    turn = live.session_state.history[1]
+    assert turn.error == error and (turn.content != "") == partial
+    live.run()  # both stay after the next rerun
+    assert live.chat_message[1].error[0].value == error
+    assert bubble_text(live.chat_message[1]).replace("\n", "") == shown.replace("\n", "")
+    send(live, "and now a normal question")  # the app keeps working
+    assert "and now a normal question" in bubble_text(live.chat_message[3])
+    assert not live.chat_message[3].error
+
+
+def test_rate_limit_is_retried_and_the_user_sees_one_answer(live, sim):
+    send(live, "/fail rate-limit once more")
+    assistant = live.chat_message[1]
+    assert not assistant.error
+    assert "once more" in bubble_text(assistant)
+    assert [r.status for r in sim.requests[-2:]] == [429, 200]
+
+
+def test_silence_past_the_read_timeout(sim, monkeypatch, live):
+    monkeypatch.setenv("COZE_READ_TIMEOUT", "0.5")
+    live.run()
+    send(live, "/stall 3 wait for me")
+    error = live.chat_message[1].error[0].value
+    assert "sent nothing for 0.5 seconds" in error
+    assert bubble_text(live.chat_message[1])  # the text before the silence is kept
+
+
+def test_unreachable_host(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("COZE_PAT", TOKEN)
+    monkeypatch.setenv("COZE_BOT_ID", BOT_ID)
+    monkeypatch.setenv("COZE_API_BASE_URL", f"http://127.0.0.1:{port}")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    send(at, "anyone there?")
+    assert "Could not reach Coze at 127.0.0.1" in at.chat_message[1].error[0].value
+
+
+def test_the_token_never_reaches_the_page_even_when_coze_echoes_it(live, sim):
+    send(live, "/fail echo-token leak")
+    assert live.chat_message[1].error
+    send(live, "/fail auth leak")
+    send(live, "hello")
+    assert TOKEN not in all_text(live)
+    assert "CANARY" not in all_text(live)
+
+
+def test_stop_mid_answer_keeps_the_partial_answer_and_cancels(sim, live):
+    # Stop takes effect at the page's next Streamlit call, as when the person presses Stop.
+    def stopped_mid_answer():
+        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+        import streamlit_app
+
+        original = streamlit_app.AnswerView.waiting
+
+        def waiting(self, seconds, *, has_text):
+            if has_text:
+                raise StopException()
+            original(self, seconds, has_text=has_text)
+
+        streamlit_app.AnswerView.waiting = waiting
+        try:
+            streamlit_app.main()
+        finally:
+            streamlit_app.AnswerView.waiting = original
+
+    at = AppTest.from_function(stopped_mid_answer, default_timeout=30)
+    at.run()
+    at.chat_input[0].set_value("/slow please stop me").run()
+    turn = at.session_state.history[1]
+    assert turn.stopped and turn.content and not turn.error
+    record = sim.wait_for(lambda: [s for s in sim.streams if s.message == "/slow please stop me"])[
+        0
+    ]
+    assert build_answer("please stop me").startswith(turn.content)
+    sim.wait_for(lambda: any(c.chat_id == record.chat_id for c in sim.cancels))
+    sim.wait_for(lambda: record.chat_id in sim.disconnects or record.outcome == "canceled")
+    at.run()  # on the next run the partial answer is shown, marked as stopped, in its place
+    assistant = at.chat_message[1]
+    assert bubble_text(assistant) == turn.content
+    assert "Stopped" in assistant.caption[0].value
+
+
+def test_new_chat_clears_the_history(live):
+    send(live, "remember me")
+    assert len(live.chat_message) == 2
+    live.sidebar.button[0].click().run()
+    assert len(live.chat_message) == 0 and live.session_state.history == []
+
+
+def test_missing_config_shows_the_setup_guide_and_offers_demo_mode(monkeypatch):
+    for name in ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception
+    guide = at.info[0].value
+    assert (
+        "COZE_PAT" in guide
+        and "COZE_BOT_ID" in guide
+        and "secrets.toml" in guide
+        and "Secrets" in guide
+    )
+    assert at.chat_input[0].disabled
+    [demo] = [button for button in at.button if button.label == "Try demo mode"]
+    demo.click().run()
+    assert "Demo mode" in all_text(at)
+    send(at, "你好 demo")
+    assert "你好 demo" in bubble_text(at.chat_message[1])
+    assert not at.chat_message[1].error
+
+
+def test_coze_demo_starts_in_demo_mode(monkeypatch):
+    for name in ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COZE_DEMO", "1")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert "Demo mode" in all_text(at)
+    send(at, "/help")
+    assert "/think" in bubble_text(at.chat_message[1])
+
+
+def test_malformed_setting_shows_the_config_sentence(monkeypatch):
+    monkeypatch.setenv("COZE_PAT", TOKEN)
+    monkeypatch.setenv("COZE_BOT_ID", "my-bot")
+    monkeypatch.delenv("COZE_DEMO", raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "COZE_BOT_ID must be all digits" in at.error[0].value
+    assert TOKEN not in all_text(at)

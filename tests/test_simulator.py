@@ -1,0 +1,649 @@
+"""Wire-level tests of coze_stream.simulator, driven by plain httpx (no client code)."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from coze_stream import simulator
+from coze_stream.simulator import COMMANDS, CozeSimulator, parse_message
+
+pytestmark = pytest.mark.timeout(30)
+
+PAT = "pat_test_secret_123"
+BOT = "7379462189365198898"
+LOGID_RE = re.compile(r"^\d{14}[0-9A-F]{20}$")
+ID_RE = re.compile(r"^\d{19}$")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sim() -> Iterator[CozeSimulator]:
+    with CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=1000) as s:
+        yield s
+
+
+@pytest.fixture
+def client(sim: CozeSimulator) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sim.base_url, timeout=10) as c:
+        yield c
+
+
+def body(message: Any = "你好", user_id: Any = "user-1", **extra: Any) -> dict[str, Any]:
+    b: dict[str, Any] = {
+        "bot_id": BOT,
+        "user_id": user_id,
+        "stream": True,
+        "auto_save_history": True,
+        "additional_messages": [
+            {"role": "user", "type": "question", "content": message, "content_type": "text"}
+        ],
+    }
+    b.update(extra)
+    return b
+
+
+def auth(token: str = PAT) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def chat(client: httpx.Client, message: str = "你好", **extra: Any) -> httpx.Response:
+    return client.post("/v3/chat", json=body(message, **extra), headers=auth())
+
+
+def frames(text: str) -> list[tuple[str, str]]:
+    """Split an SSE body into (event, data) pairs; every frame must end with a blank line."""
+    assert text.endswith("\n\n"), repr(text[-80:])
+    out = []
+    for block in text[:-2].split("\n\n"):
+        lines = block.split("\n")
+        assert len(lines) == 2, block
+        assert lines[0].startswith("event:") and not lines[0].startswith("event: "), block
+        assert lines[1].startswith("data:") and not lines[1].startswith("data: "), block
+        out.append((lines[0][len("event:") :], lines[1][len("data:") :]))
+    return out
+
+
+def events(text: str) -> list[tuple[str, Any]]:
+    return [(name, json.loads(data)) for name, data in frames(text)]
+
+
+def read_raw(response: httpx.Response) -> tuple[bytes, Exception | None]:
+    """Read a streamed body, returning the bytes received and the error that ended it, if any."""
+    got = bytearray()
+    try:
+        for piece in response.iter_raw():
+            got += piece
+    except httpx.HTTPError as exc:
+        return bytes(got), exc
+    return bytes(got), None
+
+
+def read_until(parts: Iterator[bytes], buf: bytearray, needle: bytes) -> None:
+    while needle not in buf:
+        buf += next(parts)
+
+
+def answer_deltas(evs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        d
+        for n, d in evs
+        if n == "conversation.message.delta" and d["type"] == "answer" and d["content"]
+    ]
+
+
+def completed(evs: list[tuple[str, Any]], mtype: str) -> list[dict[str, Any]]:
+    return [d for n, d in evs if n == "conversation.message.completed" and d["type"] == mtype]
+
+
+def assert_json_error(r: httpx.Response, status: int, code: int) -> dict[str, Any]:
+    assert r.status_code == status
+    assert r.headers["content-type"].split(";")[0] == "application/json"
+    data = r.json()
+    assert data["code"] == code
+    assert LOGID_RE.match(r.headers["x-tt-logid"])
+    assert data["detail"]["logid"] == r.headers["x-tt-logid"]
+    assert PAT not in r.text
+    return data
+
+
+# -- a normal answer -----------------------------------------------------------------------
+
+
+def test_frame_format_is_exactly_cozes(sim: CozeSimulator, client: httpx.Client) -> None:
+    with client.stream("POST", "/v3/chat", json=body("周三 emoji 🚀👨‍👩‍👧"), headers=auth()) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert r.headers["cache-control"] == "no-cache"
+        assert r.headers["transfer-encoding"] == "chunked"
+        assert LOGID_RE.match(r.headers["x-tt-logid"])
+        raw, err = read_raw(r)
+    assert err is None
+    text = raw.decode("utf-8")
+    assert "\\u" not in text  # non-ASCII is sent raw
+    assert "关于「周三 emoji 🚀👨‍👩‍👧」" in text
+    for _, data in frames(text):
+        obj = json.loads(data)
+        assert data == json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    assert text.endswith('event:done\ndata:"[DONE]"\n\n')
+
+
+def test_normal_answer_event_order_and_content(sim: CozeSimulator, client: httpx.Client) -> None:
+    question = "2024 年 10 月 1 日是星期几？"
+    evs = events(chat(client, question).text)
+    names = [n for n, _ in evs]
+    n_deltas = len(answer_deltas(evs))
+    assert n_deltas > 10
+    assert names == (
+        ["conversation.chat.created", "conversation.chat.in_progress"]
+        + ["conversation.message.delta"] * n_deltas
+        + ["conversation.message.completed"] * 5
+        + ["conversation.chat.completed", "done"]
+    )
+    created, in_progress = evs[0][1], evs[1][1]
+    assert created["status"] == "created" and in_progress["status"] == "in_progress"
+    for key in ("id", "conversation_id", "bot_id", "created_at", "last_error", "usage"):
+        assert key in created
+    assert ID_RE.match(created["id"]) and ID_RE.match(created["conversation_id"])
+    assert created["bot_id"] == BOT
+
+    deltas = answer_deltas(evs)
+    (answer,) = completed(evs, "answer")
+    assert "".join(d["content"] for d in deltas) == answer["content"]
+    assert {d["id"] for d in deltas} == {answer["id"]}
+    for key in ("id", "conversation_id", "bot_id", "chat_id", "section_id", "role", "type"):
+        assert key in answer
+    assert answer["chat_id"] == created["id"]
+    assert answer["role"] == "assistant" and answer["content_type"] == "text"
+    assert ID_RE.match(answer["id"])
+    assert all(len(d["content"]) <= 8 for d in deltas)
+
+    content = answer["content"]
+    assert content.startswith(f"## 关于「{question}」\n")
+    assert f'You asked: "{question}"' in content
+    assert "\n- " in content and "\n```python\n" in content
+    assert "](https://" in content
+    assert "<" not in content
+
+    (verbose,) = completed(evs, "verbose")
+    assert json.loads(verbose["content"]) == {
+        "msg_type": "generate_answer_finish",
+        "data": '{"finish_reason":0,"FinData":""}',
+        "from_module": None,
+        "from_unit": None,
+    }
+    follow = completed(evs, "follow_up")
+    assert len(follow) == 3 and all(question in f["content"] for f in follow)
+
+    done_chat = evs[-2][1]
+    assert done_chat["status"] == "completed" and done_chat["completed_at"] > 0
+    usage = done_chat["usage"]
+    assert usage["token_count"] == usage["input_count"] + usage["output_count"]
+    assert usage["output_count"] > 50
+    assert evs[-1] == ("done", "[DONE]")
+
+    (record,) = sim.streams
+    assert record.finished and record.outcome == "completed"
+    assert record.answer == content and record.deltas_sent == n_deltas
+    assert record.chat_id == created["id"] and record.question == question
+    assert record.first_delta_sent_at is not None and record.last_delta_sent_at is not None
+    assert record.first_delta_sent_at <= record.last_delta_sent_at
+
+
+def test_answer_is_deterministic_and_commands_are_stripped(client: httpx.Client) -> None:
+    a = completed(events(chat(client, "hello  world").text), "answer")[0]["content"]
+    b = completed(events(chat(client, "hello  world").text), "answer")[0]["content"]
+    assert a == b
+    assert '"hello  world"' in a  # verbatim without commands
+    c = completed(events(chat(client, "/multi hello /nope world").text), "answer")[0]["content"]
+    assert 'You asked: "hello /nope world"' in c  # unknown command stays, known one goes
+
+
+def test_emoji_sequences_are_never_split(client: httpx.Client) -> None:
+    question = "👨‍👩‍👧‍👦🇨🇳é́👍🏽" * 3
+    evs = events(chat(client, question).text)
+    for d in answer_deltas(evs):
+        assert not d["content"].endswith("\u200d") and not d["content"].startswith("\u200d")
+        assert not d["content"].startswith(("\U0001f3fd", "\u0301"))
+    assert question in completed(evs, "answer")[0]["content"]
+
+
+def test_recorded_requests(sim: CozeSimulator, client: httpx.Client) -> None:
+    chat(client, "hi")
+    (req,) = sim.requests
+    assert req.method == "POST" and req.path == "/v3/chat"
+    assert req.body is not None and req.body["user_id"] == "user-1"
+    assert req.status == 200 and LOGID_RE.match(req.logid)
+    assert PAT not in repr(req)
+
+
+# -- validation errors ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "payload", "status", "code"),
+    [
+        ({"Authorization": "Bearer wrong"}, body(), 401, 4100),
+        ({}, body(), 401, 4100),
+        ({"Authorization": PAT}, body(), 401, 4100),
+        (auth(), {**body(), "bot_id": "123"}, 200, 4200),
+        (auth(), body(user_id=12345), 200, 4000),
+        (auth(), {**body(), "additional_messages": []}, 200, 4000),
+        (
+            auth(),
+            {**body(), "additional_messages": [{"role": "assistant", "content": "x"}]},
+            200,
+            4000,
+        ),
+        (auth(), body(message=["not", "a", "string"]), 200, 4000),
+        (auth(), {**body(), "stream": False}, 200, 4000),
+        (auth(), [1, 2], 200, 4000),
+    ],
+)
+def test_validation_errors(
+    client: httpx.Client, headers: dict[str, str], payload: Any, status: int, code: int
+) -> None:
+    r = client.post("/v3/chat", json=payload, headers=headers)
+    data = assert_json_error(r, status, code)
+    if code == 4100:
+        assert data["msg"] == "authentication is invalid"
+    if code == 4200:
+        assert data["msg"].startswith("resource not found")
+
+
+def test_not_json_body(client: httpx.Client) -> None:
+    r = client.post("/v3/chat", content=b"{oops", headers=auth())
+    assert_json_error(r, 200, 4000)
+
+
+def test_unknown_paths_and_get(client: httpx.Client) -> None:
+    assert_json_error(client.post("/v3/nope", json={}, headers=auth()), 404, 4000)
+    assert_json_error(client.get("/v3/chat"), 404, 4000)
+    r = client.get("/")
+    assert r.status_code == 200 and "Coze simulator" in r.text
+    assert LOGID_RE.match(r.headers["x-tt-logid"])
+
+
+# -- failure commands ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code", "msg"),
+    [
+        ("auth", 401, 4100, "authentication is invalid"),
+        ("bot", 200, 4200, None),
+        (
+            "unpublished",
+            200,
+            4015,
+            "The Bot is not currently published to the corresponding platform",
+        ),
+        ("busy", 200, 4009, "system busy, please retry later"),
+    ],
+)
+def test_fail_json_errors(
+    client: httpx.Client, kind: str, status: int, code: int, msg: str | None
+) -> None:
+    for _ in range(2):  # every time
+        data = assert_json_error(chat(client, f"/fail {kind} hi"), status, code)
+        if msg is not None:
+            assert data["msg"] == msg
+
+
+def test_fail_echo_token(client: httpx.Client) -> None:
+    r = chat(client, "/fail echo-token hi")
+    assert r.status_code == 200 and r.json()["code"] == 4101
+    assert PAT in r.json()["msg"]
+    assert r.json()["detail"]["logid"] == r.headers["x-tt-logid"]
+
+
+def test_fail_502(client: httpx.Client) -> None:
+    for _ in range(2):
+        r = chat(client, "/fail 502")
+        assert r.status_code == 502
+        assert r.headers["content-type"] == "text/html"
+        assert "502 Bad Gateway" in r.text
+        assert LOGID_RE.match(r.headers["x-tt-logid"])
+
+
+def test_fail_rate_limit_then_retry_succeeds(sim: CozeSimulator, client: httpx.Client) -> None:
+    r = chat(client, "/fail rate-limit hello")
+    data = assert_json_error(r, 429, 4020)
+    assert r.headers["retry-after"] == "1" and "rate limit" in data["msg"]
+    other_user = chat(client, "/fail rate-limit hello", user_id="user-2")
+    assert other_user.status_code == 429
+    retry = chat(client, "/fail rate-limit hello")
+    assert retry.status_code == 200
+    evs = events(retry.text)
+    assert evs[-1] == ("done", "[DONE]")
+    assert 'You asked: "hello"' in completed(evs, "answer")[0]["content"]
+
+
+def test_fail_error_event(sim: CozeSimulator, client: httpx.Client) -> None:
+    evs = events(chat(client, "/fail error-event hi").text)
+    assert len(answer_deltas(evs)) == 5
+    assert evs[-1] == ("error", {"code": 5000, "msg": "internal server error"})
+    assert sim.streams[0].outcome == "error-event" and not sim.streams[0].finished
+
+
+def test_fail_chat_failed(client: httpx.Client) -> None:
+    evs = events(chat(client, "/fail chat-failed hi").text)
+    assert len(answer_deltas(evs)) == 5
+    name, failed = evs[-2]
+    assert name == "conversation.chat.failed" and failed["status"] == "failed"
+    assert failed["last_error"] == {"code": 5000, "msg": "event interval error"}
+    assert failed["failed_at"] > 0
+    assert evs[-1] == ("done", "[DONE]")
+    assert not completed(evs, "answer")
+
+
+def test_fail_cut(sim: CozeSimulator, client: httpx.Client) -> None:
+    with client.stream("POST", "/v3/chat", json=body("/fail cut hi"), headers=auth()) as r:
+        raw, err = read_raw(r)
+    assert isinstance(err, httpx.RemoteProtocolError)
+    assert len(answer_deltas(events(raw.decode()))) == 5
+    assert sim.streams[0].outcome == "cut"
+    assert chat(client, "after the cut").status_code == 200  # the client recovers
+
+
+def test_fail_malformed(client: httpx.Client) -> None:
+    text = chat(client, "/fail malformed hi").text
+    fr = frames(text)
+    assert len([1 for n, _ in fr if n == "conversation.message.delta"]) == 6
+    name, data = fr[-1]
+    assert name == "conversation.message.delta" and data.startswith('{"id":"')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(data)
+
+
+def test_fail_unknown_kind_is_plain_text(client: httpx.Client) -> None:
+    evs = events(chat(client, "/fail nope").text)
+    assert 'You asked: "/fail nope"' in completed(evs, "answer")[0]["content"]
+
+
+# -- other commands ------------------------------------------------------------------------
+
+
+def test_think_reasoning_comes_first(sim: CozeSimulator, client: httpx.Client) -> None:
+    evs = events(chat(client, "/think 为什么天是蓝的").text)
+    deltas = [d for n, d in evs if n == "conversation.message.delta"]
+    kinds = ["r" if d.get("reasoning_content") else "a" for d in deltas]
+    first_answer = kinds.index("a")
+    assert first_answer > 3 and "r" not in kinds[first_answer:]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    assert "为什么天是蓝的" in reasoning
+    assert all(d["content"] == "" for d in deltas[:first_answer])
+    assert all(d["type"] == "answer" for d in deltas)
+    answer = completed(evs, "answer")[0]
+    assert "".join(d["content"] for d in deltas) == answer["content"]
+    assert sim.streams[0].reasoning == reasoning
+
+
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_long_gives_exactly_n_deltas(client: httpx.Client, n: int) -> None:
+    evs = events(chat(client, f"/long {n} essay").text)
+    deltas = answer_deltas(evs)
+    assert len(deltas) == n
+    full = completed(evs, "answer")[0]["content"]
+    assert "".join(d["content"] for d in deltas) == full
+    if n == 300:
+        assert full.count("### ") > 3 and "\n```python\n" in full and "|---|" in full
+        assert full.count("```") % 2 == 0
+
+
+def test_long_10000_is_generated_instantly() -> None:
+    t0 = time.monotonic()
+    deltas = simulator._long_deltas("q", 10_000, 4)
+    assert len(deltas) == 10_000 and time.monotonic() - t0 < 1.0
+
+
+def test_multi_gives_two_messages(client: httpx.Client) -> None:
+    evs = events(chat(client, "/multi two please").text)
+    answers = completed(evs, "answer")
+    assert len(answers) == 2 and answers[0]["id"] != answers[1]["id"]
+    for a in answers:
+        assert (
+            "".join(d["content"] for d in answer_deltas(evs) if d["id"] == a["id"]) == a["content"]
+        )
+    names = [n for n, _ in evs]
+    second_delta = next(i for i, (n, d) in enumerate(evs) if d.get("id") == answers[1]["id"])
+    assert names[second_delta - 1] == "conversation.message.completed"
+
+
+def test_help_lists_every_command(client: httpx.Client) -> None:
+    content = completed(events(chat(client, "/help").text), "answer")[0]["content"]
+    for c in COMMANDS:
+        assert f"`{c.usage}`" in content and c.help in content
+    assert "<" not in content
+    assert simulator.__doc__ is not None
+    for c in COMMANDS:
+        assert c.usage in simulator.__doc__
+
+
+def test_xss_content(client: httpx.Client) -> None:
+    content = completed(events(chat(client, "/xss test").text), "answer")[0]["content"]
+    assert '<script>alert("xss")</script>' in content
+    assert "<img src=x onerror=\"alert('xss')\">" in content
+    assert "<b>bold?</b>" in content
+
+
+def test_parse_message() -> None:
+    p = parse_message("/think /long 300 hello /stall 1.5 /fail busy world /long x")
+    assert p.think and p.long == 300 and p.stall == 1.5 and p.fail == "busy"
+    assert p.question == "hello world /long x"
+    assert parse_message("  plain   text ").question == "plain   text"
+
+
+# -- timing --------------------------------------------------------------------------------
+
+
+def test_pacing_lower_bound() -> None:
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=20) as s,
+        httpx.Client(base_url=s.base_url) as c,
+    ):
+        t0 = time.monotonic()
+        evs = events(chat(c, "/long 10 paced").text)
+        elapsed = time.monotonic() - t0
+    assert len(answer_deltas(evs)) == 10
+    assert elapsed >= 0.4
+    rec = s.streams[0]
+    assert rec.last_delta_sent_at is not None and rec.first_delta_sent_at is not None
+    assert rec.last_delta_sent_at - rec.first_delta_sent_at >= 0.4
+
+
+def test_stall_pauses_after_three_deltas() -> None:
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=0) as s,
+        httpx.Client(base_url=s.base_url) as c,
+    ):
+        t0 = time.monotonic()
+        evs = events(chat(c, "/stall 0.5 /long 6 x").text)
+        assert time.monotonic() - t0 >= 0.5
+    assert len(answer_deltas(evs)) == 6
+
+
+def test_deltas_arrive_incrementally(sim: CozeSimulator, client: httpx.Client) -> None:
+    with client.stream("POST", "/v3/chat", json=body("/slow step"), headers=auth()) as r:
+        parts = r.iter_raw()
+        buf = bytearray()
+        read_until(parts, buf, b"event:conversation.message.delta")
+        record = sim.wait_for(lambda: sim.streams)[0]
+        assert not record.finished and not record.ended
+        sim.wait_for(lambda: record.deltas_sent >= 1)
+    sim.wait_for(lambda: record.ended)
+
+
+# -- cancel and disconnect -----------------------------------------------------------------
+
+
+def test_cancel_running_chat(sim: CozeSimulator, client: httpx.Client) -> None:
+    with (
+        httpx.Client(base_url=sim.base_url) as other,
+        client.stream("POST", "/v3/chat", json=body("/slow cancel me"), headers=auth()) as r,
+    ):
+        parts = r.iter_raw()
+        buf = bytearray()
+        read_until(parts, buf, b"event:conversation.message.delta")
+        created = json.loads(bytes(buf).decode().split("\n\n")[0].split("data:", 1)[1])
+        ids = {"conversation_id": created["conversation_id"], "chat_id": created["id"]}
+        t0 = time.monotonic()
+        c = other.post("/v3/chat/cancel", json=ids, headers=auth())
+        assert c.status_code == 200 and c.json()["code"] == 0
+        assert c.json()["data"]["status"] == "canceled" and c.json()["data"]["id"] == created["id"]
+        assert LOGID_RE.match(c.headers["x-tt-logid"])
+        for piece in parts:
+            buf += piece
+        assert time.monotonic() - t0 < 0.9  # did not wait for the next /slow delta
+    text = bytes(buf).decode()
+    assert text.endswith('event:done\ndata:"[DONE]"\n\n')
+    assert "conversation.chat.completed" not in text
+    assert sim.cancels[0].running and sim.cancels[0].chat_id == created["id"]
+    assert sim.streams[0].outcome == "canceled"
+
+    again = client.post("/v3/chat/cancel", json=ids, headers=auth())  # the connection is reusable
+    data = assert_json_error(again, 200, 4104)
+    assert data["msg"] == "chat is not in progress, can not cancel"
+    assert not sim.cancels[1].running
+
+
+def test_cancel_unknown_chat_and_auth(sim: CozeSimulator, client: httpx.Client) -> None:
+    ids = {"conversation_id": "1" * 19, "chat_id": "2" * 19}
+    assert_json_error(client.post("/v3/chat/cancel", json=ids, headers=auth()), 200, 4104)
+    assert_json_error(client.post("/v3/chat/cancel", json=ids, headers=auth("x")), 401, 4100)
+    assert_json_error(client.post("/v3/chat/cancel", json={}, headers=auth()), 200, 4000)
+    assert [c.running for c in sim.cancels] == [False]
+
+
+def test_disconnect_is_recorded(sim: CozeSimulator, client: httpx.Client) -> None:
+    with client.stream("POST", "/v3/chat", json=body("/slow bye"), headers=auth()) as r:
+        buf = bytearray()
+        read_until(r.iter_raw(), buf, b"event:conversation.message.delta")
+    chat_id = sim.streams[0].chat_id
+    assert sim.wait_for(lambda: sim.disconnects, timeout=5) == [chat_id]
+    assert sim.streams[0].outcome == "disconnected" and not sim.streams[0].finished
+
+
+# -- connections, secrets, lifecycle -------------------------------------------------------
+
+
+def test_connection_reuse(sim: CozeSimulator, client: httpx.Client) -> None:
+    for q in ("first", "second"):
+        evs = events(chat(client, q).text)
+        assert evs[-1] == ("done", "[DONE]")
+    assert chat(client, "/fail busy").json()["code"] == 4009
+    assert chat(client, "third").status_code == 200
+    ports = {r.client_port for r in sim.requests}
+    assert len(ports) == 1
+
+
+def test_token_never_in_responses(sim: CozeSimulator, client: httpx.Client) -> None:
+    messages = ["hi", "/help", "/think /multi x", "/xss", "/long 20 x"]
+    messages += [f"/fail {k}" for k in simulator.FAIL_KINDS if k not in ("echo-token", "cut")]
+    for m in messages:
+        r = chat(client, m)
+        assert PAT not in r.text and PAT not in str(r.headers), m
+    r = client.post("/v3/chat", json=body(), headers=auth("wrong"))
+    assert PAT not in r.text and "wrong" not in r.text
+
+
+def test_stop_is_quick_with_open_stream() -> None:
+    s = CozeSimulator(pat=PAT, bot_id=BOT).start()
+    c = httpx.Client(base_url=s.base_url)
+    try:
+        with c.stream("POST", "/v3/chat", json=body("/slow forever"), headers=auth()) as r:
+            buf = bytearray()
+            parts = r.iter_raw()
+            read_until(parts, buf, b"event:conversation.message.delta")
+            t0 = time.monotonic()
+            s.stop()
+            assert time.monotonic() - t0 < 3
+            with pytest.raises(httpx.RemoteProtocolError):  # cut, no terminator
+                for piece in parts:
+                    buf += piece
+        assert s.streams[0].outcome == "stopped"
+    finally:
+        c.close()
+        s.stop()
+
+
+def test_env_and_base_url(sim: CozeSimulator) -> None:
+    assert re.match(r"^http://127\.0\.0\.1:\d+$", sim.base_url)
+    assert sim.env() == {"COZE_PAT": PAT, "COZE_BOT_ID": BOT, "COZE_API_BASE_URL": sim.base_url}
+
+
+def test_wait_for_times_out(sim: CozeSimulator) -> None:
+    with pytest.raises(TimeoutError):
+        sim.wait_for(lambda: sim.disconnects, timeout=0.1)
+
+
+def test_concurrent_streams(sim: CozeSimulator) -> None:
+    results: list[str] = []
+
+    def run(i: int) -> None:
+        with httpx.Client(base_url=sim.base_url) as c:
+            evs = events(chat(c, f"q{i}").text)
+            results.append(completed(evs, "answer")[0]["content"])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.split("\n")[0] for r in results) == [f"## 关于「q{i}」" for i in range(5)]
+
+
+def test_command_line_runs_and_stops_cleanly() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "coze_stream.simulator",
+            "--port",
+            "0",
+            "--pat",
+            "demo-token",
+            "--deltas-per-second",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        url = lines[0].strip().rsplit(" ", 1)[1]
+        assert lines[1].strip() == f"export COZE_API_BASE_URL={url}"
+        assert lines[2].strip() == "export COZE_PAT=demo-token"
+        assert lines[3].strip() == f"export COZE_BOT_ID={simulator.DEMO_BOT_ID}"
+        assert "/help" in lines[4]
+        r = httpx.post(
+            f"{url}/v3/chat",
+            json={**body("cli"), "bot_id": simulator.DEMO_BOT_ID},
+            headers=auth("demo-token"),
+        )
+        assert r.status_code == 200 and r.text.endswith('data:"[DONE]"\n\n')
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0
+        assert "Traceback" not in err and "demo-token" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
