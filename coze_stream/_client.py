@@ -466,9 +466,14 @@ def _stream_chat(
                             raise error
                         retry_error = error
                     else:
-                        for event in _iter_events(response, config.pat):
-                            started = True
-                            yield event
+                        try:
+                            for event in _iter_events(response, config.pat):
+                                started = True
+                                yield event
+                        except CozeError as error:
+                            # The stream's log id is what Coze support needs for a broken answer.
+                            error.logid = error.logid or response.headers.get("x-tt-logid")
+                            raise
                         return
             except httpx.TransportError as exc:
                 error = _transport_error(exc, config)

@@ -68,7 +68,7 @@ class CozeError(Exception):
         self.coze_message = redact(coze_message) if coze_message else coze_message
         self.logid = logid
         self.http_status = http_status
-        super().__init__(self.__str__())
+        super().__init__(self.sentence)
 
     @property
     def details(self) -> str:

@@ -1,0 +1,86 @@
+"""python -m coze_stream: answer on stdout as it arrives, errors on stderr, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from coze_stream.simulator import CozeSimulator, build_answer
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TOKEN = "pat_CANARYcli0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+BOT_ID = "7379462189365198898"
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("COZE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "coze_stream", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def sim_env():
+    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=1000) as sim:
+        yield {"COZE_PAT": TOKEN, "COZE_BOT_ID": BOT_ID, "COZE_API_BASE_URL": sim.base_url}
+
+
+def test_streams_the_answer_to_stdout(sim_env):
+    result = run("你好 cli", env=sim_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == build_answer("你好 cli") + "\n"
+
+
+def test_events_as_json_lines(sim_env):
+    result = run("--events", "hi", env=sim_env)
+    assert result.returncode == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [line["event"] for line in lines]
+    assert kinds[0] == "ChatStarted" and kinds[-1] == "ChatCompleted"
+    assert {"AnswerDelta", "AnswerCompleted", "FollowUp"} <= set(kinds)
+    assert lines[-1]["usage"]["token_count"] > 0
+
+
+def test_coze_error_exits_1_with_the_sentence_on_stderr(sim_env):
+    result = run("/fail echo-token hi", env=sim_env)
+    assert result.returncode == 1
+    assert "no permission" in result.stderr and "4101" in result.stderr
+    assert TOKEN not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_partial_answer_stays_on_stdout_when_the_stream_breaks(sim_env):
+    result = run("/fail cut hi", env=sim_env)
+    assert result.returncode == 1
+    assert result.stdout.strip() and build_answer("hi").startswith(result.stdout.strip())
+    assert "broke before the answer was complete" in result.stderr
+
+
+def test_missing_configuration_exits_2():
+    result = run("hi")
+    assert result.returncode == 2
+    assert "COZE_PAT" in result.stderr and "--demo" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2():
+    assert run().returncode == 2
+    assert run("   ").returncode == 2
+
+
+def test_demo_mode_needs_no_account():
+    result = run("--demo", "你好 demo")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == build_answer("你好 demo") + "\n"

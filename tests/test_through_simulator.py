@@ -1,0 +1,201 @@
+"""The client against the simulator over real sockets: each checks the other."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from coze_stream import (
+    AnswerCompleted,
+    AnswerDelta,
+    ChatCompleted,
+    CozeAPIError,
+    CozeAuthError,
+    CozeBotError,
+    CozeConfig,
+    CozeError,
+    CozeRateLimitError,
+    CozeStreamError,
+    CozeTimeoutError,
+    FollowUp,
+    ReasoningDelta,
+    _client,
+    cancel_chat,
+    stream_chat,
+    stream_text,
+)
+from coze_stream._background import BackgroundChat
+from coze_stream.simulator import CozeSimulator, build_answer
+
+TOKEN = "pat_CANARYsim0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+BOT_ID = "7379462189365198898"
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=1000) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def config(sim):
+    return CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=sim.base_url)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(min(seconds, 0.05))
+
+    monkeypatch.setattr(_client, "_sleep", sleep)
+    return waits
+
+
+def test_a_full_answer(sim, config):
+    events = list(stream_chat(config, "你好 simulator"))
+    answer = build_answer("你好 simulator")
+    assert "".join(e.text for e in events if isinstance(e, AnswerDelta)) == answer
+    assert [e.text for e in events if isinstance(e, AnswerCompleted)] == [answer]
+    assert len([e for e in events if isinstance(e, FollowUp)]) == 3
+    assert isinstance(events[-1], ChatCompleted) and events[-1].usage.token_count > 0
+    assert sim.streams[-1].finished
+
+
+def test_reasoning_and_two_answer_messages(config):
+    events = list(stream_chat(config, "/think /multi two parts"))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert "two parts" in reasoning
+    first_answer = next(i for i, e in enumerate(events) if isinstance(e, AnswerDelta))
+    assert all(not isinstance(e, ReasoningDelta) for e in events[first_answer:])
+    completed = [e for e in events if isinstance(e, AnswerCompleted)]
+    assert len(completed) == 2 and completed[0].message_id != completed[1].message_id
+    text = "".join(stream_text(config, "/multi two parts"))
+    assert text == f"{completed[0].text}\n\n{completed[1].text}"
+
+
+def test_connection_is_reused(sim, config):
+    with httpx.Client() as client:
+        list(stream_text(config, "one", client=client))
+        list(stream_text(config, "two", client=client))
+    ports = [r.client_port for r in sim.requests[-2:]]
+    assert ports[0] == ports[1]
+
+
+@pytest.mark.parametrize(
+    ("command", "error", "code", "partial"),
+    [
+        ("/fail auth", CozeAuthError, 4100, False),
+        ("/fail echo-token", CozeAuthError, 4101, False),
+        ("/fail bot", CozeBotError, 4200, False),
+        ("/fail unpublished", CozeBotError, 4015, False),
+        ("/fail busy", CozeRateLimitError, 4009, False),
+        ("/fail 502", CozeAPIError, None, False),
+        ("/fail error-event", CozeStreamError, 5000, True),
+        ("/fail chat-failed", CozeStreamError, 5000, True),
+        ("/fail cut", CozeStreamError, None, True),
+        ("/fail malformed", CozeStreamError, None, True),
+    ],
+)
+def test_each_failure_command(sim, config, fast_retries, command, error, code, partial):
+    received: list[str] = []
+    with pytest.raises(error) as caught:
+        for text in stream_text(config, f"{command} q"):
+            received.append(text)
+    assert type(caught.value) is error
+    assert caught.value.code == code
+    assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
+    if caught.value.code is not None:
+        assert caught.value.logid  # every Coze reply carries a log id
+    assert bool(received) == partial
+    if partial:
+        assert build_answer("q").startswith("".join(received))
+
+
+def test_retried_failures_are_retried_max_retries_times(sim, config, fast_retries):
+    before = len(sim.requests)
+    with pytest.raises(CozeAPIError):
+        list(stream_chat(config, "/fail 502 again"))
+    assert len(sim.requests) - before == 1 + config.max_retries
+    assert len(fast_retries) == config.max_retries
+
+
+def test_rate_limit_is_retried_after_retry_after(sim, config, fast_retries):
+    assert "".join(stream_text(config, "/fail rate-limit please")) == build_answer("please")
+    assert [r.status for r in sim.requests[-2:]] == [429, 200]
+    assert fast_retries == [1.0]
+
+
+def test_wrong_token_and_wrong_bot(sim):
+    with pytest.raises(CozeAuthError) as caught:
+        list(stream_chat(CozeConfig(pat="pat_wrong", bot_id=BOT_ID, base_url=sim.base_url), "hi"))
+    assert caught.value.http_status == 401
+    with pytest.raises(CozeBotError):
+        list(stream_chat(CozeConfig(pat=TOKEN, bot_id="1", base_url=sim.base_url), "hi"))
+
+
+def test_silence_past_the_read_timeout(sim):
+    config = CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=sim.base_url, read_timeout=0.3)
+    received: list[str] = []
+    with pytest.raises(CozeTimeoutError):
+        for text in stream_text(config, "/stall 2 quiet"):
+            received.append(text)
+    assert received
+
+
+def test_closing_the_generator_early_is_a_disconnect(sim, config):
+    events = stream_text(config, "/slow close me early")
+    next(events)
+    chat_id = sim.streams[-1].chat_id
+    events.close()
+    sim.wait_for(lambda: chat_id in sim.disconnects)
+
+
+def test_cancel_a_running_chat(sim, config):
+    chat = BackgroundChat(config, "/slow cancel me")
+    started = sim.wait_for(lambda: chat.started, timeout=5)
+    assert cancel_chat(config, started.conversation_id, started.chat_id) is True
+    assert sim.cancels[-1].running
+    assert cancel_chat(config, started.conversation_id, started.chat_id) is False
+    chat.stop(cancel=False)
+    chat.join(5)
+
+
+def test_background_stop_aborts_a_silent_stream_at_once(sim, config):
+    chat = BackgroundChat(config, "/stall 30 hold on")
+    texts: list[str] = []
+    deadline = time.monotonic() + 5
+    while not texts and time.monotonic() < deadline:
+        texts += [e.text for e in chat.take(0.1) if isinstance(e, AnswerDelta)]
+    assert texts
+    chat_id = chat.started.chat_id
+    stopped_at = time.monotonic()
+    chat.stop()
+    chat.join(5)
+    assert time.monotonic() - stopped_at < 2  # the socket was shut down, not waited on
+    sim.wait_for(lambda: chat_id in sim.disconnects)
+    sim.wait_for(lambda: any(c.chat_id == chat_id for c in sim.cancels))
+
+
+def test_background_chat_delivers_events_before_its_error(config):
+    chat = BackgroundChat(config, "/fail error-event late")
+    seen: list[object] = []
+    with pytest.raises(CozeStreamError):
+        while not chat.finished:
+            seen += chat.take(0.5)
+    assert any(isinstance(e, AnswerDelta) for e in seen)
+    assert chat.take(0) == []
+
+
+def test_errors_never_contain_the_token(sim, fast_retries):
+    config = CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=sim.base_url)
+    for command in ("/fail echo-token", "/fail auth", "/fail bot"):
+        with pytest.raises(CozeError) as caught:
+            list(stream_chat(config, command))
+        assert "CANARY" not in str(caught.value)
