@@ -24,20 +24,36 @@ class ChatStarted:
     chat_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AnswerDelta:
     """A piece of the answer's text, as soon as it arrived."""
 
     text: str
     message_id: str
 
+    def __init__(self, text: str, message_id: str) -> None:
+        # One of these per delta: setting the slots directly is twice as fast as the frozen
+        # dataclass __init__ (object.__setattr__ per field), and the instance stays frozen.
+        _set_answer_text(self, text)
+        _set_answer_message_id(self, message_id)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class ReasoningDelta:
     """A piece of a deep-thinking model's reasoning, sent before (or between) answer text."""
 
     text: str
     message_id: str
+
+    def __init__(self, text: str, message_id: str) -> None:
+        _set_reasoning_text(self, text)
+        _set_reasoning_message_id(self, message_id)
+
+
+_set_answer_text = AnswerDelta.text.__set__  # type: ignore[attr-defined]
+_set_answer_message_id = AnswerDelta.message_id.__set__  # type: ignore[attr-defined]
+_set_reasoning_text = ReasoningDelta.text.__set__  # type: ignore[attr-defined]
+_set_reasoning_message_id = ReasoningDelta.message_id.__set__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
