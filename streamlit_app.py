@@ -121,6 +121,10 @@ def clean_message(text: str | None) -> str:
     return "".join(kept).strip()
 
 
+def thought_label(seconds: float) -> str:
+    return f"Thought for {seconds:.1f} s" if seconds < 10 else f"Thought for {seconds:.0f} s"
+
+
 def usage_caption(usage: Usage | None, first_text: float | None, total: float) -> str:
     parts = []
     if usage is not None:
@@ -165,9 +169,7 @@ class AnswerView:
 
     def thought(self, seconds: float) -> None:
         if self._thinking is not None:
-            self._thinking.update(
-                label=f"Thought for {seconds:.0f} s", state="complete", expanded=False
-            )
+            self._thinking.update(label=thought_label(seconds), state="complete", expanded=False)
 
 
 def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterator[str | Callable]:
@@ -312,7 +314,7 @@ def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
 def render_turn(turn: Turn) -> None:
     """Show a turn from the history, as it was when it ended."""
     if turn.reasoning:
-        label = f"Thought for {turn.thought_seconds:.0f} s" if turn.thought_seconds else "Thinking"
+        label = thought_label(turn.thought_seconds) if turn.thought_seconds else "Thinking"
         with st.expander(label, type="compact"):
             st.markdown(turn.reasoning)
     if turn.content:
