@@ -7,8 +7,10 @@ explains the set-up and offers demo mode, which answers from the built-in Coze s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import time
 import traceback
 import unicodedata
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from coze_stream import (
     AnswerCompleted,
@@ -37,10 +40,13 @@ from coze_stream._exceptions import redact
 logger = logging.getLogger("coze_chat")
 
 SETTING_NAMES = ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_READ_TIMEOUT", "COZE_DEMO")
-MAX_MESSAGE_CHARS = 4000
+# Streamlit ignores a paste longer than this, so it is generous; Coze refuses what its model
+# cannot take (code 4010), and that is shown.
+MAX_MESSAGE_CHARS = 16000
 # How often the page checks in with Streamlit while Coze is silent: a Stop takes effect at the
 # next check, so this bounds how long Stop can take.
 HEARTBEAT_SECONDS = 0.2
+STOPPED_CAPTION = ":material/stop_circle: Stopped before the answer was complete."
 # Text arriving within one frame of the last update is sent together: fewer, larger updates for
 # the browser, and no piece of text waits longer than this.
 FRAME_SECONDS = 0.05
@@ -104,13 +110,20 @@ class Turn:
     """One message in the history. Assistant turns keep whatever was shown, even when cut short."""
 
     role: str
-    content: str = ""
+    # The text as shown: one Markdown element per frozen block, so that a replayed bubble has the
+    # same elements as the streamed one and replaces it in place (no stale copies while the
+    # next answer streams).
+    blocks: list[str] = field(default_factory=list)
     reasoning: str = ""
     thought_seconds: float | None = None
     caption: str = ""
     follow_ups: list[str] = field(default_factory=list)
     error: str = ""
     stopped: bool = False
+
+    @property
+    def content(self) -> str:
+        return "".join(self.blocks)
 
 
 def clean_message(text: str | None) -> str:
@@ -180,6 +193,18 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
     only the open block is re-sent as the answer grows.
     """
     splitter = BlockSplitter()
+
+    def show(text: str) -> Iterator[str | Callable]:
+        for piece in splitter.feed(text):
+            if piece is BLOCK_END:
+                turn.blocks.append("")
+                yield _close_block
+            else:
+                if not turn.blocks:
+                    turn.blocks.append("")
+                turn.blocks[-1] += piece
+                yield piece
+
     started = time.monotonic()
     last_update = last_news = -1.0
     reasoning_started: float | None = None
@@ -198,10 +223,7 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
             events = chat.take(wait)
         except CozeError:
             # Show everything that arrived before the failure, then let it be reported.
-            if pending:
-                turn.content += "".join(pending)
-                for piece in splitter.feed("".join(pending)):
-                    yield _close_block if piece is BLOCK_END else piece
+            yield from show("".join(pending))
             raise
         for event in events:
             last_news = time.monotonic()
@@ -240,9 +262,7 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
                     turn.thought_seconds = now - reasoning_started
                     view.thought(turn.thought_seconds)
                 view.status_slot.empty()
-            turn.content += text
-            for piece in splitter.feed(text):
-                yield _close_block if piece is BLOCK_END else piece
+            yield from show(text)
         elif not pending and not chat.finished:
             silent_since = last_news if first_text is not None else started
             view.waiting(now - silent_since, has_text=first_text is not None)
@@ -253,7 +273,7 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
     # Coze's completed text is authoritative (it may differ from the joined deltas).
     final = "\n\n".join(completed.get(mid, "".join(parts)) for mid, parts in streamed.items())
     if final != turn.content:
-        turn.content = final
+        turn.blocks = [final]
         yield _replace_answer(view, final)
     turn.caption = usage_caption(usage, first_text, time.monotonic() - started)
 
@@ -263,7 +283,11 @@ def _close_block() -> None:
 
 
 def _replace_answer(view: AnswerView, text: str) -> Callable[[], None]:
-    return lambda: view.answer_slot.markdown(text)
+    def replace() -> None:
+        with view.answer_slot.container():
+            st.markdown(text)
+
+    return replace
 
 
 def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Client) -> None:
@@ -292,10 +316,29 @@ def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Cli
         if not finished:  # interrupted: Stop was pressed, or a new message arrived
             turn.stopped = True
             chat.stop()
+            show_after_interruption(lambda: view.status_slot.caption(STOPPED_CAPTION))
         else:
             chat.stop(cancel=turn.error != "")
     if turn.caption:
         view.status_slot.caption(turn.caption)
+
+
+def show_after_interruption(update: Callable[[], None]) -> None:
+    """Make one last change to the page after Streamlit interrupted the run.
+
+    Once a run is stopped, every Streamlit call on the script's thread raises again, so the
+    change is sent from a short-lived thread attached to the run's context instead. Without it,
+    the "stopped" mark would only appear on the next run; if Streamlit refuses, it still does.
+    """
+
+    def run() -> None:
+        with contextlib.suppress(BaseException):
+            update()
+
+    thread = threading.Thread(target=run, name="show-stopped", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())
+    thread.start()
+    thread.join(timeout=1.0)
 
 
 def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
@@ -312,28 +355,53 @@ def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
 
 
 def render_turn(turn: Turn) -> None:
-    """Show a turn from the history, as it was when it ended."""
+    """Show a turn from the history, as it was when it ended.
+
+    An assistant turn uses the same slots as :class:`AnswerView`, element for element.
+    """
+    if turn.role == "user":
+        st.markdown(turn.content)
+        return
+    thinking, answer, status = st.empty(), st.empty(), st.empty()
     if turn.reasoning:
         label = thought_label(turn.thought_seconds) if turn.thought_seconds else "Thinking"
-        with st.expander(label, type="compact"):
+        with thinking.expander(label, type="compact"):
             st.markdown(turn.reasoning)
-    if turn.content:
-        st.markdown(turn.content)
+    with answer.container():
+        for block in turn.blocks:
+            if block:  # a trailing empty block was never shown
+                st.markdown(block)
     if turn.error:
-        st.error(turn.error, icon=":material/error:")
-    if turn.stopped:
-        st.caption(":material/stop_circle: Stopped before the answer was complete.")
+        status.error(turn.error, icon=":material/error:")
+    elif turn.stopped:
+        status.caption(STOPPED_CAPTION)
     elif turn.caption:
-        st.caption(turn.caption)
+        status.caption(turn.caption)
 
 
-def follow_up_buttons(turn: Turn, index: int) -> str | None:
-    """Buttons for the suggested next questions; returns the one clicked, if any."""
-    clicked = None
-    for number, question in enumerate(turn.follow_ups):
-        if st.button(question, key=f"follow-up-{index}-{number}", icon=":material/reply:"):
-            clicked = question
-    return clicked
+def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
+    """Buttons for the suggested next questions, in one slot under the last answer.
+
+    A click is kept in the session state, so it is sent even when it interrupts an answer (and
+    the buttons are not drawn again). ``hidden`` empties the slot at once when a new question
+    is on its way, instead of leaving stale buttons on the page until the run ends.
+    """
+    if hidden or not turn.follow_ups:
+        st.empty()
+        return
+    with st.container():
+        for number, question in enumerate(turn.follow_ups):
+            st.button(
+                question,
+                key=f"follow-up-{index}-{number}",
+                icon=":material/reply:",
+                on_click=ask,
+                args=(question,),
+            )
+
+
+def ask(question: str) -> None:
+    st.session_state.asked = question
 
 
 def setup_guide() -> None:
@@ -400,23 +468,23 @@ def main() -> None:
     elif config is None:
         setup_guide()
         st.button("Try demo mode", type="primary", icon=":material/science:", on_click=use_demo)
-    if config is not None and not history:
+    if config is not None:
         st.caption("Each message starts a new conversation: the bot does not see earlier ones.")
-
-    follow_up = None
-    for index, turn in enumerate(history):
-        with st.chat_message(turn.role):
-            render_turn(turn)
-            if index == len(history) - 1 and turn.follow_ups:
-                follow_up = follow_up_buttons(turn, index)
 
     typed = st.chat_input(
         "Message the bot", max_chars=MAX_MESSAGE_CHARS, submit_mode="stop", disabled=config is None
     )
-    prompt = clean_message(follow_up or typed)
+    asked = st.session_state.pop("asked", None)  # a suggested question that was clicked
+    prompt = clean_message(asked or typed) if config is not None else ""
+
+    for index, turn in enumerate(history):
+        with st.chat_message(turn.role):
+            render_turn(turn)
+            if index == len(history) - 1 and turn.role == "assistant":
+                follow_up_buttons(turn, index, hidden=bool(prompt))
 
     if prompt and config is not None:
-        history.append(Turn("user", prompt))
+        history.append(Turn("user", [prompt]))
         with st.chat_message("user"):
             st.markdown(prompt)
         turn = Turn("assistant")

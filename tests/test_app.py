@@ -66,8 +66,10 @@ def test_streamed_answer_lands_in_history(live, sim):
     history = live.session_state.history
     assert [turn.role for turn in history] == ["user", "assistant"]
     assert history[1].content == expected and not history[1].error and not history[1].stopped
-    live.run()  # replayed on the next run, exactly as it ended
-    assert live.chat_message[1].markdown[0].value.strip() == expected.strip()
+    streamed = [element.value for element in live.chat_message[1].markdown]
+    assert len(streamed) > 1  # finished Markdown blocks were frozen as separate elements
+    live.run()  # replayed on the next run element for element, exactly as it ended
+    assert [element.value for element in live.chat_message[1].markdown] == streamed
 
 
 def test_each_message_starts_a_new_conversation_with_a_fresh_user(live, sim):
