@@ -1,0 +1,69 @@
+"""What the browser tests share: the canary token, and a page showing the app (AppPage)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import harness
+from playwright.sync_api import expect
+
+# A recognisable token: "pat_CANARY" and 60 letters and digits.
+CANARY = "pat_CANARY" + "e2e0Tok3nQx7Zr9Lm2Vb8Nc4Hd6Jf1Kg5Ps0Wt3Yu7Ai9Oe2Rl4Mn6Bv8Cx1"
+BOT_ID = "7379462189365198898"
+BUBBLE = '[data-testid="stChatMessage"]'
+
+
+@dataclass
+class AppPage:
+    """One browser context showing the app, with its websocket frames and dialogs recorded."""
+
+    page: Any
+    ws: harness.WebSocketRecorder
+    url: str
+    dialogs: list[str] = field(default_factory=list)
+
+    def open(self) -> AppPage:
+        self.page.goto(self.url)
+        self.wait_idle()
+        return self
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        harness.wait_for_app_idle(self.page, timeout)
+
+    @property
+    def bubbles(self) -> Any:
+        return self.page.locator(BUBBLE)
+
+    @property
+    def main(self) -> Any:
+        """The main column (without the sidebar and the chat input)."""
+        return self.page.locator('[data-testid="stMainBlockContainer"]')
+
+    def last_assistant(self) -> Any:
+        return self.page.locator(f"{BUBBLE}:has([data-testid='stChatMessageAvatarAssistant'])").last
+
+    def send(self, text: str) -> None:
+        """Send ``text`` and wait until its two bubbles exist (the run has started)."""
+        before = self.bubbles.count()
+        harness.send_message(self.page, text)
+        expect(self.bubbles).to_have_count(before + 2, timeout=15_000)
+
+    def ask(self, text: str, timeout: float = 60.0) -> Any:
+        """Send ``text``, wait for the run to finish, return the assistant bubble."""
+        self.send(text)
+        self.wait_idle(timeout)
+        return self.last_assistant()
+
+    def assert_healthy(self) -> None:
+        assert self.page.locator('[data-testid="stException"]').count() == 0
+
+    def check_canary(self) -> None:
+        assert not self.ws.contains(CANARY), "the token appeared in a websocket frame"
+        assert CANARY not in self.page.content(), "the token appeared in the page"
+        assert not self.dialogs, f"the page opened dialogs: {self.dialogs}"
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

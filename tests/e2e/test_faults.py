@@ -1,0 +1,100 @@
+"""Every failure the page can meet, in the browser: its sentence in the assistant bubble, the text
+received before it kept above it, and the page still answering the next message."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import harness
+import pytest
+from playwright.sync_api import expect
+from support import BOT_ID, CANARY, AppPage
+
+from coze_stream.simulator import CozeSimulator
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+ERROR = '[data-testid="stAlertContentError"]'
+QUESTION = "fault question"
+
+
+class Fault(NamedTuple):
+    command: str  # sent before QUESTION; "" for the unreachable simulator
+    sentence: str | None  # expected in the error; None: no error at all
+    partial: bool  # text received before the failure stays in the bubble
+
+
+# fmt: off
+FAULTS = {
+    "token rejected":          Fault("/fail auth",        "wrong or has expired",                  False),  # noqa: E501
+    "token echoed":            Fault("/fail echo-token",  "no permission",                         False),  # noqa: E501
+    "bot not found":           Fault("/fail bot",         "COZE_BOT_ID",                           False),  # noqa: E501
+    "bot not published":       Fault("/fail unpublished", "not published",                         False),  # noqa: E501
+    "rate limited, recovered": Fault("/fail rate-limit",  None,                                    False),  # noqa: E501
+    "system busy":             Fault("/fail busy",        "busy",                                  False),  # noqa: E501
+    "502 html page":           Fault("/fail 502",         "HTTP 502",                              False),  # noqa: E501
+    "error event":             Fault("/fail error-event", "stopped the answer with an error",      True),   # noqa: E501
+    "chat failed":             Fault("/fail chat-failed", "could not finish",                      True),   # noqa: E501
+    "connection cut":          Fault("/fail cut",         "broke before the answer was complete",  True),   # noqa: E501
+    "stall past read timeout": Fault("/stall 5",          "sent nothing for 1.5 seconds",          True),   # noqa: E501
+    "malformed event":         Fault("/fail malformed",   "cannot read",                           True),   # noqa: E501
+    "simulator down":          Fault("",                  "Could not reach Coze at 127.0.0.1",     False),  # noqa: E501
+}
+# fmt: on
+
+
+@pytest.fixture(scope="session")
+def unreachable_server(server_factory) -> harness.StreamlitServer:
+    """The app pointed at a closed port on 127.0.0.1."""
+    port = harness.free_port()
+    return server_factory(
+        {
+            "COZE_PAT": CANARY,
+            "COZE_BOT_ID": BOT_ID,
+            "COZE_API_BASE_URL": f"http://127.0.0.1:{port}",
+            "COZE_READ_TIMEOUT": "1.5",
+        }
+    )
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+def test_fault(fault: Fault, open_app, server, sim: CozeSimulator, fast_sim, request) -> None:
+    down = not fault.command
+    target = request.getfixturevalue("unreachable_server") if down else server
+    app: AppPage = open_app(target.url)
+    message = f"{fault.command} {QUESTION}".strip()
+    requests_before = len(sim.requests)
+
+    bubble = app.ask(message)
+    errors = bubble.locator(ERROR)
+    if fault.sentence is None:
+        expect(bubble).to_contain_text(f'You asked: "{QUESTION}"')
+        expect(errors).to_have_count(0)
+        assert [r.status for r in sim.requests[requests_before:]] == [429, 200]
+    else:
+        expect(errors).to_have_count(1)
+        expect(errors).to_contain_text(fault.sentence)
+    heading = bubble.locator("h2")
+    if fault.partial:
+        expect(heading).to_contain_text("关于")
+        assert heading.bounding_box()["y"] < errors.bounding_box()["y"], "text above the error"
+    elif fault.sentence is not None:
+        expect(heading).to_have_count(0)
+    assert "CANARY" not in bubble.inner_text()
+    app.assert_healthy()
+
+    # The page keeps working: the next message is answered (or, with Coze down, fails the same).
+    bubble = app.ask("next question")
+    expect(app.bubbles).to_have_count(4)
+    if down:
+        expect(bubble.locator(ERROR)).to_contain_text(fault.sentence)
+    else:
+        expect(bubble).to_contain_text('You asked: "next question"')
+        expect(bubble.locator(ERROR)).to_have_count(0)
+    # The failed answer is replayed from the history as it ended.
+    first = app.bubbles.nth(1)
+    if fault.sentence is not None:
+        expect(first.locator(ERROR)).to_contain_text(fault.sentence)
+    if fault.partial:
+        expect(first.locator("h2")).to_contain_text("关于")
+    app.assert_healthy()
