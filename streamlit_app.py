@@ -49,7 +49,7 @@ HEARTBEAT_SECONDS = 0.2
 STOPPED_CAPTION = ":material/stop_circle: Stopped before the answer was complete."
 # Text arriving within one frame of the last update is sent together: fewer, larger updates for
 # the browser, and no piece of text waits longer than this.
-FRAME_SECONDS = 0.05
+FRAME_SECONDS = 0.04
 
 
 # -- settings --
@@ -252,7 +252,8 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
         if len(turn.reasoning) > reasoning_shown and (not pending or now >= last_update):
             view.reasoning(turn.reasoning)
             reasoning_shown = len(turn.reasoning)
-        if pending and now >= last_update + FRAME_SECONDS:
+        # Once the stream is over nothing more can join the pending text: show it at once.
+        if pending and (now >= last_update + FRAME_SECONDS or chat.finished):
             text = "".join(pending)
             pending.clear()
             last_update = now
