@@ -312,14 +312,24 @@ def _failure(chat: dict[str, Any], pat: str) -> CozeStreamError:
     )
 
 
-def _iter_events(response: httpx.Response, pat: str) -> Iterator[ChatEvent]:
-    """Typed events from an event-stream response, ending at chat.completed or done."""
+def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEvent]:
+    """Typed events from an event-stream response, ending at chat.completed or done.
+
+    Raises only :class:`CozeError`: a failure here comes after the chat began, so it is never
+    retried (a retry would start a second chat).
+    """
+    pat = config.pat
     completed = done = False
     try:
         for sse in EventSource(_Terminated(response)).iter_sse():  # type: ignore[arg-type]
             name = sse.event
             if name == "conversation.message.delta":  # the hot path: one per delta
-                message = _load(sse.data, name)
+                try:
+                    message = _fast_json(sse.data)
+                except ValueError:
+                    message = None
+                if type(message) is not dict:
+                    message = _load(sse.data, name)  # the slow path, and its clear error
                 get = message.get
                 if get("type") != "answer" or get("content_type", "text") != "text":
                     continue
@@ -368,10 +378,10 @@ def _iter_events(response: httpx.Response, pat: str) -> Iterator[ChatEvent]:
                 # a pooled connection is handed back for the next message instead of closed.
                 done = True
             # Anything else (verbose messages, audio, in_progress, unknown kinds) is skipped.
-    except httpx.TimeoutException:
+    except httpx.TimeoutException as exc:
         if completed or done:
             return
-        raise
+        raise _transport_error(exc, config) from None
     except httpx.TransportError:
         if completed or done:
             return  # only trailing events (audio, done) were lost; the answer is whole
@@ -462,7 +472,6 @@ def _stream_chat(
     try:
         attempt = 0
         while True:
-            started = False
             retry_error: CozeError | None = None
             try:
                 with http.stream(
@@ -480,10 +489,9 @@ def _stream_chat(
                             raise error
                         retry_error = error
                     else:
+                        # Past this point nothing is retried: _iter_events raises CozeErrors only.
                         try:
-                            for event in _iter_events(response, config.pat):
-                                started = True
-                                yield event
+                            yield from _iter_events(response, config)
                         except CozeError as error:
                             # The stream's log id is what Coze support needs for a broken answer.
                             error.logid = error.logid or response.headers.get("x-tt-logid")
@@ -492,7 +500,7 @@ def _stream_chat(
             except httpx.TransportError as exc:
                 error = _transport_error(exc, config)
                 retryable = isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError)
-                if started or not retryable or attempt >= config.max_retries:
+                if not retryable or attempt >= config.max_retries:
                     raise error from None
                 retry_error = None
             _sleep(_backoff(attempt, retry_error))
