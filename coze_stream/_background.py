@@ -56,21 +56,30 @@ class BackgroundChat:
         self._client = client
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
+        # The open response, if any; the lock keeps stop() from touching a connection that has
+        # gone back to the client's pool (it may already serve another chat).
         self._response: httpx.Response | None = None
+        self._response_lock = threading.Lock()
         self._pending: BaseException | None = None
         self.started: ChatStarted | None = None
         self.finished = False
         self.cancel_thread: threading.Thread | None = None
         self._events = _stream_chat(
-            config, message, client=client, user_id=user_id, on_response=self._opened
+            config,
+            message,
+            client=client,
+            user_id=user_id,
+            on_response=self._opened,
+            stop=self._stopping,
         )
         self._thread = threading.Thread(target=self._read, name="coze-chat", daemon=True)
         self._thread.start()
 
-    def _opened(self, response: httpx.Response) -> None:
-        self._response = response
-        if self._stopping.is_set():
-            _abort(response)
+    def _opened(self, response: httpx.Response | None) -> None:
+        with self._response_lock:
+            self._response = response
+            if response is not None and self._stopping.is_set():
+                _abort(response)
 
     def _read(self) -> None:
         try:
@@ -133,8 +142,9 @@ class BackgroundChat:
         if self._stopping.is_set():
             return
         self._stopping.set()
-        if self._response is not None:
-            _abort(self._response)
+        with self._response_lock:
+            if self._response is not None:
+                _abort(self._response)
         if cancel and self.started is not None and not self.finished:
             started = self.started
             self.cancel_thread = threading.Thread(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,6 +50,7 @@ _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _RETRY_CODES = frozenset({4009, 4020})
 _RETRY_AFTER_CAP = 10.0
 _BACKOFF_BASE = 0.5
+_RETRY_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 _CANCEL_GONE = 4104  # the chat is already over: nothing left to cancel
 
 # time.sleep, reachable for tests that check the waits between retries.
@@ -166,7 +169,7 @@ def _error_for(
         logid=logid,
         http_status=status,
     )
-    error.retry_after = retry_after  # type: ignore[attr-defined]
+    error.retry_after = retry_after
     return error
 
 
@@ -236,13 +239,15 @@ def _error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
 
 
 def _should_retry(error: CozeError) -> bool:
-    return error.http_status in _RETRY_STATUSES or error.code in _RETRY_CODES
+    # Coze's code says more than the status: a 429 with 4008 (daily limit) will not pass soon.
+    if error.code is not None:
+        return error.code in _RETRY_CODES
+    return error.http_status in _RETRY_STATUSES
 
 
 def _backoff(attempt: int, error: CozeError | None) -> float:
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        return retry_after
+    if error is not None and error.retry_after is not None:
+        return error.retry_after
     # Full jitter on an exponential base, so many clients retrying do not stay in step.
     return min(_BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.0), _RETRY_AFTER_CAP)
 
@@ -268,23 +273,28 @@ def _parse_json(data: str) -> Any:
     try:
         return _fast_json(data)
     except ValueError:
-        try:  # orjson refuses a few things the standard library takes (huge integers, NaN)
-            return json.loads(data)
-        except ValueError:
-            return None
+        return _parse_json_slowly(data)
+
+
+def _parse_json_slowly(data: str) -> Any:
+    try:  # orjson refuses a few things the standard library takes (huge integers, NaN)
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def _load(data: str, event: str) -> dict[str, Any]:
-    try:
-        payload = _fast_json(data)
-    except ValueError:
-        payload = _parse_json(data)
+    payload = _parse_json(data)
     if type(payload) is not dict:
-        raise CozeStreamError(
-            f"Coze sent part of the answer in a form this app cannot read (a {event} event that "
-            "is not a JSON object): try again."
-        )
+        raise _unreadable(event)
     return payload
+
+
+def _unreadable(event: str) -> CozeStreamError:
+    return CozeStreamError(
+        f"Coze sent part of the answer in a form this app cannot read (a {event} event that "
+        "is not a JSON object): try again."
+    )
 
 
 def _usage(chat: dict[str, Any]) -> Usage | None:
@@ -320,6 +330,7 @@ def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatE
     """
     pat = config.pat
     completed = done = False
+    failure: CozeError | None = None
     try:
         for sse in EventSource(_Terminated(response)).iter_sse():  # type: ignore[arg-type]
             name = sse.event
@@ -327,9 +338,9 @@ def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatE
                 try:
                     message = _fast_json(sse.data)
                 except ValueError:
-                    message = None
+                    message = _parse_json_slowly(sse.data)
                 if type(message) is not dict:
-                    message = _load(sse.data, name)  # the slow path, and its clear error
+                    raise _unreadable(name)
                 get = message.get
                 if get("type") != "answer" or get("content_type", "text") != "text":
                     continue
@@ -378,16 +389,19 @@ def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatE
                 # a pooled connection is handed back for the next message instead of closed.
                 done = True
             # Anything else (verbose messages, audio, in_progress, unknown kinds) is skipped.
-    except httpx.TimeoutException as exc:
-        if completed or done:
-            return
-        raise _transport_error(exc, config) from None
-    except httpx.TransportError:
+    except httpx.HTTPError as exc:
         if completed or done:
             return  # only trailing events (audio, done) were lost; the answer is whole
-        raise CozeStreamError(
-            "The connection to Coze broke before the answer was complete: try again."
-        ) from None
+        if isinstance(exc, httpx.TimeoutException | httpx.DecodingError):
+            failure = _http_error(exc, config)
+        else:
+            failure = CozeStreamError(
+                "The connection to Coze broke before the answer was complete: try again."
+            )
+    # Raised outside the except block, so the httpx error (whose request holds the token in
+    # its headers) is not chained to it for an error reporter to capture.
+    if failure is not None:
+        raise failure
     if not (completed or done):
         raise CozeStreamError("The answer from Coze ended before it was complete: try again.")
 
@@ -413,7 +427,13 @@ def _headers(config: CozeConfig) -> dict[str, str]:
     }
 
 
-def _transport_error(exc: httpx.TransportError, config: CozeConfig) -> CozeError:
+def _http_error(exc: httpx.HTTPError, config: CozeConfig) -> CozeError:
+    """The CozeError for a failure of HTTP itself (no reply, a broken or silent one)."""
+    if isinstance(exc, httpx.DecodingError):
+        return CozeAPIError(
+            "Coze's reply could not be decoded (a proxy in between may have altered it): "
+            "try again, or check COZE_API_BASE_URL.",
+        )
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return CozeTimeoutError(
             f"Coze did not accept the connection within {config.connect_timeout:g} seconds: "
@@ -452,10 +472,12 @@ def _stream_chat(
     *,
     client: httpx.Client | None = None,
     user_id: str | None = None,
-    on_response: Callable[[httpx.Response], None] | None = None,
+    on_response: Callable[[httpx.Response | None], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[ChatEvent]:
-    """``stream_chat``, telling ``on_response`` of each response opened (to abort it from
-    another thread)."""
+    """``stream_chat`` for :class:`BackgroundChat`: ``on_response`` hears of each response while
+    it is open (then of None), so another thread can abort it; ``stop`` ends the retry waits.
+    """
     if not isinstance(message, str) or not message.strip():
         raise ValueError("message must be a non-empty string")
     body = {
@@ -473,6 +495,7 @@ def _stream_chat(
         attempt = 0
         while True:
             retry_error: CozeError | None = None
+            failure: CozeError | None = None
             try:
                 with http.stream(
                     "POST",
@@ -480,9 +503,9 @@ def _stream_chat(
                     json=body,
                     headers=_headers(config),
                     timeout=_timeout(config),
-                ) as response:
-                    if on_response is not None:
-                        on_response(response)
+                ) as response, _reporting(response, on_response):
+                    if stop is not None and stop.is_set():
+                        return
                     error = _error_from_reply(response, config.pat)
                     if error is not None:
                         if not _should_retry(error) or attempt >= config.max_retries:
@@ -497,17 +520,38 @@ def _stream_chat(
                             error.logid = error.logid or response.headers.get("x-tt-logid")
                             raise
                         return
-            except httpx.TransportError as exc:
-                error = _transport_error(exc, config)
-                retryable = isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError)
-                if not retryable or attempt >= config.max_retries:
-                    raise error from None
-                retry_error = None
-            _sleep(_backoff(attempt, retry_error))
+            except httpx.HTTPError as exc:
+                failure = _http_error(exc, config)
+                if attempt < config.max_retries and isinstance(exc, _RETRY_TRANSPORT_ERRORS):
+                    failure = None
+            if failure is not None:
+                raise failure  # outside the except block: see _iter_events
+            delay = _backoff(attempt, retry_error)
+            if stop is not None:
+                if stop.wait(delay):
+                    return  # stopped while waiting: no new chat is started
+            else:
+                _sleep(delay)
             attempt += 1
     finally:
         if own_client:
             http.close()
+
+
+@contextlib.contextmanager
+def _reporting(
+    response: httpx.Response, on_response: Callable[[httpx.Response | None], None] | None
+) -> Iterator[None]:
+    """Tell ``on_response`` of the response while it is open, and of None before it closes
+    (once closed, its connection may serve another request and must not be touched)."""
+    if on_response is None:
+        yield
+        return
+    on_response(response)
+    try:
+        yield
+    finally:
+        on_response(None)
 
 
 def stream_text(
@@ -520,7 +564,9 @@ def stream_text(
     """Only the answer's text, delta by delta, ready for ``st.write_stream``.
 
     Two answer messages in one chat are separated by a blank line. An answer message that
-    arrives whole (no deltas) is yielded whole.
+    arrives whole (no deltas) is yielded whole. These are the deltas as Coze sent them: its
+    completed text (``AnswerCompleted`` from :func:`stream_chat`) is authoritative and may
+    differ; a caller that can redraw should show that at the end.
     """
     current: str | None = None
     streamed: set[str] = set()
@@ -544,6 +590,7 @@ def cancel_chat(
 ) -> bool:
     """Ask Coze to stop a running chat. True if it was cancelled, False if it was already over."""
     http = _new_client(config) if client is None else client
+    failure: CozeError | None = None
     try:
         response = http.post(
             f"{config.base_url}/v3/chat/cancel",
@@ -551,11 +598,13 @@ def cancel_chat(
             headers=_headers(config) | {"Accept": "application/json"},
             timeout=httpx.Timeout(config.connect_timeout),
         )
-    except httpx.TransportError as exc:
-        raise _transport_error(exc, config) from None
+    except httpx.HTTPError as exc:
+        failure = _http_error(exc, config)
     finally:
         if client is None:
             http.close()
+    if failure is not None:
+        raise failure
     logid = response.headers.get("x-tt-logid") or None
     try:
         payload = response.json()

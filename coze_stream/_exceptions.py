@@ -54,6 +54,9 @@ def redact(text: str, *secrets: str) -> str:
 class CozeError(Exception):
     """Base class: ``sentence`` for people, plus Coze's ``code``, ``coze_message`` and ``logid``."""
 
+    # Seconds Coze asked to wait before a retry (its Retry-After header), when it said.
+    retry_after: float | None = None
+
     def __init__(
         self,
         sentence: str,

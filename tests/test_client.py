@@ -667,3 +667,47 @@ def test_cancel_errors_are_mapped(mock):
     mock.post(f"{BASE}/v3/chat/cancel").mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(CozeConnectionError):
         cancel_chat(CONFIG, "conv1", "chat1")
+
+
+def test_decoding_failure_is_a_clear_api_error(mock):
+    broken = httpx.Response(
+        200, stream=TrackedStream(b"\x00not gzip"), headers={**SSE, "content-encoding": "gzip"}
+    )
+    mock.post(CHAT_URL).mock(return_value=broken)
+    with pytest.raises(CozeAPIError, match="could not be decoded"):
+        list(stream_chat(CONFIG, "hi"))
+
+
+def test_a_daily_limit_is_not_retried_even_with_429(mock, sleeps):
+    route = mock.post(CHAT_URL).mock(return_value=json_error(4008, "daily limit", 429))
+    with pytest.raises(CozeRateLimitError, match="daily"):
+        list(stream_chat(CONFIG, "hi"))
+    assert route.call_count == 1 and sleeps == []
+
+
+def test_connect_timeout_is_retried(mock, sleeps):
+    route = mock.post(CHAT_URL).mock(
+        side_effect=[httpx.ConnectTimeout("slow"), sse_response(FULL_STREAM)]
+    )
+    assert "".join(stream_text(CONFIG, "hi")) == "你好, world"
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("silent"), httpx.RemoteProtocolError("cut")],
+)
+def test_errors_do_not_chain_the_httpx_error_and_its_request(mock, sleeps, failure):
+    # An error reporter walking __context__ would find the request, and the token in its headers.
+    def chunks():
+        yield frame("conversation.chat.created", chat("created"))
+        raise failure
+
+    mock.post(CHAT_URL).mock(side_effect=lambda request: sse_response(chunks()))
+    with pytest.raises(CozeError) as caught:
+        list(stream_chat(CONFIG, "hi"))
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    mock.post(CHAT_URL).mock(side_effect=failure)
+    with pytest.raises(CozeError) as caught:
+        list(stream_chat(CONFIG, "hi"))
+    assert caught.value.__context__ is None and caught.value.__cause__ is None

@@ -199,3 +199,25 @@ def test_errors_never_contain_the_token(sim, fast_retries):
         with pytest.raises(CozeError) as caught:
             list(stream_chat(config, command))
         assert "CANARY" not in str(caught.value)
+
+
+def test_a_finished_background_chat_leaves_its_pooled_connection_alone(sim, config):
+    with httpx.Client() as client:
+        for question in ("one", "two", "three"):
+            chat = BackgroundChat(config, question, client=client)
+            while not chat.finished:
+                chat.take(0.5)
+            chat.join(5)
+            chat.stop()  # after the end: must not touch the connection now back in the pool
+    ports = [r.client_port for r in sim.requests[-3:]]
+    assert ports[0] == ports[1] == ports[2]
+
+
+def test_stop_during_a_retry_wait_starts_no_new_chat(sim, config):
+    before = len(sim.requests)
+    chat = BackgroundChat(config, "/fail rate-limit stop while waiting")
+    sim.wait_for(lambda: len(sim.requests) > before and sim.requests[-1].status == 429)
+    chat.stop()  # during the 1 s Retry-After wait
+    chat.join(5)
+    time.sleep(1.2)  # past the moment the retry would have been sent
+    assert len(sim.requests) == before + 1
