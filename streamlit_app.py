@@ -19,11 +19,16 @@ from dataclasses import dataclass, field
 
 import httpx
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_status_container import StatusContainer
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from coze_stream import (
+    BLOCK_END,
     AnswerCompleted,
     AnswerDelta,
+    BackgroundChat,
+    BlockSplitter,
     ChatCompleted,
     CozeConfig,
     CozeConfigError,
@@ -32,10 +37,9 @@ from coze_stream import (
     ReasoningDelta,
     Usage,
     load_config,
+    needs_whole_render,
+    redact,
 )
-from coze_stream._background import BackgroundChat
-from coze_stream._blocks import BLOCK_END, BlockSplitter
-from coze_stream._exceptions import redact
 
 logger = logging.getLogger("coze_chat")
 
@@ -157,8 +161,11 @@ class AnswerView:
         self.thinking_slot = st.empty()
         self.answer_slot = st.empty()
         self.status_slot = st.empty()
-        self._thinking: st.delta_generator.DeltaGenerator | None = None
-        self._thinking_block: st.delta_generator.DeltaGenerator | None = None
+        self._thinking: StatusContainer | None = None
+        # Reasoning is frozen block by block too: it can be as long as the answer.
+        self._reasoning_splitter = BlockSplitter()
+        self._reasoning_block: DeltaGenerator | None = None
+        self._reasoning_text = ""
 
     def waiting(self, seconds: float, *, has_text: bool) -> None:
         # Also the heartbeat: every Streamlit call is where a Stop or rerun takes effect.
@@ -172,13 +179,20 @@ class AnswerView:
             self.status_slot.empty()
 
     def reasoning(self, text: str) -> None:
-        """Show the reasoning so far in the collapsed "Thinking" expander."""
+        """Add ``text`` to the collapsed "Thinking" expander."""
         if self._thinking is None:
             self._thinking = self.thinking_slot.status(
                 ":shimmer[Thinking…]", type="compact", expanded=False
             )
-            self._thinking_block = self._thinking.empty()
-        self._thinking_block.markdown(text)  # type: ignore[union-attr]
+        for piece in self._reasoning_splitter.feed(text):
+            if piece is BLOCK_END:
+                self._reasoning_block = None
+                continue
+            if self._reasoning_block is None:
+                self._reasoning_block = self._thinking.empty()
+                self._reasoning_text = ""
+            self._reasoning_text += piece
+            self._reasoning_block.markdown(self._reasoning_text)
 
     def thought(self, seconds: float) -> None:
         if self._thinking is not None:
@@ -190,7 +204,8 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
 
     Text that arrives together, or within one frame, goes out as one update; a finished
     Markdown block is closed off (a callable makes ``st.write_stream`` start a new element), so
-    only the open block is re-sent as the answer grows.
+    only the open block is re-sent as the answer grows. The answer ends at ``chat.completed``
+    (events after it, such as audio, are not waited for).
     """
     splitter = BlockSplitter()
 
@@ -209,20 +224,28 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
     last_update = last_news = -1.0
     reasoning_started: float | None = None
     pending: list[str] = []
+    pending_reasoning: list[str] = []
     message_id: str | None = None
     completed: dict[str, str] = {}
     streamed: dict[str, list[str]] = {}
     first_text: float | None = None
     usage: Usage | None = None
-    reasoning_shown = 0
+    over = False  # chat.completed arrived, or the stream ended: nothing more will come
 
-    while not chat.finished or pending:
+    while not over or pending or pending_reasoning:
         now = time.monotonic()
-        wait = max(0.0, last_update + FRAME_SECONDS - now) if pending else HEARTBEAT_SECONDS
+        if over:
+            wait = 0.0
+        elif pending or pending_reasoning:
+            wait = max(0.0, last_update + FRAME_SECONDS - now)
+        else:
+            wait = HEARTBEAT_SECONDS
         try:
-            events = chat.take(wait)
+            events = [] if over else chat.take(wait)
         except CozeError:
             # Show everything that arrived before the failure, then let it be reported.
+            if pending_reasoning:
+                view.reasoning("".join(pending_reasoning))
             yield from show("".join(pending))
             raise
         for event in events:
@@ -236,6 +259,7 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
             elif isinstance(event, ReasoningDelta):
                 reasoning_started = reasoning_started or last_news
                 turn.reasoning += event.text
+                pending_reasoning.append(event.text)
             elif isinstance(event, AnswerCompleted):
                 completed[event.message_id] = event.text
                 if event.message_id not in streamed:  # an answer that came whole
@@ -248,32 +272,36 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
                 turn.follow_ups.append(event.text)
             elif isinstance(event, ChatCompleted):
                 usage = event.usage
+                over = True
+        over = over or chat.finished
         now = time.monotonic()
-        if len(turn.reasoning) > reasoning_shown and (not pending or now >= last_update):
-            view.reasoning(turn.reasoning)
-            reasoning_shown = len(turn.reasoning)
-        # Once the stream is over nothing more can join the pending text: show it at once.
-        if pending and (now >= last_update + FRAME_SECONDS or chat.finished):
-            text = "".join(pending)
-            pending.clear()
+        # Once the answer is over nothing more can join the pending text: show it at once.
+        if (pending or pending_reasoning) and (over or now >= last_update + FRAME_SECONDS):
             last_update = now
-            if first_text is None:
-                first_text = now - started
-                if reasoning_started is not None:
-                    turn.thought_seconds = now - reasoning_started
-                    view.thought(turn.thought_seconds)
-                view.status_slot.empty()
-            yield from show(text)
-        elif not pending and not chat.finished:
+            if pending_reasoning:
+                view.reasoning("".join(pending_reasoning))
+                pending_reasoning.clear()
+            if pending:
+                if first_text is None:
+                    first_text = now - started
+                    if reasoning_started is not None:
+                        turn.thought_seconds = now - reasoning_started
+                        view.thought(turn.thought_seconds)
+                    view.status_slot.empty()
+                text = "".join(pending)
+                pending.clear()
+                yield from show(text)
+        elif not (over or pending or pending_reasoning):
             silent_since = last_news if first_text is not None else started
             view.waiting(now - silent_since, has_text=first_text is not None)
 
     if reasoning_started is not None and turn.thought_seconds is None:
         turn.thought_seconds = time.monotonic() - reasoning_started
         view.thought(turn.thought_seconds)
-    # Coze's completed text is authoritative (it may differ from the joined deltas).
+    # Coze's completed text is authoritative (it may differ from the joined deltas), and an
+    # answer with link or footnote definitions must be rendered whole to render right.
     final = "\n\n".join(completed.get(mid, "".join(parts)) for mid, parts in streamed.items())
-    if final != turn.content:
+    if final != turn.content or needs_whole_render(final):
         turn.blocks = [final]
         yield _replace_answer(view, final)
     turn.caption = usage_caption(usage, first_text, time.monotonic() - started)
@@ -318,8 +346,6 @@ def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Cli
             turn.stopped = True
             chat.stop()
             show_after_interruption(lambda: view.status_slot.caption(STOPPED_CAPTION))
-        else:
-            chat.stop(cancel=turn.error != "")
     if turn.caption:
         view.status_slot.caption(turn.caption)
 
@@ -344,8 +370,9 @@ def show_after_interruption(update: Callable[[], None]) -> None:
 
 def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
     """Log an unforeseen failure (token hidden) and return a short message for the page."""
-    secret = config.pat if config is not None else ""
-    logger.error("unexpected error: %s", redact(traceback.format_exc(), secret))
+    secrets = [config.pat] if config is not None else []
+    secrets += [value for name, value in os.environ.items() if name == "COZE_PAT"]
+    logger.error("unexpected error: %s", redact(traceback.format_exc(), *secrets))
     return (
         f"Something went wrong in this app ({type(error).__name__}). The details were logged; "
         "please try again."
@@ -466,7 +493,7 @@ def main() -> None:
         )
     if config_error:
         st.error(config_error, icon=":material/settings:")
-    elif config is None:
+    if config is None:
         setup_guide()
         st.button("Try demo mode", type="primary", icon=":material/science:", on_click=use_demo)
     if config is not None:
@@ -495,5 +522,13 @@ def main() -> None:
             follow_up_buttons(turn, len(history) - 1)
 
 
+def run_page() -> None:
+    """The page, with any unforeseen failure shown as a short message (logged, token hidden)."""
+    try:
+        main()
+    except Exception as error:  # Streamlit's stop and rerun signals are not Exceptions
+        st.error(unexpected_error(error, None), icon=":material/error:")
+
+
 if __name__ == "__main__":
-    main()
+    run_page()

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from ._background import BackgroundChat
+from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
 from ._client import cancel_chat, stream_chat, stream_text
 from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
 from ._exceptions import (
@@ -19,6 +21,7 @@ from ._exceptions import (
     CozeRateLimitError,
     CozeStreamError,
     CozeTimeoutError,
+    redact,
 )
 from ._models import (
     AnswerCompleted,
@@ -32,9 +35,12 @@ from ._models import (
 )
 
 __all__ = [
+    "BLOCK_END",
     "DEFAULT_BASE_URL",
     "AnswerCompleted",
     "AnswerDelta",
+    "BackgroundChat",
+    "BlockSplitter",
     "ChatCompleted",
     "ChatEvent",
     "ChatStarted",
@@ -53,6 +59,8 @@ __all__ = [
     "Usage",
     "cancel_chat",
     "load_config",
+    "needs_whole_render",
+    "redact",
     "stream_chat",
     "stream_text",
 ]

@@ -62,12 +62,12 @@ def _print_answer(events: Iterator[ChatEvent]) -> None:
             sys.stdout.flush()
         elif isinstance(event, AnswerCompleted):
             shown = "".join(streamed.get(event.message_id, []))
-            if event.text != shown:
+            if not shown:  # an answer message that came whole
+                sys.stdout.write(f"\n\n{event.text}" if streamed else event.text)
+                streamed[event.message_id] = [event.text]
+            elif event.text != shown:
                 # The completed text is authoritative; a terminal cannot redraw, so print it.
-                sys.stdout.write(
-                    f"\n\n[final text from Coze]\n{event.text}" if shown else event.text
-                )
-                streamed.setdefault(event.message_id, [event.text])
+                sys.stdout.write(f"\n\n[final text from Coze]\n{event.text}")
     sys.stdout.write("\n")
     sys.stdout.flush()
 

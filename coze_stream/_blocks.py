@@ -7,20 +7,37 @@ the same result as rendering them together: after a blank line outside a fenced 
 and before a block that cannot continue what came before (not indented, not a list item, not
 a footnote or link definition). The decision needs only the first character of the next
 block, so no text is ever held back waiting for it.
+
+Two things cannot be decided while streaming, and are handled conservatively: after a line that
+may open a block containing blank lines (HTML such as ``<!--`` or ``<pre>``, ``$$`` math) no
+more cuts are made; and a link reference or footnote definition (``[id]: …``) can change blocks
+already frozen, so :func:`needs_whole_render` tells the caller to render such an answer whole
+once it is complete.
 """
 
 from __future__ import annotations
 
-__all__ = ["BLOCK_END", "BlockSplitter"]
+import re
+
+__all__ = ["BLOCK_END", "BlockSplitter", "needs_whole_render"]
 
 BLOCK_END = None
 """Marks, in :meth:`BlockSplitter.feed`'s output, that everything before it is a finished block."""
 
-# First characters of a line that may continue the block before the blank line: indented code
-# or list continuations, list items (bullets, ordered lists), thematic breaks that could be
-# setext underlines, footnote and link reference definitions, tables' leading pipes are safe.
-_MAY_CONTINUE = frozenset(" \t-*+0123456789[=")
+# First characters of a line after a blank one that may continue the block before it: indented
+# code or a list item's continuation (space, tab), list items (bullets, ordered lists), and
+# footnote or link reference definitions ("[").
+_MAY_CONTINUE = frozenset(" \t-*+0123456789[")
 _FENCE_CHARS = "`~"
+# Lines that may open a block with blank lines inside it: HTML blocks and $$ math.
+_OPENS_LOOSE_BLOCK = re.compile(r" {0,3}(?:<|\$\$)")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
+
+
+def needs_whole_render(text: str) -> bool:
+    """True when ``text`` rendered in frozen blocks may differ from ``text`` rendered whole: it
+    defines link references or footnotes, which apply to the whole document."""
+    return _DEFINITION.search(text) is not None
 
 
 def _fence(line: str) -> str | None:
@@ -43,9 +60,12 @@ class BlockSplitter:
         self._open_fence: str | None = None
         self._blank_after_block = False  # a blank line closed a block outside any fence
         self._line_has_text = False
+        self._cutting = True  # False once a line may have opened a block with blank lines
 
     def feed(self, text: str) -> list[str | None]:
         """``text`` cut into pieces, with :data:`BLOCK_END` where a finished block ends."""
+        if not self._cutting:
+            return [text] if text else []
         out: list[str | None] = []
         start = 0
         position = 0
@@ -70,6 +90,8 @@ class BlockSplitter:
             self._end_line("".join(self._line))
             self._line = []
             position = newline + 1
+            if not self._cutting:
+                break
         if start < length:
             out.append(text[start:])
         return out
@@ -93,3 +115,5 @@ class BlockSplitter:
         self._blank_after_block = False
         self._line_has_text = True
         self._open_fence = _fence(line)
+        if self._open_fence is None and _OPENS_LOOSE_BLOCK.match(line):
+            self._cutting = False

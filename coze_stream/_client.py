@@ -497,13 +497,16 @@ def _stream_chat(
             retry_error: CozeError | None = None
             failure: CozeError | None = None
             try:
-                with http.stream(
-                    "POST",
-                    f"{config.base_url}/v3/chat",
-                    json=body,
-                    headers=_headers(config),
-                    timeout=_timeout(config),
-                ) as response, _reporting(response, on_response):
+                with (
+                    http.stream(
+                        "POST",
+                        f"{config.base_url}/v3/chat",
+                        json=body,
+                        headers=_headers(config),
+                        timeout=_timeout(config),
+                    ) as response,
+                    _reporting(response, on_response),
+                ):
                     if stop is not None and stop.is_set():
                         return
                     error = _error_from_reply(response, config.pat)

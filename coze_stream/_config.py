@@ -15,6 +15,7 @@ DEFAULT_BASE_URL = "https://api.coze.cn"
 
 _BOT_ID = re.compile(r"[0-9]+")
 _BASE_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", re.IGNORECASE)
+_LOCAL = re.compile(r"http://(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:/|$)", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,21 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
             "COZE_BOT_ID is not set: set it to your bot's id, the digits after /bot/ in the bot's "
             "address in Coze."
         )
+    # The values themselves are not repeated: a token pasted into the wrong setting would be.
     if not _BOT_ID.fullmatch(bot_id):
         raise CozeConfigError(
             "COZE_BOT_ID must be all digits (the digits after /bot/ in the bot's address in "
-            f"Coze), got {bot_id[:40]!r}."
+            f"Coze); the value set has {len(bot_id)} characters and is not."
         )
     if not _BASE_URL.fullmatch(base_url):
         raise CozeConfigError(
             "COZE_API_BASE_URL must be an http(s) address such as https://api.coze.cn (coze.cn "
-            f"accounts) or https://api.coze.com (coze.com accounts), got {base_url[:80]!r}."
+            "accounts) or https://api.coze.com (coze.com accounts)."
+        )
+    if base_url.lower().startswith("http://") and not _LOCAL.match(base_url):
+        raise CozeConfigError(
+            "COZE_API_BASE_URL must use https:// (plain http:// would send the token unencrypted; "
+            "it is accepted only for this machine, such as the simulator on 127.0.0.1)."
         )
     timeouts = {}
     if read_timeout:

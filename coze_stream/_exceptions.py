@@ -35,11 +35,12 @@ __all__ = [
     "CozeRateLimitError",
     "CozeStreamError",
     "CozeTimeoutError",
+    "redact",
 ]
 
 # Coze personal and service access tokens look like `pat_<64 chars>` / `sat_<64 chars>`. Anything of
 # that shape is hidden, as well as the configured token itself (which may have any shape).
-_TOKEN_SHAPE = re.compile(r"\b(?:pat|sat|cztei)_[A-Za-z0-9_\-]{8,}")
+_TOKEN_SHAPE = re.compile(r"\b(?:pat|sat|czs|cztei)_[A-Za-z0-9_\-]{8,}")
 _HIDDEN = "[token hidden]"
 
 

@@ -282,3 +282,38 @@ def test_malformed_setting_shows_the_config_sentence(monkeypatch):
     assert not at.exception
     assert "COZE_BOT_ID must be all digits" in at.error[0].value
     assert TOKEN not in all_text(at)
+
+
+def test_only_one_setting_shows_what_is_missing_and_the_guide(monkeypatch):
+    monkeypatch.setenv("COZE_PAT", TOKEN)
+    for name in ("COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert "COZE_BOT_ID is not set" in at.error[0].value
+    assert "secrets.toml" in at.info[0].value
+    assert [button for button in at.button if button.label == "Try demo mode"]
+    assert TOKEN not in all_text(at)
+
+
+def test_an_unforeseen_failure_is_a_short_message_not_a_traceback(monkeypatch, live, caplog):
+    def broken(token):
+        import streamlit_app
+
+        original = streamlit_app.read_settings
+
+        def explode(environ=None):
+            raise RuntimeError(f"boom with {token}")
+
+        streamlit_app.read_settings = explode
+        try:
+            streamlit_app.run_page()
+        finally:
+            streamlit_app.read_settings = original
+
+    at = AppTest.from_function(broken, args=(TOKEN,), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "Something went wrong in this app (RuntimeError)" in at.error[0].value
+    assert TOKEN not in all_text(at)
+    assert TOKEN not in caplog.text and "boom with [token hidden]" in caplog.text

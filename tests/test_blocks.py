@@ -7,7 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from coze_stream._blocks import BLOCK_END, BlockSplitter
+from coze_stream._blocks import BLOCK_END, BlockSplitter, needs_whole_render
+
+# CommonMark with tables, as GitHub-flavoured Markdown renders them (Streamlit's renderer is GFM).
+MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 BLOCK_KINDS = [
     "# Heading {n}",
@@ -21,6 +24,12 @@ BLOCK_KINDS = [
     "> quote {n}\n> more",
     "    indented code {n}",
     "[link {n}](https://example.com)",
+    "See [the docs][ref{n}] and [^{n}].",
+    "[ref{n}]: https://example.com/{n}",
+    "<!--\nnote {n}\n\n# inside a comment\n-->",
+    "<pre>\nraw {n}\n\n  kept\n</pre>",
+    "$$\nx^{n}\n\ny$$",
+    "***",
 ]
 
 
@@ -89,9 +98,28 @@ def test_known_cuts(document, expected):
     assert blocks_of(split(document, [])) == expected
 
 
-def test_rendering_blocks_apart_equals_rendering_whole():
-    md = MarkdownIt("commonmark").enable("table")
-    document = "".join(kind.format(n=i) + "\n\n" for i, kind in enumerate(BLOCK_KINDS * 2))
-    blocks = blocks_of(split(document, list(range(5, len(document), 7))))
-    assert len(blocks) > 5
-    assert "".join(md.render(block) for block in blocks) == md.render(document)
+@settings(max_examples=300, deadline=None)
+@given(document=markdown_documents, data=st.data())
+def test_what_is_seen_at_the_end_renders_like_the_whole_answer(document, data):
+    """Frozen blocks rendered one by one (or the whole answer, where needs_whole_render says
+    so, as the page does at the end) give the same HTML as the answer rendered whole."""
+    cuts = sorted(data.draw(st.lists(st.integers(1, max(1, len(document) - 1)), unique=True)))
+    blocks = blocks_of(split(document, [c for c in cuts if 0 < c < len(document)]))
+    shown = [document] if needs_whole_render(document) else blocks
+    assert "".join(MARKDOWN.render(block) for block in shown) == MARKDOWN.render(document)
+
+
+def test_blocks_are_cut_in_a_long_answer():
+    document = "".join(kind.format(n=i) + "\n\n" for i, kind in enumerate(BLOCK_KINDS[:11] * 3))
+    assert len(blocks_of(split(document, list(range(5, len(document), 7))))) > 10
+
+
+def test_no_cut_after_a_block_that_may_hold_blank_lines():
+    document = "intro\n\n<!--\nnote\n\n# not a heading\n-->\n\nafter\n\n# end"
+    assert blocks_of(split(document, [])) == ["intro\n\n", document[len("intro\n\n") :]]
+
+
+def test_definitions_ask_for_a_whole_render():
+    assert needs_whole_render("See [x][1].\n\n[1]: https://example.com")
+    assert needs_whole_render("Note[^1]\n\n   [^1]: the note")
+    assert not needs_whole_render("A [link](https://example.com) and [brackets] in text.")

@@ -89,6 +89,35 @@ def test_config_is_frozen():
         config.pat = "other"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("http://127.0.0.1:8765", True),
+        ("http://localhost:8765/", True),
+        ("http://[::1]:80", True),
+        ("https://api.coze.com", True),
+        ("http://api.coze.cn", False),
+        ("http://127.0.0.1.evil.example", False),
+    ],
+)
+def test_plain_http_only_for_this_machine(url, accepted):
+    env = {"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": url}
+    if accepted:
+        assert load_config(env).base_url == url.rstrip("/")
+    else:
+        with pytest.raises(CozeConfigError, match="https://"):
+            load_config(env)
+
+
+def test_a_token_pasted_into_another_setting_is_not_repeated():
+    with pytest.raises(CozeConfigError) as caught:
+        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "s3cretvalue"})
+    assert "s3cretvalue" not in str(caught.value)
+    with pytest.raises(CozeConfigError) as caught:
+        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "s3cretvalue"})
+    assert "s3cretvalue" not in str(caught.value)
+
+
 def test_read_timeout_can_be_shortened():
     assert (
         load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "2.5"}).read_timeout
