@@ -317,3 +317,17 @@ def test_an_unforeseen_failure_is_a_short_message_not_a_traceback(monkeypatch, l
     assert "Something went wrong in this app (RuntimeError)" in at.error[0].value
     assert TOKEN not in all_text(at)
     assert TOKEN not in caplog.text and "boom with [token hidden]" in caplog.text
+
+
+def test_settings_from_streamlit_secrets(sim, monkeypatch):
+    for name in ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["COZE_PAT"] = f"  {TOKEN}  "
+    at.secrets["COZE_BOT_ID"] = BOT_ID
+    at.secrets["COZE_API_BASE_URL"] = sim.base_url
+    at.run()
+    assert not at.info  # no setup guide
+    send(at, "from secrets")
+    assert "from secrets" in bubble_text(at.chat_message[1])
+    assert TOKEN not in all_text(at)
