@@ -17,6 +17,11 @@ follow-ups, chat.completed with usage, done) is served by ``httpx.MockTransport`
 - ``coze_stream``: this project's ``stream_chat``;
 - ``cozepy``: Coze's official SDK, ``Coze.chat.stream``.
 
+Two reference rows bound what any client built on httpx-sse can reach: ``httpx-sse alone`` (events
+decoded, their JSON left unread) and ``httpx-sse + orjson`` (every event's JSON decoded with orjson
+and nothing done with it). A client that also types, filters and yields the events is slower than
+the second; the last line prints that bound as a multiple of cozepy.
+
 Each repeat runs every contender once, round-robin, after one warm-up run each; the table shows
 medians. "events" are the SSE frames in the stream, the same count for every contender.
 """
@@ -41,6 +46,11 @@ import httpx  # noqa: E402
 import httpx_sse  # noqa: E402
 
 import coze_stream  # noqa: E402
+
+try:
+    from orjson import loads as orjson_loads
+except ImportError:  # pragma: no cover - the bound row is left out
+    orjson_loads = None
 
 try:
     # Swallow authlib's deprecation notice from cozepy's import (authlib sets its own "always"
@@ -191,6 +201,35 @@ def make_floor(transport: httpx.MockTransport) -> Callable[[], object]:
     return run
 
 
+def make_sse_only(transport: httpx.MockTransport) -> Callable[[], object]:
+    client = httpx.Client(transport=transport)
+
+    def run() -> object:
+        count = 0
+        with httpx_sse.connect_sse(client, "POST", CHAT_URL, json={"stream": True}) as es:
+            for _ in es.iter_sse():
+                count += 1
+        return count
+
+    return run
+
+
+def make_sse_orjson(transport: httpx.MockTransport) -> Callable[[], object] | None:
+    if orjson_loads is None:
+        return None
+    client = httpx.Client(transport=transport)
+
+    def run() -> object:
+        count = 0
+        with httpx_sse.connect_sse(client, "POST", CHAT_URL, json={"stream": True}) as es:
+            for sse in es.iter_sse():
+                orjson_loads(sse.data)
+                count += 1
+        return count
+
+    return run
+
+
 def make_coze_stream(transport: httpx.MockTransport) -> Callable[[], object]:
     client = httpx.Client(transport=transport)
     config = coze_stream.CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=BASE_URL, max_retries=0)
@@ -299,7 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         "floor": (make_floor(transport), lambda s: check_floor(s, frames)),
         "coze_stream": (make_coze_stream(transport), lambda s: check_coze_stream(s, answer)),
         "cozepy": (make_cozepy(transport), lambda s: check_cozepy(s, answer, frames)),
+        "sse_only": (make_sse_only(transport), lambda s: check_floor(s, frames)),
     }
+    sse_orjson = make_sse_orjson(transport)
+    if sse_orjson is not None:
+        contenders["sse_orjson"] = (sse_orjson, lambda s: check_floor(s, frames))
 
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for run, check in contenders.values():  # warm-up, checked
@@ -316,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         "floor": "floor (httpx-sse + json.loads)",
         "coze_stream": "coze_stream",
         "cozepy": "cozepy",
+        "sse_only": "bound: httpx-sse alone",
+        "sse_orjson": "bound: httpx-sse + orjson",
     }
     width = max(len(label) for label in labels.values())
     print(
@@ -327,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'vs floor':>8}  {'vs cozepy':>9}"
     )
     for name, label in labels.items():
+        if name not in median:
+            continue
         seconds = median[name]
         print(
             f"{label:<{width}}  {seconds * 1e3:>9.1f}  {frames / seconds:>10,.0f}  "
@@ -345,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{goal}: {'PASS' if ok else 'FAIL'} ({ratio:.2f}x)" for goal, ok, ratio in goals
         )
     )
+    if "sse_orjson" in median:
+        print(
+            "Bound: httpx-sse + orjson with nothing done with the events is "
+            f"{median['cozepy'] / median['sse_orjson']:.2f}x cozepy; a client built on httpx-sse "
+            "that also types, filters and yields them is slower than that."
+        )
     if args.check and not all(ok for _, ok, _ in goals):
         return 1
     return 0
