@@ -44,9 +44,11 @@ from coze_stream import (
 logger = logging.getLogger("coze_chat")
 
 SETTING_NAMES = ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_READ_TIMEOUT", "COZE_DEMO")
-# Streamlit ignores a paste longer than this, so it is generous; Coze refuses what its model
-# cannot take (code 4010), and that is shown.
+# Longer messages are put back in the box with a note instead of being sent. The box itself has
+# no limit: given one, Streamlit silently drops a paste that would pass it. Coze refuses what its
+# model cannot take (code 4010), and that is shown.
 MAX_MESSAGE_CHARS = 16000
+PROMPT_KEY = "prompt"
 # How often the page checks in with Streamlit while Coze is silent: a Stop takes effect at the
 # next check, so this bounds how long Stop can take.
 HEARTBEAT_SECONDS = 0.2
@@ -432,6 +434,22 @@ def ask(question: str) -> None:
     st.session_state.asked = question
 
 
+def hold_if_too_long() -> None:
+    """Put a message over the limit back in the box instead of sending it, so no text is lost."""
+    typed = st.session_state.get(PROMPT_KEY)
+    if isinstance(typed, str) and len(clean_message(typed)) > MAX_MESSAGE_CHARS:
+        st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
+        st.session_state.too_long = len(clean_message(typed))
+
+
+def too_long_warning(length: int) -> str:
+    return (
+        f"This message is {length:,} characters long; the bot takes at most "
+        f"{MAX_MESSAGE_CHARS:,} at a time. Nothing was sent: it is back in the box, so you can "
+        "shorten it and send it again."
+    )
+
+
 def setup_guide() -> None:
     st.info(
         "**Connect your Coze bot.** Set `COZE_PAT` (a personal access token with the chat "
@@ -500,7 +518,11 @@ def main() -> None:
         st.caption("Each message starts a new conversation: the bot does not see earlier ones.")
 
     typed = st.chat_input(
-        "Message the bot", max_chars=MAX_MESSAGE_CHARS, submit_mode="stop", disabled=config is None
+        "Message the bot",
+        key=PROMPT_KEY,
+        submit_mode="stop",
+        on_submit=hold_if_too_long,
+        disabled=config is None,
     )
     asked = st.session_state.pop("asked", None)  # a suggested question that was clicked
     prompt = clean_message(asked or typed) if config is not None else ""
@@ -510,6 +532,10 @@ def main() -> None:
             render_turn(turn)
             if index == len(history) - 1 and turn.role == "assistant":
                 follow_up_buttons(turn, index, hidden=bool(prompt))
+
+    too_long = st.session_state.pop("too_long", None)
+    if too_long:
+        st.warning(too_long_warning(too_long), icon=":material/short_text:")
 
     if prompt and config is not None:
         history.append(Turn("user", [prompt]))

@@ -107,6 +107,28 @@ def test_whitespace_input_is_ignored(live, sim):
     assert len(live.chat_message) == 0 and len(sim.requests) == before
 
 
+def test_a_message_over_the_limit_goes_back_in_the_box_with_a_note(live, sim):
+    from streamlit_app import MAX_MESSAGE_CHARS
+
+    send(live, "first")
+    before = len(sim.requests)
+    history = [(turn.role, turn.content) for turn in live.session_state.history]
+    text = "  " + "abcdefghi " * (MAX_MESSAGE_CHARS // 10) + "x\n"  # 16,001 once trimmed
+    send(live, text)
+    assert len(sim.requests) == before  # nothing was sent
+    assert [(turn.role, turn.content) for turn in live.session_state.history] == history
+    (warning,) = live.warning
+    assert "16,001 characters" in warning.value and "16,000" in warning.value
+    box = live.chat_input[0].proto
+    assert box.set_value and box.value == text  # exactly as typed, back in the box
+    live.run()  # the note is for the attempt, not for every run after it
+    assert not live.warning
+    at_limit = text.strip()[: MAX_MESSAGE_CHARS - 1] + "!"
+    send(live, at_limit)  # shortened to the limit: sent
+    assert sim.streams[-1].message == at_limit
+    assert not live.session_state.history[-1].error
+
+
 def test_control_characters_are_removed_before_sending(live, sim):
     send(live, "he\x00ll\x1bo\tthere")
     assert sim.streams[-1].message == "hello\tthere"

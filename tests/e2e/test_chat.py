@@ -16,6 +16,7 @@ from streamlit_app import MAX_MESSAGE_CHARS
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 ERROR = '[data-testid="stAlertContentError"]'
+WARNING = '[data-testid="stAlertContentWarning"]'
 EXCEPTION = '[data-testid="stException"]'
 STOP = '[data-testid="stChatInputStopButton"]'
 TEXTAREA = '[data-testid="stChatInputTextArea"]'
@@ -271,19 +272,22 @@ def _send_and_check_the_long_answer(app: AppPage, sim: CozeSimulator, text: str)
     app.assert_healthy()
 
 
-def test_typing_past_the_limit_stops_at_the_limit(
+def test_a_paste_over_the_limit_is_kept_in_the_box_with_a_note(
     app: AppPage, sim: CozeSimulator, fast_sim
 ) -> None:
-    text = ("abcdefghi " * 2000)[: MAX_MESSAGE_CHARS + 1000]
+    text = ("abcdefghi " * 2100)[: MAX_MESSAGE_CHARS + 4000]
     box = app.page.locator(TEXTAREA)
-    # Typing every key takes too long: fill most of it, then type the last keys one by one.
-    box.fill(text[: MAX_MESSAGE_CHARS - 20])
-    box.press_sequentially(text[MAX_MESSAGE_CHARS - 20 : MAX_MESSAGE_CHARS + 100], delay=0)
-    assert box.input_value() == text[:MAX_MESSAGE_CHARS]
-    expect(app.page.locator('[data-testid="stChatInput"]')).to_contain_text(
-        f"{MAX_MESSAGE_CHARS}/{MAX_MESSAGE_CHARS}"
-    )
+    box.fill(text)  # like a paste: one input event, nothing dropped
+    assert box.input_value() == text
+    before = len(sim.requests)
+    box.press("Enter")
+    app.wait_idle()
+    expect(app.page.locator(WARNING)).to_contain_text(f"{len(text.strip()):,} characters")
+    expect(box).to_have_value(text)  # back in the box, exactly as pasted
+    assert len(sim.requests) == before and app.bubbles.count() == 0
+    box.fill(text[:MAX_MESSAGE_CHARS])  # shortened to the limit
     _send_and_check_the_long_answer(app, sim, text)
+    expect(app.page.locator(WARNING)).to_have_count(0)
     expect(app.ask("short after long")).to_contain_text(quoted("short after long"))
 
 
