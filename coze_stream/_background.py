@@ -4,6 +4,11 @@ A UI thread that blocks on the socket cannot react while Coze is silent (a reaso
 think for a minute). Here a daemon thread reads the stream and hands events over a queue; the
 UI thread waits in short slices, and :meth:`BackgroundChat.stop` aborts the socket immediately
 instead of waiting for Coze's next byte.
+
+A Stop that comes before Coze has said which chat it started (its first event carries the ids)
+cannot cancel anything yet, and aborting then would leave the chat running on Coze's side,
+spending the owner's tokens. So the reading thread reads on, handing nothing out, until the ids
+arrive (then it closes the stream and cancels the chat) or for at most ``START_GRACE`` seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from ._models import ChatEvent, ChatStarted
 __all__ = ["BackgroundChat"]
 
 logger = logging.getLogger("coze_stream")
+
+# How long a chat stopped before its first event is still read for its ids, to cancel it.
+START_GRACE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +65,14 @@ class BackgroundChat:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stopping = threading.Event()
         # The open response, if any; the lock keeps stop() from touching a connection that has
-        # gone back to the client's pool (it may already serve another chat).
+        # gone back to the client's pool (it may already serve another chat). It also guards
+        # the stop and cancel decisions below, taken on two threads.
         self._response: httpx.Response | None = None
         self._response_lock = threading.Lock()
+        self._cancel_wanted = False
+        self._cancel_claimed = False
+        self._given_up = False  # stopped before the ids came, and they did not come in time
+        self._grace_timer: threading.Timer | None = None
         self._pending: BaseException | None = None
         self.started: ChatStarted | None = None
         self.finished = False
@@ -78,17 +91,28 @@ class BackgroundChat:
     def _opened(self, response: httpx.Response | None) -> None:
         with self._response_lock:
             self._response = response
-            if response is not None and self._stopping.is_set():
+            if response is not None and self._stopping.is_set() and not self._awaiting_ids():
                 _abort(response)
+
+    def _awaiting_ids(self) -> bool:
+        """Stopped before the chat's ids came, and still reading for them (lock held)."""
+        return self._cancel_wanted and self.started is None and not self._given_up
 
     def _read(self) -> None:
         try:
             for event in self._events:
-                if self._stopping.is_set():
-                    break
-                if isinstance(event, ChatStarted):
-                    self.started = event
-                self._queue.put(event)
+                with self._response_lock:
+                    if isinstance(event, ChatStarted):
+                        self.started = event
+                    stopping = self._stopping.is_set()
+                    cancel = stopping and self.started is not None and self._claim_cancel()
+                if cancel:
+                    self._start_cancel()
+                if not stopping:
+                    self._queue.put(event)
+                elif self.started is not None:
+                    break  # stopped: nothing more is wanted
+                # Otherwise stopped before the ids came: read on, handing nothing out.
         except CozeError as error:
             if not self._stopping.is_set():
                 self._queue.put(_Failed(error))
@@ -101,6 +125,8 @@ class BackgroundChat:
                 self._queue.put(_Failed(error))
         finally:
             self._events.close()
+            if self._grace_timer is not None:
+                self._grace_timer.cancel()
             self._queue.put(_END)
 
     def take(self, timeout: float) -> list[ChatEvent]:
@@ -141,16 +167,41 @@ class BackgroundChat:
         """
         if self._stopping.is_set():
             return
-        self._stopping.set()
         with self._response_lock:
-            if self._response is not None:
+            self._stopping.set()
+            self._cancel_wanted = cancel and not self.finished
+            awaiting = self._awaiting_ids() and self._thread.is_alive()
+            if self._response is not None and not awaiting:
                 _abort(self._response)
-        if cancel and self.started is not None and not self.finished:
-            started = self.started
-            self.cancel_thread = threading.Thread(
-                target=self._cancel, args=(started,), name="coze-cancel", daemon=True
-            )
-            self.cancel_thread.start()
+            claimed = self._cancel_wanted and self.started is not None and self._claim_cancel()
+        if claimed:
+            self._start_cancel()
+        elif awaiting:
+            self._grace_timer = threading.Timer(START_GRACE, self._give_up_on_ids)
+            self._grace_timer.daemon = True
+            self._grace_timer.start()
+
+    def _claim_cancel(self) -> bool:
+        """True for the one caller that is to send the cancel request (lock held)."""
+        if not self._cancel_wanted or self._cancel_claimed:
+            return False
+        self._cancel_claimed = True
+        return True
+
+    def _start_cancel(self) -> None:
+        started = self.started
+        assert started is not None
+        self.cancel_thread = threading.Thread(
+            target=self._cancel, args=(started,), name="coze-cancel", daemon=True
+        )
+        self.cancel_thread.start()
+
+    def _give_up_on_ids(self) -> None:
+        with self._response_lock:
+            if self.started is None:
+                self._given_up = True
+                if self._response is not None:
+                    _abort(self._response)
 
     def _cancel(self, started: ChatStarted) -> None:
         try:
@@ -167,9 +218,11 @@ class BackgroundChat:
     def join(self, timeout: float | None = None) -> None:
         """Wait for the reading thread (and a cancel request) to end; for tests and shutdown."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in (self._thread, self.cancel_thread):
-            if thread is not None:
-                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._thread.join(timeout)
+        if self.cancel_thread is not None:  # read after the reader ended: it may start one
+            self.cancel_thread.join(
+                None if deadline is None else max(0.0, deadline - time.monotonic())
+            )
 
 
 def _abort(response: httpx.Response) -> None:

@@ -477,6 +477,7 @@ def _stream_chat(
 ) -> Iterator[ChatEvent]:
     """``stream_chat`` for :class:`BackgroundChat`: ``on_response`` hears of each response while
     it is open (then of None), so another thread can abort it; ``stop`` ends the retry waits.
+    A response that opens after ``stop`` is still read: the caller may want its chat's ids.
     """
     if not isinstance(message, str) or not message.strip():
         raise ValueError("message must be a non-empty string")
@@ -507,8 +508,6 @@ def _stream_chat(
                     ) as response,
                     _reporting(response, on_response),
                 ):
-                    if stop is not None and stop.is_set():
-                        return
                     error = _error_from_reply(response, config.pat)
                     if error is not None:
                         if not _should_retry(error) or attempt >= config.max_retries:

@@ -91,6 +91,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("/long", "N", "answer with a long Markdown document of exactly N deltas (1-100000)"),
     Command("/slow", "", "pause 1 s between deltas"),
     Command("/stall", "S", "after the first 3 deltas, stay silent for S seconds (0-3600)"),
+    Command("/late", "S", "accept the chat, then send nothing (not even headers) for S seconds"),
     Command("/multi", "", "two separate answer messages (different ids) in one chat"),
     Command("/xss", "", "the answer contains script, img onerror and bold HTML tags as text"),
     Command("/fail", "auth", "HTTP 401, JSON code 4100 authentication is invalid"),
@@ -138,6 +139,7 @@ class ParsedMessage:
     long: int | None = None
     slow: bool = False
     stall: float | None = None
+    late: float | None = None
     multi: bool = False
     xss: bool = False
     fail: str | None = None
@@ -171,13 +173,14 @@ def parse_message(text: str) -> ParsedMessage:
             n = int(nxt)
             if 1 <= n <= _MAX_LONG:
                 parsed.long, used = n, 2
-        elif tok == "/stall" and nxt is not None:
+        elif tok in ("/stall", "/late") and nxt is not None:
             try:
                 s = float(nxt)
             except ValueError:
                 s = -1.0
             if 0.0 <= s <= _MAX_STALL:
-                parsed.stall, used = s, 2
+                setattr(parsed, tok[1:], s)
+                used = 2
         elif tok == "/fail" and nxt in FAIL_KINDS:
             parsed.fail, used = nxt, 2
         if used:
@@ -862,6 +865,9 @@ class _Stream:
         sim._stream_started(self.record, self.active)
         self.rec.status = 200
         try:
+            if self.p.late:
+                # The chat exists (it can be cancelled) before a byte of the reply is sent.
+                self.active.halt.wait(self.p.late)
             h.send_response(200)
             h.send_header("Content-Type", "text/event-stream; charset=utf-8")
             h.send_header("Cache-Control", "no-cache")

@@ -442,9 +442,10 @@ def test_xss_content(client: httpx.Client) -> None:
 
 
 def test_parse_message() -> None:
-    p = parse_message("/think /long 300 hello /stall 1.5 /fail busy world /long x")
-    assert p.think and p.long == 300 and p.stall == 1.5 and p.fail == "busy"
+    p = parse_message("/think /long 300 hello /stall 1.5 /fail busy world /long x /late 2")
+    assert p.think and p.long == 300 and p.stall == 1.5 and p.fail == "busy" and p.late == 2
     assert p.question == "hello world /long x"
+    assert parse_message("/late soon").late is None
     assert parse_message("  plain   text ").question == "plain   text"
 
 
@@ -475,6 +476,43 @@ def test_stall_pauses_after_three_deltas() -> None:
         evs = events(chat(c, "/stall 0.5 /long 6 x").text)
         assert time.monotonic() - t0 >= 0.5
     assert len(answer_deltas(evs)) == 6
+
+
+def test_late_sends_nothing_until_then_and_the_chat_can_be_cancelled_meanwhile(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    replies: list[httpx.Response] = []
+    t0 = time.monotonic()
+    # The request blocks until the headers come, so it is sent from a thread.
+    sender = threading.Thread(
+        target=lambda: replies.append(
+            client.post("/v3/chat", json=body("/late 30 wait"), headers=auth())
+        )
+    )
+    sender.start()
+    # The chat exists before a byte of the reply: its ids are in the simulator's record.
+    record = sim.wait_for(lambda: sim.streams)[0]
+    ids = {"conversation_id": record.conversation_id, "chat_id": record.chat_id}
+    assert client.post("/v3/chat/cancel", json=ids, headers=auth()).json()["code"] == 0
+    sender.join(10)
+    assert time.monotonic() - t0 < 5  # the cancel ended the wait
+    (r,) = replies
+    text = r.text
+    assert r.status_code == 200
+    assert events(text)[0][0] == "conversation.chat.created"
+    assert text.endswith('event:done\ndata:"[DONE]"\n\n')
+    assert sim.streams[0].outcome == "canceled"
+
+
+def test_late_holds_back_the_headers() -> None:
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=0) as s,
+        httpx.Client(base_url=s.base_url) as c,
+    ):
+        t0 = time.monotonic()
+        with c.stream("POST", "/v3/chat", json=body("/late 0.5 x"), headers=auth()) as r:
+            assert time.monotonic() - t0 >= 0.5
+            assert [e for e, _ in events(r.read().decode())][-1] == "done"
 
 
 def test_deltas_arrive_incrementally(sim: CozeSimulator, client: httpx.Client) -> None:

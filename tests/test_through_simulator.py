@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import httpx
@@ -21,6 +23,7 @@ from coze_stream import (
     CozeTimeoutError,
     FollowUp,
     ReasoningDelta,
+    _background,
     _client,
     cancel_chat,
     stream_chat,
@@ -182,6 +185,79 @@ def test_background_stop_aborts_a_silent_stream_at_once(sim, config):
     assert time.monotonic() - stopped_at < 2  # the socket was shut down, not waited on
     sim.wait_for(lambda: chat_id in sim.disconnects)
     sim.wait_for(lambda: any(c.chat_id == chat_id for c in sim.cancels))
+
+
+def drain(chat: BackgroundChat, seconds: float) -> list[object]:
+    """Everything ``chat`` hands out within ``seconds`` (or until it is over)."""
+    seen: list[object] = []
+    deadline = time.monotonic() + seconds
+    while not chat.finished and time.monotonic() < deadline:
+        seen += chat.take(0.05)
+    return seen
+
+
+def test_stop_before_the_chat_starts_still_cancels_it(sim, config):
+    before = len(sim.streams)
+    chat = BackgroundChat(config, "/late 1 /slow stopped before a byte came")
+    record = sim.wait_for(lambda: len(sim.streams) > before and sim.streams[-1])
+    stopped_at = time.monotonic()
+    chat.stop()  # no headers and no ids yet
+    assert time.monotonic() - stopped_at < 0.1  # the page does not wait for Coze
+    assert drain(chat, 5) == []  # nothing of the unwanted answer is handed out
+    chat.join(5)
+    assert chat.started is not None and chat.started.chat_id == record.chat_id
+    (cancel,) = [c for c in sim.cancels if c.chat_id == record.chat_id]
+    assert cancel.running
+    sim.wait_for(lambda: record.ended)
+    assert record.deltas_sent <= 1 and not record.finished
+
+
+def test_stop_before_the_chat_starts_without_cancel_sends_none(sim, config):
+    before = len(sim.streams)
+    chat = BackgroundChat(config, "/late 0.5 /slow not cancelled")
+    record = sim.wait_for(lambda: len(sim.streams) > before and sim.streams[-1])
+    chat.stop(cancel=False)
+    assert drain(chat, 5) == []
+    chat.join(5)
+    assert chat.cancel_thread is None
+    sim.wait_for(lambda: record.chat_id in sim.disconnects)
+    assert not any(c.chat_id == record.chat_id for c in sim.cancels)
+
+
+def test_stop_gives_up_waiting_for_ids_that_never_come(config, monkeypatch):
+    # Headers, then silence: a reply that never names its chat is abandoned after the grace.
+    monkeypatch.setattr(_background, "START_GRACE", 0.3)
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        accepted.append(conn)
+        conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = server.getsockname()[1]
+    silent = CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=f"http://127.0.0.1:{port}")
+    try:
+        chat = BackgroundChat(silent, "hello")
+        thread.join(5)
+        time.sleep(0.1)  # the headers have reached the reader
+        stopped_at = time.monotonic()
+        chat.stop()
+        chat.join(5)
+        assert not chat._thread.is_alive()  # ended by the grace, not by the 60 s read timeout
+        assert time.monotonic() - stopped_at < 2
+        assert chat.started is None and chat.cancel_thread is None
+        assert drain(chat, 1) == []
+    finally:
+        for conn in accepted:
+            conn.close()
+        server.close()
 
 
 def test_background_chat_delivers_events_before_its_error(config):
