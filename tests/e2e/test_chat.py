@@ -145,6 +145,22 @@ def test_stop_mid_answer_keeps_the_partial_answer(app: AppPage, sim: CozeSimulat
     app.assert_healthy()
 
 
+def test_stop_before_coze_replies_still_cancels_the_chat(app: AppPage, sim: CozeSimulator) -> None:
+    count = len(sim.streams)
+    app.send("/late 1 /slow stopped before any reply")  # within the 1.5 s read timeout
+    record = sim.wait_for(lambda: len(sim.streams) > count and sim.streams[-1])
+    app.page.locator(STOP).click()  # Coze has not sent a byte, not even the headers
+    app.wait_idle()
+    bubble = app.last_assistant()
+    expect(bubble).to_contain_text(STOPPED)
+    _assert_stopped_and_cancelled(sim, record.chat_id)
+    assert record.deltas_sent <= 1 and not record.finished
+    app.page.wait_for_timeout(500)  # nothing of the unwanted answer shows up afterwards
+    expect(bubble.locator("h2")).to_have_count(0)
+    expect(app.ask("after the early stop")).to_contain_text(quoted("after the early stop"))
+    app.assert_healthy()
+
+
 def test_the_input_is_locked_while_an_answer_streams(app: AppPage, sim: CozeSimulator) -> None:
     """With submit_mode="stop" a new message cannot be typed mid-answer: the box is disabled and
     the send button is replaced by Stop. (What a person can do instead is covered below.)"""
