@@ -6,12 +6,13 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 
 from ._client import stream_chat
 from ._config import CozeConfig, load_config
-from ._exceptions import CozeConfigError, CozeError
+from ._exceptions import CozeConfigError, CozeError, redact
 from ._models import AnswerCompleted, AnswerDelta, ChatEvent
 
 EXIT_COZE_ERROR = 1
@@ -100,6 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error. Point stdout at nothing so that
+        # Python's own flush at exit does not complain about the pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:  # a bug here, not a Coze failure: one line, not a traceback
+        detail = redact(f"{type(error).__name__}: {error}", os.environ.get("COZE_PAT", "").strip())
+        print(f"Something went wrong in coze_stream ({detail}).", file=sys.stderr)
+        return EXIT_COZE_ERROR
     return 0
 
 

@@ -313,11 +313,20 @@ def _usage(chat: dict[str, Any]) -> Usage | None:
 
 def _failure(chat: dict[str, Any], pat: str) -> CozeStreamError:
     last_error = chat.get("last_error") if isinstance(chat.get("last_error"), dict) else {}
-    code = last_error.get("code") if isinstance(last_error.get("code"), int) else None
-    message = last_error.get("msg") if isinstance(last_error.get("msg"), str) else None
+    return _stream_error(
+        "The bot could not finish its answer: try again in a moment.", last_error, pat
+    )
+
+
+def _stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeStreamError:
+    """A failure Coze reported mid-stream, with the sentence for its code when it has one (a
+    4011 mid-answer still means the balance is empty: "try again" would be the wrong advice)."""
+    code = detail.get("code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) and code != 0 else None
+    message = detail.get("msg") if isinstance(detail.get("msg"), str) else None
     return CozeStreamError(
-        "The bot could not finish its answer: try again in a moment.",
-        code=code or None,
+        _CODES[code][1] if code in _CODES else default,
+        code=code,
         coze_message=redact(message, pat) if message else None,
     )
 
@@ -376,13 +385,10 @@ def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatE
                 )
             elif name == "error":
                 payload = _parse_json(sse.data)
-                payload = payload if isinstance(payload, dict) else {}
-                code = payload.get("code") if isinstance(payload.get("code"), int) else None
-                message = payload.get("msg") if isinstance(payload.get("msg"), str) else None
-                raise CozeStreamError(
+                raise _stream_error(
                     "Coze stopped the answer with an error: try again in a moment.",
-                    code=code,
-                    coze_message=redact(message, pat) if message else None,
+                    payload if isinstance(payload, dict) else {},
+                    pat,
                 )
             elif name == "done":
                 # Read on to the end of the body (the chunk terminator follows at once) so that

@@ -15,6 +15,10 @@ DEFAULT_BASE_URL = "https://api.coze.cn"
 
 _BOT_ID = re.compile(r"[0-9]+")
 _BASE_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", re.IGNORECASE)
+_NOT_ASCII = (
+    "COZE_PAT contains characters no token has (such as curly quotes or dashes from a document "
+    "or a chat): copy it again from Coze, as plain text."
+)
 _LOCAL = re.compile(r"http://(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:/|$)", re.I)
 
 
@@ -32,6 +36,10 @@ class CozeConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        # HTTP headers are ASCII: httpx would fail deep inside a request with an error that
+        # is not a CozeError.
+        if not self.pat.isascii():
+            raise CozeConfigError(_NOT_ASCII)
 
     @property
     def region_host(self) -> str:
@@ -62,6 +70,8 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
             "COZE_PAT looks malformed: a token has no spaces or line breaks inside. Copy it again "
             "from Coze, without quotes or a 'Bearer' prefix."
         )
+    if not pat.isascii():
+        raise CozeConfigError(_NOT_ASCII)
     if not bot_id:
         raise CozeConfigError(
             "COZE_BOT_ID is not set: set it to your bot's id, the digits after /bot/ in the bot's "
@@ -91,8 +101,7 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
             seconds = -1.0
         if not 0 < seconds <= 3600:
             raise CozeConfigError(
-                "COZE_READ_TIMEOUT must be a number of seconds between 0 and 3600, "
-                f"got {read_timeout[:20]!r}."
+                "COZE_READ_TIMEOUT must be a number of seconds between 0 and 3600, such as 60."
             )
         timeouts["read_timeout"] = seconds
     return CozeConfig(pat=pat, bot_id=bot_id, base_url=base_url, **timeouts)

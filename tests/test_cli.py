@@ -85,3 +85,28 @@ def test_demo_mode_needs_no_account():
     result = run("--demo", "你好 demo")
     assert result.returncode == 0, result.stderr
     assert result.stdout == build_answer("你好 demo") + "\n"
+
+
+def test_a_token_with_curly_quotes_is_a_configuration_error_not_a_traceback(sim_env):
+    result = run("hi", env={**sim_env, "COZE_PAT": "\u201c" + TOKEN + "\u201d"})
+    assert result.returncode == 2
+    assert "COZE_PAT" in result.stderr and "curly quotes" in result.stderr
+    assert "Traceback" not in result.stderr and "CANARY" not in result.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    # Like `python -m coze_stream --demo ... | head -c 64`: the pipe closes mid-answer.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("COZE_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coze_stream", "--demo", "/long 3000 piped"],
+        cwd=ROOT,
+        env=base,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert len(process.stdout.read(64)) == 64
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, stderr
+    assert stderr == ""

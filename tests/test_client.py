@@ -221,8 +221,8 @@ def test_recording_error_event(mock, recording):
     mock.post(CHAT_URL).mock(return_value=sse_response(recording("chat_error_resp.txt")))
     with pytest.raises(CozeStreamError) as caught:
         list(stream_chat(CONFIG, "hi"))
-    assert caught.value.code is None
-    assert "error" in str(caught.value)
+    assert caught.value.code is None and caught.value.coze_message is None
+    assert str(caught.value) == "Coze stopped the answer with an error: try again in a moment."
 
 
 def test_recording_invalid_is_ignored_then_cut_off(mock, recording):
@@ -416,12 +416,44 @@ def test_chat_failed_and_requires_action(mock):
         "conversation.chat.failed", chat("failed", last_error={"code": 4011, "msg": "balance"})
     )
     mock.post(CHAT_URL).mock(return_value=sse_response(failed))
-    with pytest.raises(CozeStreamError, match="balance"):
+    with pytest.raises(CozeStreamError) as caught:
         list(stream_chat(CONFIG, "hi"))
+    assert caught.value.code == 4011
+    assert str(caught.value).startswith("The Coze account has run out of tokens: top up")
+    assert "balance" in str(caught.value)  # Coze's own message follows the sentence
     action = frame("conversation.chat.requires_action", chat("requires_action"))
     mock.post(CHAT_URL).mock(return_value=sse_response(action))
     with pytest.raises(CozeStreamError, match="tool"):
         list(stream_chat(CONFIG, "hi"))
+
+
+@pytest.mark.parametrize(
+    ("event", "code", "sentence"),
+    [
+        ("error", 4008, "The daily message limit for this Coze account has been reached"),
+        ("error", 4105, "Coze refused the message because it contains sensitive content"),
+        ("error", 123456, "Coze stopped the answer with an error: try again in a moment."),
+        ("error", None, "Coze stopped the answer with an error: try again in a moment."),
+        ("conversation.chat.failed", 4028, "The free Coze quota of this account is used up"),
+        ("conversation.chat.failed", 0, "The bot could not finish its answer: try again"),
+    ],
+)
+def test_a_failure_mid_stream_says_what_its_code_means(mock, event, code, sentence):
+    detail = {"code": code, "msg": "detail from Coze"} if code is not None else {}
+    data = chat("failed", last_error=detail) if event != "error" else detail
+    body = (
+        frame("conversation.chat.created", chat("created"))
+        + frame("conversation.message.delta", message("answer", "partial"))
+        + frame(event, data)
+    )
+    mock.post(CHAT_URL).mock(return_value=sse_response(body))
+    received = []
+    with pytest.raises(CozeStreamError) as caught:
+        for text in stream_text(CONFIG, "hi"):
+            received.append(text)
+    assert received == ["partial"]
+    assert str(caught.value).startswith(sentence)
+    assert caught.value.code == (code or None)
 
 
 def test_malformed_event_data(mock):

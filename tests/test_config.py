@@ -44,6 +44,7 @@ def test_load_config_defaults_to_os_environ(monkeypatch):
         ({"COZE_BOT_ID": "1"}, "COZE_PAT", "personal access token"),
         ({"COZE_PAT": "   ", "COZE_BOT_ID": "1"}, "COZE_PAT", "personal access token"),
         ({"COZE_PAT": "pat_a b", "COZE_BOT_ID": "1"}, "COZE_PAT", "no spaces"),
+        ({"COZE_PAT": "\u201cpat_abc\u201d", "COZE_BOT_ID": "1"}, "COZE_PAT", "curly quotes"),
         ({"COZE_PAT": "t"}, "COZE_BOT_ID", "digits"),
         ({"COZE_PAT": "t", "COZE_BOT_ID": "bot-123"}, "COZE_BOT_ID", "all digits"),
         (
@@ -117,6 +118,17 @@ def test_a_token_pasted_into_another_setting_is_not_repeated():
     with pytest.raises(CozeConfigError) as caught:
         load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "s3cretvalue"})
     assert "s3cretvalue" not in str(caught.value)
+    with pytest.raises(CozeConfigError) as caught:
+        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "sk-s3cretvalue"})
+    assert "s3cret" not in str(caught.value)
+
+
+def test_a_token_with_non_ascii_characters_is_refused_before_any_request():
+    # httpx cannot put it in a header: it would fail mid-request with a UnicodeEncodeError.
+    token = "pat_\u2014" + "x" * 40
+    with pytest.raises(CozeConfigError, match="COZE_PAT") as caught:
+        CozeConfig(pat=token, bot_id="1")
+    assert token not in str(caught.value)
 
 
 def test_read_timeout_can_be_shortened():
