@@ -53,6 +53,10 @@ PROMPT_KEY = "prompt"
 # next check, so this bounds how long Stop can take.
 HEARTBEAT_SECONDS = 0.2
 STOPPED_CAPTION = ":material/stop_circle: Stopped before the answer was complete."
+NO_TEXT_NOTICE = (
+    "The bot finished without any text this page can show: it may have answered with a card, "
+    "an image or another kind of message that only Coze's own apps display."
+)
 # Text arriving within one frame of the last update is sent together: fewer, larger updates for
 # the browser, and no piece of text waits longer than this.
 FRAME_SECONDS = 0.04
@@ -126,6 +130,7 @@ class Turn:
     follow_ups: list[str] = field(default_factory=list)
     error: str = ""
     stopped: bool = False
+    notice: str = ""  # the chat ended well but left nothing to read
 
     @property
     def content(self) -> str:
@@ -307,6 +312,8 @@ def answer_pieces(chat: BackgroundChat, turn: Turn, view: AnswerView) -> Iterato
         turn.blocks = [final]
         yield _replace_answer(view, final)
     turn.caption = usage_caption(usage, first_text, time.monotonic() - started)
+    if not final.strip():
+        turn.notice = NO_TEXT_NOTICE
 
 
 def _close_block() -> None:
@@ -348,7 +355,9 @@ def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Cli
             turn.stopped = True
             chat.stop()
             show_after_interruption(lambda: view.status_slot.caption(STOPPED_CAPTION))
-    if turn.caption:
+    if turn.notice:
+        view.status_slot.warning(turn.notice, icon=":material/info:")
+    elif turn.caption:
         view.status_slot.caption(turn.caption)
 
 
@@ -405,6 +414,8 @@ def render_turn(turn: Turn) -> None:
         status.error(turn.error, icon=":material/error:")
     elif turn.stopped:
         status.caption(STOPPED_CAPTION)
+    elif turn.notice:
+        status.warning(turn.notice, icon=":material/info:")
     elif turn.caption:
         status.caption(turn.caption)
 

@@ -52,6 +52,7 @@ _RETRY_AFTER_CAP = 10.0
 _BACKOFF_BASE = 0.5
 _RETRY_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 _CANCEL_GONE = 4104  # the chat is already over: nothing left to cancel
+_INTERNAL_ERROR = 5000  # says only that Coze failed: a stream's own sentence says more
 
 # time.sleep, reachable for tests that check the waits between retries.
 _sleep = time.sleep
@@ -319,13 +320,14 @@ def _failure(chat: dict[str, Any], pat: str) -> CozeStreamError:
 
 
 def _stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeStreamError:
-    """A failure Coze reported mid-stream, with the sentence for its code when it has one (a
-    4011 mid-answer still means the balance is empty: "try again" would be the wrong advice)."""
+    """A failure Coze reported mid-stream, with the sentence for its code when that says more
+    (a 4011 mid-answer still means the balance is empty: "try again" would be wrong advice)."""
     code = detail.get("code")
     code = code if isinstance(code, int) and not isinstance(code, bool) and code != 0 else None
     message = detail.get("msg") if isinstance(detail.get("msg"), str) else None
+    specific = code in _CODES and code != _INTERNAL_ERROR
     return CozeStreamError(
-        _CODES[code][1] if code in _CODES else default,
+        _CODES[code][1] if specific else default,
         code=code,
         coze_message=redact(message, pat) if message else None,
     )

@@ -93,6 +93,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("/stall", "S", "after the first 3 deltas, stay silent for S seconds (0-3600)"),
     Command("/late", "S", "accept the chat, then send nothing (not even headers) for S seconds"),
     Command("/multi", "", "two separate answer messages (different ids) in one chat"),
+    Command("/card", "", "the answer is a card (content_type card), with no text at all"),
     Command("/xss", "", "the answer contains script, img onerror and bold HTML tags as text"),
     Command("/fail", "auth", "HTTP 401, JSON code 4100 authentication is invalid"),
     Command("/fail", "echo-token", "JSON code 4101 whose msg echoes the Bearer token received"),
@@ -141,6 +142,7 @@ class ParsedMessage:
     stall: float | None = None
     late: float | None = None
     multi: bool = False
+    card: bool = False
     xss: bool = False
     fail: str | None = None
 
@@ -167,6 +169,8 @@ def parse_message(text: str) -> ParsedMessage:
             parsed.slow, used = True, 1
         elif tok == "/multi":
             parsed.multi, used = True, 1
+        elif tok == "/card":
+            parsed.card, used = True, 1
         elif tok == "/xss":
             parsed.xss, used = True, 1
         elif tok == "/long" and nxt is not None and nxt.isdigit():
@@ -848,6 +852,8 @@ class _Stream:
         if p.help:
             first = _help_answer()
             return [(first, _chunks(first, size))]
+        if p.card:
+            return []
         if p.long is not None:
             deltas = _long_deltas(p.question, p.long, size)
             texts = [("".join(deltas), deltas)]
@@ -926,6 +932,13 @@ class _Stream:
             )
             with self.sim._lock:
                 self.record.answers.append(full)
+        if p.card:
+            # Cards come whole, as a JSON document in a string; a text client has nothing to show.
+            card = _dumps({"card_type": 2, "title": p.question, "content": "card body"})
+            self._event(
+                "conversation.message.completed",
+                {**self._message(first_msg_id, "answer", card), "content_type": "card"},
+            )
         self._check_halt()
         verbose = _dumps(
             {

@@ -101,6 +101,20 @@ def test_reasoning_usage_and_follow_ups(live, sim):
     ]
 
 
+def test_an_answer_without_text_says_so_instead_of_an_empty_bubble(live, sim):
+    from streamlit_app import NO_TEXT_NOTICE
+
+    send(live, "/card a card please")
+    assistant = live.chat_message[1]
+    assert bubble_text(assistant) == ""
+    assert [w.value for w in assistant.warning] == [NO_TEXT_NOTICE]
+    assert not assistant.error and live.session_state.history[1].notice == NO_TEXT_NOTICE
+    live.run()  # replayed the same way
+    assert [w.value for w in live.chat_message[1].warning] == [NO_TEXT_NOTICE]
+    send(live, "text again")  # an answer with text has no such notice
+    assert not live.chat_message[3].warning and live.session_state.history[3].caption
+
+
 def test_whitespace_input_is_ignored(live, sim):
     before = len(sim.requests)
     send(live, "   \n\t ")

@@ -433,6 +433,7 @@ def test_chat_failed_and_requires_action(mock):
         ("error", 4008, "The daily message limit for this Coze account has been reached"),
         ("error", 4105, "Coze refused the message because it contains sensitive content"),
         ("error", 123456, "Coze stopped the answer with an error: try again in a moment."),
+        ("error", 5000, "Coze stopped the answer with an error: try again in a moment."),
         ("error", None, "Coze stopped the answer with an error: try again in a moment."),
         ("conversation.chat.failed", 4028, "The free Coze quota of this account is used up"),
         ("conversation.chat.failed", 0, "The bot could not finish its answer: try again"),

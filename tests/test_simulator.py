@@ -411,6 +411,14 @@ def test_long_10000_is_generated_instantly() -> None:
     assert len(deltas) == 10_000 and time.monotonic() - t0 < 1.0
 
 
+def test_card_is_an_answer_without_text(client: httpx.Client) -> None:
+    evs = events(chat(client, "/card show me").text)
+    assert answer_deltas(evs) == []
+    (card,) = completed(evs, "answer")
+    assert card["content_type"] == "card" and json.loads(card["content"])["title"] == "show me"
+    assert [n for n, _ in evs][-2:] == ["conversation.chat.completed", "done"]
+
+
 def test_multi_gives_two_messages(client: httpx.Client) -> None:
     evs = events(chat(client, "/multi two please").text)
     answers = completed(evs, "answer")
