@@ -382,7 +382,9 @@ def show_after_interruption(update: Callable[[], None]) -> None:
 def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
     """Log an unforeseen failure (token hidden) and return a short message for the page."""
     secrets = [config.pat] if config is not None else []
-    secrets += [value for name, value in os.environ.items() if name == "COZE_PAT"]
+    secrets += [value.strip() for name, value in os.environ.items() if name == "COZE_PAT"]
+    with contextlib.suppress(Exception):  # the secrets file may be what failed
+        secrets.append(str(st.secrets["COZE_PAT"]).strip())
     logger.error("unexpected error: %s", redact(traceback.format_exc(), *secrets))
     return (
         f"Something went wrong in this app ({type(error).__name__}). The details were logged; "

@@ -8,7 +8,7 @@ import time
 import harness
 import pytest
 from playwright.sync_api import expect
-from support import BOT_ID, CANARY, AppPage, normalise
+from support import AppPage, normalise
 
 from coze_stream.simulator import CozeSimulator, _long_deltas
 from streamlit_app import MAX_MESSAGE_CHARS
@@ -334,7 +334,3 @@ def test_control_characters_are_removed(app: AppPage, sim: CozeSimulator, fast_s
     expect(bubble).to_contain_text(quoted("ctlbellescdel end"))
     app.assert_healthy()
     expect(app.ask("still fine")).to_contain_text(quoted("still fine"))
-
-
-def test_canary_constants() -> None:
-    assert CANARY.startswith("pat_CANARY") and len(CANARY) == 70 and BOT_ID.isdigit()
