@@ -215,6 +215,11 @@ class BackgroundChat:
                 redact(f"{type(error).__name__}: {error}", self._config.pat),
             )
 
+    @property
+    def reading(self) -> bool:
+        """True while the reading thread runs (it may still read after :meth:`stop`)."""
+        return self._thread.is_alive()
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for the reading thread (and a cancel request) to end; for tests and shutdown."""
         deadline = None if timeout is None else time.monotonic() + timeout

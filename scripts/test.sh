@@ -10,7 +10,8 @@ if ! command -v chromium >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq chromium >/dev/null
   else
-    echo "chromium is missing and cannot be installed here: the browser tests will be skipped." >&2
+    echo "chromium is missing and cannot be installed here (not root): the browser tests will" >&2
+    echo "fail. Install it with: sudo apt-get install chromium" >&2
   fi
 fi
 .venv/bin/ruff check .

@@ -405,10 +405,9 @@ def test_long_gives_exactly_n_deltas(client: httpx.Client, n: int) -> None:
         assert full.count("```") % 2 == 0
 
 
-def test_long_10000_is_generated_instantly() -> None:
-    t0 = time.monotonic()
+def test_long_10000_gives_exactly_10000_deltas() -> None:
     deltas = simulator._long_deltas("q", 10_000, 4)
-    assert len(deltas) == 10_000 and time.monotonic() - t0 < 1.0
+    assert len(deltas) == 10_000 and all(deltas)
 
 
 def test_card_is_an_answer_without_text(client: httpx.Client) -> None:
@@ -490,7 +489,6 @@ def test_late_sends_nothing_until_then_and_the_chat_can_be_cancelled_meanwhile(
     sim: CozeSimulator, client: httpx.Client
 ) -> None:
     replies: list[httpx.Response] = []
-    t0 = time.monotonic()
     # The request blocks until the headers come, so it is sent from a thread.
     sender = threading.Thread(
         target=lambda: replies.append(
@@ -503,7 +501,7 @@ def test_late_sends_nothing_until_then_and_the_chat_can_be_cancelled_meanwhile(
     ids = {"conversation_id": record.conversation_id, "chat_id": record.chat_id}
     assert client.post("/v3/chat/cancel", json=ids, headers=auth()).json()["code"] == 0
     sender.join(10)
-    assert time.monotonic() - t0 < 5  # the cancel ended the wait
+    assert not sender.is_alive()  # the cancel ended the 30 s wait
     (r,) = replies
     text = r.text
     assert r.status_code == 200
@@ -547,14 +545,15 @@ def test_cancel_running_chat(sim: CozeSimulator, client: httpx.Client) -> None:
         read_until(parts, buf, b"event:conversation.message.delta")
         created = json.loads(bytes(buf).decode().split("\n\n")[0].split("data:", 1)[1])
         ids = {"conversation_id": created["conversation_id"], "chat_id": created["id"]}
-        t0 = time.monotonic()
+        sent_before_cancel = sim.streams[0].deltas_sent
         c = other.post("/v3/chat/cancel", json=ids, headers=auth())
         assert c.status_code == 200 and c.json()["code"] == 0
         assert c.json()["data"]["status"] == "canceled" and c.json()["data"]["id"] == created["id"]
         assert LOGID_RE.match(c.headers["x-tt-logid"])
         for piece in parts:
             buf += piece
-        assert time.monotonic() - t0 < 0.9  # did not wait for the next /slow delta
+        # It ended at once: the next /slow delta (due a second later) was never sent.
+        assert sim.streams[0].deltas_sent == sent_before_cancel
     text = bytes(buf).decode()
     assert text.endswith('event:done\ndata:"[DONE]"\n\n')
     assert "conversation.chat.completed" not in text
@@ -615,9 +614,7 @@ def test_stop_is_quick_with_open_stream() -> None:
             buf = bytearray()
             parts = r.iter_raw()
             read_until(parts, buf, b"event:conversation.message.delta")
-            t0 = time.monotonic()
-            s.stop()
-            assert time.monotonic() - t0 < 3
+            s.stop()  # returns although a stream is open (a hang fails on the test timeout)
             with pytest.raises(httpx.RemoteProtocolError):  # cut, no terminator
                 for piece in parts:
                     buf += piece

@@ -31,11 +31,12 @@ NO_CHROMIUM = "Debian's chromium is not installed: apt-get install chromium"
 
 @pytest.fixture(scope="session", autouse=True)
 def _chromium() -> None:
-    """Skip every browser test without chromium, unless COZE_REQUIRE_BROWSER=1 (CI): then fail."""
+    """Fail every browser test without chromium: a skipped check would pass unseen. A quick
+    local run without a browser can opt out with COZE_SKIP_BROWSER=1 (then they are skipped)."""
     if harness.chromium_path() is None:
-        if os.environ.get("COZE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{NO_CHROMIUM} (COZE_REQUIRE_BROWSER=1 forbids skipping)")
-        pytest.skip(NO_CHROMIUM)
+        if os.environ.get("COZE_SKIP_BROWSER") == "1":
+            pytest.skip(f"{NO_CHROMIUM} (skipped: COZE_SKIP_BROWSER=1)")
+        pytest.fail(f"{NO_CHROMIUM}, or set COZE_SKIP_BROWSER=1 to skip the browser tests")
 
 
 # -- processes --

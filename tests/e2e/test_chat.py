@@ -200,8 +200,11 @@ def test_suggestions_leave_as_soon_as_a_new_question_is_sent(
     expect(app.bubbles.nth(3)).to_contain_text(STOPPED)
 
 
-def test_stop_while_coze_is_silent_is_quick(app: AppPage, sim: CozeSimulator) -> None:
-    # The read timeout is 1.5 s: Stop is pressed as soon as the silence starts.
+def test_stop_while_coze_is_silent_takes_effect_before_the_read_timeout(
+    app: AppPage, sim: CozeSimulator
+) -> None:
+    # The read timeout is 1.5 s: Stop is pressed as soon as the silence starts, and must end
+    # the answer as stopped, not by the timeout's error. The latency is printed, not asserted.
     bubble, record = _start_slow_answer(app, sim, "/stall 30 silent bot")
     sim.wait_for(lambda: record.deltas_sent >= 3)
     clicked = time.monotonic()
@@ -210,7 +213,7 @@ def test_stop_while_coze_is_silent_is_quick(app: AppPage, sim: CozeSimulator) ->
     latency = time.monotonic() - clicked
     print(f"\nstop latency while Coze is silent: {latency:.2f} s")
     _assert_stopped_and_cancelled(sim, record.chat_id)
-    assert latency < 3.0
+    expect(bubble).to_contain_text(STOPPED)
     expect(bubble.locator(ERROR)).to_have_count(0)  # stopped, not timed out
 
 
