@@ -73,6 +73,11 @@ def _print_answer(events: Iterator[ChatEvent]) -> None:
     sys.stdout.flush()
 
 
+def _silence_stdout() -> None:
+    """Point stdout at nothing, so Python's own flush at exit does not hit a closed pipe."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.message.strip():
@@ -95,16 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Or try the built-in simulator: python -m coze_stream --demo 你好", file=sys.stderr)
         return EXIT_USAGE
     except CozeError as error:
-        sys.stdout.write("\n")
+        try:
+            sys.stdout.write("\n")  # end the partial answer's line
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
         print(error, file=sys.stderr)
         return EXIT_COZE_ERROR
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (``| head``): not an error. Point stdout at nothing so that
-        # Python's own flush at exit does not complain about the pipe again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()  # the reader went away (``| head``): not an error
         return 0
     except Exception as error:  # a bug here, not a Coze failure: one line, not a traceback
         detail = redact(f"{type(error).__name__}: {error}", os.environ.get("COZE_PAT", "").strip())

@@ -19,6 +19,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -89,10 +90,21 @@ class BackgroundChat:
         self._thread.start()
 
     def _opened(self, response: httpx.Response | None) -> None:
+        if response is not None:
+            # httpx hands the connection back to the pool when the body has been read, before
+            # the events are all handed out: forget the response first, under the lock.
+            response.stream = _ForgetOnClose(response.stream, self._forget_response)
         with self._response_lock:
             self._response = response
-            if response is not None and self._stopping.is_set() and not self._awaiting_ids():
-                _abort(response)
+            if response is not None and self._stopping.is_set():
+                if self._awaiting_ids():
+                    self._start_grace()  # counted from the reply, not from the Stop
+                else:
+                    _abort(response)
+
+    def _forget_response(self) -> None:
+        with self._response_lock:
+            self._response = None
 
     def _awaiting_ids(self) -> bool:
         """Stopped before the chat's ids came, and still reading for them (lock held)."""
@@ -106,11 +118,14 @@ class BackgroundChat:
                         self.started = event
                     stopping = self._stopping.is_set()
                     cancel = stopping and self.started is not None and self._claim_cancel()
+                    if not stopping:  # under the lock: nothing is handed out after stop()
+                        self._queue.put(event)
                 if cancel:
-                    self._start_cancel()
-                if not stopping:
-                    self._queue.put(event)
-                elif self.started is not None:
+                    # Stopped before the ids came, and here they are. Nobody waits for this
+                    # thread, so cancel first and close after: Coze hears of the cancel while
+                    # the chat still runs, not of a closed connection first.
+                    self._cancel(self.started)  # type: ignore[arg-type]
+                if stopping and self.started is not None:
                     break  # stopped: nothing more is wanted
                 # Otherwise stopped before the ids came: read on, handing nothing out.
         except CozeError as error:
@@ -125,8 +140,9 @@ class BackgroundChat:
                 self._queue.put(_Failed(error))
         finally:
             self._events.close()
-            if self._grace_timer is not None:
-                self._grace_timer.cancel()
+            with self._response_lock:
+                if self._grace_timer is not None:
+                    self._grace_timer.cancel()
             self._queue.put(_END)
 
     def take(self, timeout: float) -> list[ChatEvent]:
@@ -139,8 +155,8 @@ class BackgroundChat:
             error, self._pending = self._pending, None
             self.finished = True
             raise error
-        if self.finished:
-            return []
+        if self.finished or self._stopping.is_set():
+            return []  # after stop(), nothing more of the answer is handed out
         events: list[ChatEvent] = []
         try:
             item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
@@ -171,12 +187,20 @@ class BackgroundChat:
             self._stopping.set()
             self._cancel_wanted = cancel and not self.finished
             awaiting = self._awaiting_ids() and self._thread.is_alive()
-            if self._response is not None and not awaiting:
-                _abort(self._response)
+            if self._response is not None:
+                if awaiting:
+                    self._start_grace()
+                else:
+                    _abort(self._response)
+            # With no reply yet, the reader waits for it (at most the read timeout) and the
+            # grace starts when it opens: giving up before would only lose the cancel.
             claimed = self._cancel_wanted and self.started is not None and self._claim_cancel()
         if claimed:
             self._start_cancel()
-        elif awaiting:
+
+    def _start_grace(self) -> None:
+        """Give the ids START_GRACE seconds more to come (lock held)."""
+        if self._grace_timer is None:
             self._grace_timer = threading.Timer(START_GRACE, self._give_up_on_ids)
             self._grace_timer.daemon = True
             self._grace_timer.start()
@@ -228,6 +252,21 @@ class BackgroundChat:
             self.cancel_thread.join(
                 None if deadline is None else max(0.0, deadline - time.monotonic())
             )
+
+
+class _ForgetOnClose(httpx.SyncByteStream):
+    """A response body that calls ``forget`` before it is closed (and its connection freed)."""
+
+    def __init__(self, stream: httpx.SyncByteStream, forget: Callable[[], None]) -> None:
+        self._stream = stream
+        self._forget = forget
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        self._forget()
+        self._stream.close()
 
 
 def _abort(response: httpx.Response) -> None:

@@ -503,6 +503,8 @@ def _stream_chat(
     try:
         attempt = 0
         while True:
+            if stop is not None and stop.is_set():
+                return  # stopped before the request went out: no chat is started
             retry_error: CozeError | None = None
             failure: CozeError | None = None
             try:

@@ -110,3 +110,19 @@ def test_a_reader_that_goes_away_ends_the_command_quietly():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 0, stderr
     assert stderr == ""
+
+
+def test_a_coze_error_with_the_reader_gone_is_still_one_sentence():
+    base = {k: v for k, v in os.environ.items() if not k.startswith("COZE_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coze_stream", "--demo", "/fail auth x"],
+        cwd=ROOT,
+        env=base,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # nobody reads the answer
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "wrong or has expired" in stderr and "Traceback" not in stderr

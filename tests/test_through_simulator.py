@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 import time
@@ -195,7 +196,9 @@ def drain(chat: BackgroundChat, seconds: float) -> list[object]:
     return seen
 
 
-def test_stop_before_the_chat_starts_still_cancels_it(sim, config):
+def test_stop_before_the_chat_starts_still_cancels_it(sim, config, monkeypatch):
+    # The grace is counted from the reply: here it is shorter than Coze's silence before it.
+    monkeypatch.setattr(_background, "START_GRACE", 0.3)
     before = len(sim.streams)
     chat = BackgroundChat(config, "/late 1 /slow stopped before a byte came")
     record = sim.wait_for(lambda: len(sim.streams) > before and sim.streams[-1])
@@ -253,6 +256,71 @@ def test_stop_gives_up_waiting_for_ids_that_never_come(config, monkeypatch):
         for conn in accepted:
             conn.close()
         server.close()
+
+
+def test_nothing_is_handed_out_after_stop(sim, config):
+    chat = BackgroundChat(config, "/slow some answer")
+    sim.wait_for(lambda: chat.started, timeout=5)
+    sim.wait_for(lambda: sim.streams[-1].deltas_sent >= 1)
+    time.sleep(0.1)  # the first delta is in the queue, not yet taken
+    chat.stop(cancel=False)
+    assert chat.take(0) == [] and chat.take(0.2) == []
+    chat.join(5)
+
+
+def test_stop_before_the_request_goes_out_starts_no_chat(sim, config, monkeypatch):
+    gate = threading.Event()
+    original = _client._new_client
+
+    def held_client(config):  # the reader thread waits here until stop() has been called
+        gate.wait(5)
+        return original(config)
+
+    monkeypatch.setattr(_client, "_new_client", held_client)
+    before = len(sim.requests)
+    chat = BackgroundChat(config, "never sent")
+    chat.stop()
+    gate.set()
+    chat.join(5)
+    assert not chat.reading and len(sim.requests) == before
+
+
+def test_a_response_is_forgotten_before_its_connection_goes_back_to_the_pool(monkeypatch):
+    """httpx frees the connection when the body ends, which can be before the last event is
+    handed out (an event without its closing blank line). From then on stop() must not touch
+    it: the pool may already have given it to another chat, in another session."""
+    box: list[BackgroundChat] = []
+    ready = threading.Event()
+    held: list[object] = []
+
+    class Watching(queue.SimpleQueue):
+        def put(self, item, block=True, timeout=None):
+            if isinstance(item, ChatCompleted):  # the last event, after the body ended
+                ready.wait(5)
+                held.append(box[0]._response)
+            super().put(item, block, timeout)
+
+    monkeypatch.setattr(_background.queue, "SimpleQueue", Watching)
+    body = (
+        b'event:conversation.chat.created\ndata:{"id":"c1","conversation_id":"v1"}\n\n'
+        b'event:conversation.message.delta\ndata:{"id":"m","type":"answer","content":"hi"}\n\n'
+        b'event:conversation.chat.completed\ndata:{"id":"c1"}\n'
+    )
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, content=iter([body])
+        )
+    )
+    with httpx.Client(transport=transport) as client:
+        chat = BackgroundChat(
+            CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url="https://api.coze.cn"),
+            "hi",
+            client=client,
+        )
+        box.append(chat)
+        ready.set()
+        chat.join(5)
+    assert len(held) == 1 and held[0] is None
 
 
 def test_background_chat_delivers_events_before_its_error(config):
