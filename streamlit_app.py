@@ -345,20 +345,15 @@ def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Cli
     except CozeError as error:
         finished = True
         turn.error = str(error)
-        view.status_slot.error(turn.error, icon=":material/error:")
     except Exception as error:
         finished = True
         turn.error = unexpected_error(error, config)
-        view.status_slot.error(turn.error, icon=":material/error:")
     finally:
         if not finished:  # interrupted: Stop was pressed, or a new message arrived
             turn.stopped = True
             chat.stop()
-            show_after_interruption(lambda: view.status_slot.caption(STOPPED_CAPTION))
-    if turn.notice:
-        view.status_slot.warning(turn.notice, icon=":material/info:")
-    elif turn.caption:
-        view.status_slot.caption(turn.caption)
+            show_after_interruption(lambda: show_status(view.status_slot, turn))
+    show_status(view.status_slot, turn)
 
 
 def show_after_interruption(update: Callable[[], None]) -> None:
@@ -412,14 +407,21 @@ def render_turn(turn: Turn) -> None:
         for block in turn.blocks:
             if block:  # a trailing empty block was never shown
                 st.markdown(block)
+    show_status(status, turn)
+
+
+def show_status(slot: DeltaGenerator, turn: Turn) -> None:
+    """The line under an answer: its error, the stopped mark, a notice, or the usage caption."""
     if turn.error:
-        status.error(turn.error, icon=":material/error:")
+        slot.error(turn.error, icon=":material/error:")
     elif turn.stopped:
-        status.caption(STOPPED_CAPTION)
+        slot.caption(STOPPED_CAPTION)
     elif turn.notice:
-        status.warning(turn.notice, icon=":material/info:")
+        slot.warning(turn.notice, icon=":material/info:")
     elif turn.caption:
-        status.caption(turn.caption)
+        slot.caption(turn.caption)
+    else:
+        slot.empty()
 
 
 def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
@@ -450,9 +452,10 @@ def ask(question: str) -> None:
 def hold_if_too_long() -> None:
     """Put a message over the limit back in the box instead of sending it, so no text is lost."""
     typed = st.session_state.get(PROMPT_KEY)
-    if isinstance(typed, str) and len(clean_message(typed)) > MAX_MESSAGE_CHARS:
+    length = len(clean_message(typed)) if isinstance(typed, str) else 0
+    if length > MAX_MESSAGE_CHARS:
         st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
-        st.session_state.too_long = len(clean_message(typed))
+        st.session_state.too_long = length
 
 
 def too_long_warning(length: int) -> str:

@@ -94,35 +94,30 @@ def test_a_token_with_curly_quotes_is_a_configuration_error_not_a_traceback(sim_
     assert "Traceback" not in result.stderr and "CANARY" not in result.stderr
 
 
-def test_a_reader_that_goes_away_ends_the_command_quietly():
-    # Like `python -m coze_stream --demo ... | head -c 64`: the pipe closes mid-answer.
+def read_then_close(message: str, keep: int) -> tuple[int, str]:
+    """Run ``--demo message``, read ``keep`` bytes of stdout, then close it as ``| head`` does.
+    Returns the exit code and stderr."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("COZE_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "coze_stream", "--demo", "/long 3000 piped"],
+        [sys.executable, "-m", "coze_stream", "--demo", message],
         cwd=ROOT,
         env=base,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     assert process.stdout is not None and process.stderr is not None
-    assert len(process.stdout.read(64)) == 64
+    assert len(process.stdout.read(keep)) == keep
     process.stdout.close()
     stderr = process.stderr.read().decode()
-    assert process.wait(timeout=60) == 0, stderr
-    assert stderr == ""
+    return process.wait(timeout=60), stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    # Like `python -m coze_stream --demo ... | head -c 64`: the pipe closes mid-answer.
+    assert read_then_close("/long 3000 piped", 64) == (0, "")
 
 
 def test_a_coze_error_with_the_reader_gone_is_still_one_sentence():
-    base = {k: v for k, v in os.environ.items() if not k.startswith("COZE_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "coze_stream", "--demo", "/fail auth x"],
-        cwd=ROOT,
-        env=base,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdout is not None and process.stderr is not None
-    process.stdout.close()  # nobody reads the answer
-    stderr = process.stderr.read().decode()
-    assert process.wait(timeout=60) == 1
+    code, stderr = read_then_close("/fail auth x", 0)  # nobody reads the answer
+    assert code == 1
     assert "wrong or has expired" in stderr and "Traceback" not in stderr
