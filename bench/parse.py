@@ -187,44 +187,22 @@ def make_transport(body: bytes, chunk: int) -> httpx.MockTransport:
 # Each contender: one full stream, returning what it saw, checked after the clock stops.
 
 
-def make_floor(transport: httpx.MockTransport) -> Callable[[], object]:
+def make_httpx_sse(
+    transport: httpx.MockTransport, decode: Callable[[str], object] | None
+) -> Callable[[], object]:
+    """httpx-sse alone, decoding every event's JSON with ``decode`` (or leaving it unread)."""
     client = httpx.Client(transport=transport)
 
     def run() -> object:
         count = 0
         with httpx_sse.connect_sse(client, "POST", CHAT_URL, json={"stream": True}) as es:
-            for sse in es.iter_sse():
-                json.loads(sse.data)
-                count += 1
-        return count
-
-    return run
-
-
-def make_sse_only(transport: httpx.MockTransport) -> Callable[[], object]:
-    client = httpx.Client(transport=transport)
-
-    def run() -> object:
-        count = 0
-        with httpx_sse.connect_sse(client, "POST", CHAT_URL, json={"stream": True}) as es:
-            for _ in es.iter_sse():
-                count += 1
-        return count
-
-    return run
-
-
-def make_sse_orjson(transport: httpx.MockTransport) -> Callable[[], object] | None:
-    if orjson_loads is None:
-        return None
-    client = httpx.Client(transport=transport)
-
-    def run() -> object:
-        count = 0
-        with httpx_sse.connect_sse(client, "POST", CHAT_URL, json={"stream": True}) as es:
-            for sse in es.iter_sse():
-                orjson_loads(sse.data)
-                count += 1
+            if decode is None:
+                for _ in es.iter_sse():
+                    count += 1
+            else:
+                for sse in es.iter_sse():
+                    decode(sse.data)
+                    count += 1
         return count
 
     return run
@@ -335,14 +313,16 @@ def main(argv: list[str] | None = None) -> int:
     body, answer, frames = build_stream(args.deltas)
     transport = make_transport(body, args.chunk)
     contenders: dict[str, tuple[Callable[[], object], Callable[[object], None]]] = {
-        "floor": (make_floor(transport), lambda s: check_floor(s, frames)),
+        "floor": (make_httpx_sse(transport, json.loads), lambda s: check_floor(s, frames)),
         "coze_stream": (make_coze_stream(transport), lambda s: check_coze_stream(s, answer)),
         "cozepy": (make_cozepy(transport), lambda s: check_cozepy(s, answer, frames)),
-        "sse_only": (make_sse_only(transport), lambda s: check_floor(s, frames)),
+        "sse_only": (make_httpx_sse(transport, None), lambda s: check_floor(s, frames)),
     }
-    sse_orjson = make_sse_orjson(transport)
-    if sse_orjson is not None:
-        contenders["sse_orjson"] = (sse_orjson, lambda s: check_floor(s, frames))
+    if orjson_loads is not None:
+        contenders["sse_orjson"] = (
+            make_httpx_sse(transport, orjson_loads),
+            lambda s: check_floor(s, frames),
+        )
 
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for run, check in contenders.values():  # warm-up, checked
