@@ -745,3 +745,17 @@ def test_errors_do_not_chain_the_httpx_error_and_its_request(mock, sleeps, failu
     with pytest.raises(CozeError) as caught:
         list(stream_chat(CONFIG, "hi"))
     assert caught.value.__context__ is None and caught.value.__cause__ is None
+
+
+def test_recordings_keep_the_shapes_their_readme_describes(recording):
+    # The fixtures are what makes the tests above mean something: a checkout that changed their
+    # bytes (line endings, a trailing newline) would test a different stream.
+    text = recording("chat_text_stream_resp.txt")
+    assert not text.endswith(b"\n") and b"\r" not in text
+    audio = recording("chat_audio_stream_resp.txt")
+    assert audio.endswith(b"\n")
+    assert audio.index(b"event:conversation.audio.delta") > audio.index(
+        b"event:conversation.chat.completed"
+    )
+    assert recording("chat_error_resp.txt") == b"event:error\ndata:{}"
+    assert recording("chat_invalid_resp.txt") == b"event:invalid\ndata:{}"
