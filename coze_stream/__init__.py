@@ -1,15 +1,20 @@
-"""Stream a Coze bot's answer: Coze v3 chat over Server-Sent Events, typed and safe to show.
+"""Stream a Coze bot's answer: Coze v3 chat over Server-Sent Events, as typed events.
 
->>> from coze_stream import load_config, stream_text
->>> for text in stream_text(load_config(), "你好"):
-...     print(text, end="", flush=True)
+This package is Coze's wire protocol only: settings, the request, its retries and errors, the
+events of the answer, a background reader that can stop at once, and a local simulator
+(:mod:`coze_stream.simulator`). How an answer is shown (its text assembled, Markdown blocks,
+frames) is :mod:`coze_answer`'s job, one layer up.
+
+>>> from coze_stream import AnswerDelta, load_config, stream_chat
+>>> for event in stream_chat(load_config(), "你好"):
+...     if isinstance(event, AnswerDelta):
+...         print(event.text, end="", flush=True)
 """
 
 from __future__ import annotations
 
 from ._background import BackgroundChat
-from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
-from ._client import cancel_chat, stream_chat, stream_text
+from ._client import cancel_chat, stream_chat
 from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
 from ._exceptions import (
     CozeAPIError,
@@ -35,12 +40,10 @@ from ._models import (
 )
 
 __all__ = [
-    "BLOCK_END",
     "DEFAULT_BASE_URL",
     "AnswerCompleted",
     "AnswerDelta",
     "BackgroundChat",
-    "BlockSplitter",
     "ChatCompleted",
     "ChatEvent",
     "ChatStarted",
@@ -59,8 +62,6 @@ __all__ = [
     "Usage",
     "cancel_chat",
     "load_config",
-    "needs_whole_render",
     "redact",
     "stream_chat",
-    "stream_text",
 ]

@@ -1,4 +1,8 @@
-"""Command line: ``python -m coze_stream "你好"`` streams a Coze bot's answer to stdout."""
+"""Command line: ``python -m coze_stream "你好"`` streams a Coze bot's answer to stdout.
+
+The answer is assembled by :class:`coze_answer.AnswerStream`, the same rule the page uses. This
+is an entry point on top of both layers, never imported by the library itself.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
+from coze_answer import AnswerStream, AppendText, Change, Replace
+
 from ._client import stream_chat
 from ._config import CozeConfig, load_config
 from ._exceptions import CozeConfigError, CozeError, redact
-from ._models import AnswerCompleted, AnswerDelta, ChatEvent
+from ._models import ChatEvent
 
 EXIT_COZE_ERROR = 1
 EXIT_USAGE = 2
@@ -53,24 +59,22 @@ def _print_events(events: Iterator[ChatEvent]) -> None:
 
 
 def _print_answer(events: Iterator[ChatEvent]) -> None:
-    streamed: dict[str, list[str]] = {}
+    answer = AnswerStream(frame_seconds=0, split_blocks=False)
     for event in events:
-        if isinstance(event, AnswerDelta):
-            if streamed and event.message_id not in streamed:
-                sys.stdout.write("\n\n")
-            streamed.setdefault(event.message_id, []).append(event.text)
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif isinstance(event, AnswerCompleted):
-            shown = "".join(streamed.get(event.message_id, []))
-            if not shown:  # an answer message that came whole
-                sys.stdout.write(f"\n\n{event.text}" if streamed else event.text)
-                streamed[event.message_id] = [event.text]
-            elif event.text != shown:
-                # The completed text is authoritative; a terminal cannot redraw, so print it.
-                sys.stdout.write(f"\n\n[final text from Coze]\n{event.text}")
+        _write(answer.update((event,)))
+    _write(answer.finish())
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def _write(changes: list[Change]) -> None:
+    for change in changes:
+        if isinstance(change, AppendText):
+            sys.stdout.write(change.text)
+            sys.stdout.flush()
+        elif isinstance(change, Replace):
+            # Coze's completed text differs from what was streamed; a terminal cannot redraw.
+            sys.stdout.write(f"\n\n[final text from Coze]\n{change.text}")
 
 
 def _silence_stdout() -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -43,7 +44,7 @@ try:
 except ImportError:  # optional: the standard library is correct, only slower
     _fast_json = json.loads
 
-__all__ = ["cancel_chat", "stream_chat", "stream_text"]
+__all__ = ["cancel_chat", "stream_chat"]
 
 # Retried only before the first event: after it, a retry would start a second chat.
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -163,15 +164,14 @@ def _error_for(
         cls, sentence = CozeAPIError, "Coze is having trouble right now: try again in a moment."
     else:
         cls, sentence = CozeAPIError, "Coze answered with an error."
-    error = cls(
+    return cls(
         sentence,
         code=code,
         coze_message=redact(message, pat) if message else None,
         logid=logid,
         http_status=status,
+        retry_after=retry_after,
     )
-    error.retry_after = retry_after
-    return error
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -183,8 +183,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         try:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
+    if not math.isfinite(seconds):  # "nan" and "inf" parse as floats
+        return None
     return min(max(seconds, 0.0), _RETRY_AFTER_CAP)
 
 
@@ -253,20 +255,29 @@ def _backoff(attempt: int, error: CozeError | None) -> float:
     return min(_BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.0), _RETRY_AFTER_CAP)
 
 
-class _Terminated:
-    """The response, as httpx-sse reads it, with a blank line added after a clean end.
+class _Terminated(httpx.SyncByteStream):
+    """A response body with a blank line added after a clean end.
 
     Coze's recorded streams end without the blank line that completes their last event, and
-    the SSE standard (so httpx-sse) drops such an event: here it is dispatched instead.
+    the SSE standard (so httpx-sse) drops such an event: given to httpx-sse as the body of a
+    plain :class:`httpx.Response` (public API only), it is dispatched instead.
     """
 
     def __init__(self, response: httpx.Response) -> None:
-        self.headers = response.headers
         self._response = response
 
-    def iter_text(self) -> Iterator[str]:
-        yield from self._response.iter_text()
-        yield "\n\n"
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._response.iter_bytes()  # content-decoded (gzip and the like)
+        yield b"\n\n"
+
+
+def _terminated(response: httpx.Response) -> httpx.Response:
+    """``response``'s events as httpx-sse reads them, the last one terminated."""
+    return httpx.Response(
+        response.status_code,
+        headers={"content-type": response.headers.get("content-type", "text/event-stream")},
+        stream=_Terminated(response),
+    )
 
 
 def _parse_json(data: str) -> Any:
@@ -312,25 +323,30 @@ def _usage(chat: dict[str, Any]) -> Usage | None:
         return None
 
 
-def _failure(chat: dict[str, Any], pat: str) -> CozeStreamError:
+def _failure(chat: dict[str, Any], pat: str) -> CozeError:
     last_error = chat.get("last_error") if isinstance(chat.get("last_error"), dict) else {}
     return _stream_error(
         "The bot could not finish its answer: try again in a moment.", last_error, pat
     )
 
 
-def _stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeStreamError:
+def _stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeError:
     """A failure Coze reported mid-stream, with the sentence for its code when that says more
-    (a 4011 mid-answer still means the balance is empty: "try again" would be wrong advice)."""
+    (a 4011 mid-answer still means the balance is empty: "try again" would be wrong advice).
+
+    Its class is the cause's, as before the stream (a 4020 is a CozeRateLimitError whenever it
+    comes); only a failure without a code is a CozeStreamError.
+    """
     code = detail.get("code")
     code = code if isinstance(code, int) and not isinstance(code, bool) and code != 0 else None
     message = detail.get("msg") if isinstance(detail.get("msg"), str) else None
-    specific = code in _CODES and code != _INTERNAL_ERROR
-    return CozeStreamError(
-        _CODES[code][1] if specific else default,
-        code=code,
-        coze_message=redact(message, pat) if message else None,
-    )
+    cls: type[CozeError] = CozeStreamError
+    sentence = default
+    if code is not None:
+        cls, specific = _CODES.get(code, (CozeAPIError, default))
+        if code != _INTERNAL_ERROR:
+            sentence = specific
+    return cls(sentence, code=code, coze_message=redact(message, pat) if message else None)
 
 
 def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEvent]:
@@ -343,7 +359,7 @@ def _iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatE
     completed = done = False
     failure: CozeError | None = None
     try:
-        for sse in EventSource(_Terminated(response)).iter_sse():  # type: ignore[arg-type]
+        for sse in EventSource(_terminated(response)).iter_sse():
             name = sse.event
             if name == "conversation.message.delta":  # the hot path: one per delta
                 try:
@@ -465,11 +481,12 @@ def stream_chat(
     *,
     client: httpx.Client | None = None,
     user_id: str | None = None,
-) -> Iterator[ChatEvent]:
+) -> Generator[ChatEvent, None, None]:
     """Send ``message`` to the bot in a new conversation and yield the answer's events.
 
     Events are yielded the moment their bytes arrive. Closing the generator closes the HTTP
-    response at once. Raises a :class:`CozeError` subclass on any failure.
+    response at once. Raises a :class:`CozeError` subclass on any failure, and ``ValueError``
+    at once (before any request) for an empty message.
     """
     return _stream_chat(config, message, client=client, user_id=user_id)
 
@@ -482,14 +499,15 @@ def _stream_chat(
     user_id: str | None = None,
     on_response: Callable[[httpx.Response | None], None] | None = None,
     stop: threading.Event | None = None,
-) -> Iterator[ChatEvent]:
+) -> Generator[ChatEvent, None, None]:
     """``stream_chat`` for :class:`BackgroundChat`: ``on_response`` hears of each response while
     it is open (then of None), so another thread can abort it; ``stop`` ends the retry waits.
     A response that opens after ``stop`` is still read: the caller may want its chat's ids.
+    Checks ``message`` now, so a caller hears of an empty one before anything runs.
     """
     if not isinstance(message, str) or not message.strip():
         raise ValueError("message must be a non-empty string")
-    body = {
+    body: dict[str, Any] = {
         "bot_id": config.bot_id,
         "user_id": user_id if user_id is not None else str(uuid.uuid4()),
         "stream": True,
@@ -498,6 +516,17 @@ def _stream_chat(
             {"role": "user", "type": "question", "content": message, "content_type": "text"}
         ],
     }
+    return _chat_events(config, body, client, on_response, stop)
+
+
+def _chat_events(
+    config: CozeConfig,
+    body: dict[str, Any],
+    client: httpx.Client | None,
+    on_response: Callable[[httpx.Response | None], None] | None,
+    stop: threading.Event | None,
+) -> Generator[ChatEvent, None, None]:
+    """The request, its retries and its events (see :func:`_stream_chat`)."""
     own_client = client is None
     http = _new_client(config) if client is None else client
     try:
@@ -564,33 +593,6 @@ def _reporting(
         yield
     finally:
         on_response(None)
-
-
-def stream_text(
-    config: CozeConfig,
-    message: str,
-    *,
-    client: httpx.Client | None = None,
-    user_id: str | None = None,
-) -> Iterator[str]:
-    """Only the answer's text, delta by delta, ready for ``st.write_stream``.
-
-    Two answer messages in one chat are separated by a blank line. An answer message that
-    arrives whole (no deltas) is yielded whole. These are the deltas as Coze sent them: its
-    completed text (``AnswerCompleted`` from :func:`stream_chat`) is authoritative and may
-    differ; a caller that can redraw should show that at the end.
-    """
-    current: str | None = None
-    streamed: set[str] = set()
-    for event in stream_chat(config, message, client=client, user_id=user_id):
-        if isinstance(event, AnswerDelta | AnswerCompleted):
-            if isinstance(event, AnswerCompleted) and event.message_id in streamed:
-                continue
-            if current is not None and event.message_id != current:
-                yield "\n\n"
-            current = event.message_id
-            streamed.add(event.message_id)
-            yield event.text
 
 
 def cancel_chat(

@@ -9,9 +9,15 @@ The tree::
     ├── CozeRateLimitError    too many requests, daily limit, busy: try again later
     ├── CozeTimeoutError      Coze was silent for longer than the configured timeout
     ├── CozeConnectionError   Coze could not be reached at all
-    ├── CozeStreamError       the answer broke off: error event, chat.failed, requires_action,
-    │                         a stream cut before its end, an event that cannot be read
-    └── CozeAPIError          any other reply Coze (or a proxy in front of it) gave
+    ├── CozeStreamError       the answer broke off with no cause Coze named: a stream cut or
+    │                         ended before its end, an event that cannot be read,
+    │                         requires_action, an error event or chat.failed without a code
+    └── CozeAPIError          any other error Coze (or a proxy in front of it) reported
+
+The class means the cause, whenever it happened: Coze's code decides it, the same before the
+answer (an error reply) and during it (an ``error`` event, ``conversation.chat.failed``), so a
+4020 is a CozeRateLimitError either way. A failure during the answer comes after the text that
+was streamed before it.
 
 ``str(error)`` is the user-facing sentence followed by Coze's own code, message and log id when
 known, e.g. ``Coze rejected the access token ... (Coze code 4100: authentication is invalid;
@@ -24,6 +30,7 @@ No message carries the token: the client passes every text that came from Coze t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = [
     "CozeAPIError",
@@ -55,9 +62,6 @@ def redact(text: str, *secrets: str) -> str:
 class CozeError(Exception):
     """Base class: ``sentence`` for people, plus Coze's ``code``, ``coze_message`` and ``logid``."""
 
-    # Seconds Coze asked to wait before a retry (its Retry-After header), when it said.
-    retry_after: float | None = None
-
     def __init__(
         self,
         sentence: str,
@@ -66,12 +70,15 @@ class CozeError(Exception):
         coze_message: str | None = None,
         logid: str | None = None,
         http_status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.sentence = redact(sentence)
         self.code = code
         self.coze_message = redact(coze_message) if coze_message else coze_message
         self.logid = logid
         self.http_status = http_status
+        # Seconds Coze asked to wait before a retry (its Retry-After header), when it said.
+        self.retry_after = retry_after
         super().__init__(self.sentence)
 
     @property
@@ -99,15 +106,21 @@ class CozeError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
-    def __reduce__(self):  # keep keyword attributes when pickled (e.g. across processes)
-        return (
-            _rebuild,
-            (type(self), self.sentence, self.code, self.coze_message, self.logid, self.http_status),
-        )
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the keyword attributes when pickled (across processes, say): Exception's own
+        # pickling would call __init__ with the sentence alone.
+        fields = {
+            "code": self.code,
+            "coze_message": self.coze_message,
+            "logid": self.logid,
+            "http_status": self.http_status,
+            "retry_after": self.retry_after,
+        }
+        return (_rebuild, (type(self), self.sentence, fields))
 
 
-def _rebuild(cls, sentence, code, coze_message, logid, http_status):  # pragma: no cover - pickle
-    return cls(sentence, code=code, coze_message=coze_message, logid=logid, http_status=http_status)
+def _rebuild(cls: type[CozeError], sentence: str, fields: dict[str, Any]) -> CozeError:
+    return cls(sentence, **fields)
 
 
 class CozeConfigError(CozeError):

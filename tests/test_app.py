@@ -102,7 +102,7 @@ def test_reasoning_usage_and_follow_ups(live, sim):
 
 
 def test_an_answer_without_text_says_so_instead_of_an_empty_bubble(live, sim):
-    from streamlit_app import NO_TEXT_NOTICE
+    from coze_answer import NO_TEXT_NOTICE
 
     send(live, "/card a card please")
     assistant = live.chat_message[1]
@@ -122,7 +122,7 @@ def test_whitespace_input_is_ignored(live, sim):
 
 
 def test_a_message_over_the_limit_goes_back_in_the_box_with_a_note(live, sim):
-    from streamlit_app import MAX_MESSAGE_CHARS
+    from coze_answer import MAX_MESSAGE_CHARS
 
     send(live, "first")
     before = len(sim.requests)
@@ -234,19 +234,20 @@ def test_stop_mid_answer_keeps_the_partial_answer_and_cancels(sim, live):
         from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
         import streamlit_app
+        from coze_answer import StatusKind
 
-        original = streamlit_app.AnswerView.waiting
+        original = streamlit_app.AnswerView.status
 
-        def waiting(self, seconds, *, has_text):
-            if has_text:
+        def status(self, kind, seconds):
+            if kind is not StatusKind.WORKING:  # the answer has begun
                 raise StopException()
-            original(self, seconds, has_text=has_text)
+            original(self, kind, seconds)
 
-        streamlit_app.AnswerView.waiting = waiting
+        streamlit_app.AnswerView.status = status
         try:
             streamlit_app.main()
         finally:
-            streamlit_app.AnswerView.waiting = original
+            streamlit_app.AnswerView.status = original
 
     at = AppTest.from_function(stopped_mid_answer, default_timeout=30)
     at.run()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from coze_stream._blocks import BLOCK_END, BlockSplitter, needs_whole_render
+from coze_answer import BLOCK_END, BlockSplitter, needs_whole_render
 
 # CommonMark with tables, as GitHub-flavoured Markdown renders them (Streamlit's renderer is GFM).
 MARKDOWN = MarkdownIt("commonmark").enable("table")

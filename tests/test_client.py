@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import coze_stream
+from coze_answer import stream_text
 from coze_stream import (
     AnswerCompleted,
     AnswerDelta,
@@ -32,7 +33,6 @@ from coze_stream import (
     _client,
     cancel_chat,
     stream_chat,
-    stream_text,
 )
 
 BASE = "https://api.coze.cn"
@@ -118,7 +118,6 @@ def test_public_api_is_listed():
         "CozeConfig",
         "load_config",
         "stream_chat",
-        "stream_text",
         "cancel_chat",
         "CozeError",
         "ChatStarted",
@@ -185,7 +184,28 @@ def test_stream_text_yields_deltas_and_separates_answer_messages(mock):
         ]
     )
     mock.post(CHAT_URL).mock(return_value=sse_response(body))
-    assert list(stream_text(CONFIG, "hi")) == ["one", " two", "\n\n", "three", "\n\n", "whole"]
+    # Delta by delta; a new message's blank line goes out with its first text.
+    assert list(stream_text(CONFIG, "hi")) == ["one", " two", "\n\nthree", "\n\nwhole"]
+
+
+def test_stream_text_uses_cozes_completed_text_where_it_can(mock, recording):
+    # The completed text goes on where the deltas stopped: the rest is yielded.
+    mock.post(CHAT_URL).mock(return_value=sse_response(FULL_STREAM))
+    assert list(stream_text(CONFIG, "hi")) == ["你好", ", world", "!"]
+    # It differs from the deltas ("20星期三。" against "2024 年 10 月 1 日是星期三。"): text
+    # already yielded cannot be taken back, so nothing is added (AnswerStream says Replace).
+    mock.post(CHAT_URL).mock(return_value=sse_response(recording("chat_text_stream_resp.txt")))
+    assert "".join(stream_text(CONFIG, "hi")) == "20星期三。"
+
+
+def test_an_empty_message_fails_before_anything_runs(mock):
+    route = mock.post(CHAT_URL).mock(return_value=sse_response(FULL_STREAM))
+    for message in ("", "  \n"):
+        with pytest.raises(ValueError, match="non-empty"):
+            stream_chat(CONFIG, message)  # not iterated: the call itself raises
+        with pytest.raises(ValueError, match="non-empty"):
+            stream_text(CONFIG, message).__next__()
+    assert route.call_count == 0
 
 
 # -- Coze's recorded streams, with the outcome their README states ------------------------------
@@ -211,7 +231,7 @@ def test_recording_audio_stream_ignores_audio(mock, recording):
 
 def test_recording_chat_failed(mock, recording):
     mock.post(CHAT_URL).mock(return_value=sse_response(recording("chat_failed_resp.txt")))
-    with pytest.raises(CozeStreamError) as caught:
+    with pytest.raises(CozeAPIError) as caught:  # Coze named the cause: code 5000
         list(stream_chat(CONFIG, "hi"))
     assert caught.value.code == 5000
     assert "event interval error" in str(caught.value)
@@ -404,7 +424,7 @@ def test_error_event_mid_stream_keeps_earlier_events(mock):
     )
     mock.post(CHAT_URL).mock(return_value=sse_response(body))
     received = []
-    with pytest.raises(CozeStreamError) as caught:
+    with pytest.raises(CozeAPIError) as caught:
         for text in stream_text(CONFIG, "hi"):
             received.append(text)
     assert received == ["你好", ", world"]
@@ -416,7 +436,7 @@ def test_chat_failed_and_requires_action(mock):
         "conversation.chat.failed", chat("failed", last_error={"code": 4011, "msg": "balance"})
     )
     mock.post(CHAT_URL).mock(return_value=sse_response(failed))
-    with pytest.raises(CozeStreamError) as caught:
+    with pytest.raises(CozeAPIError) as caught:
         list(stream_chat(CONFIG, "hi"))
     assert caught.value.code == 4011
     assert str(caught.value).startswith("The Coze account has run out of tokens: top up")
@@ -428,18 +448,23 @@ def test_chat_failed_and_requires_action(mock):
 
 
 @pytest.mark.parametrize(
-    ("event", "code", "sentence"),
+    ("event", "code", "cls", "sentence"),
     [
-        ("error", 4008, "The daily message limit for this Coze account has been reached"),
-        ("error", 4105, "Coze refused the message because it contains sensitive content"),
-        ("error", 123456, "Coze stopped the answer with an error: try again in a moment."),
-        ("error", 5000, "Coze stopped the answer with an error: try again in a moment."),
-        ("error", None, "Coze stopped the answer with an error: try again in a moment."),
-        ("conversation.chat.failed", 4028, "The free Coze quota of this account is used up"),
-        ("conversation.chat.failed", 0, "The bot could not finish its answer: try again"),
+        ("error", 4008, CozeRateLimitError, "The daily message limit for this Coze account has"),
+        ("error", 4020, CozeRateLimitError, "Too many requests to Coze right now"),
+        ("error", 4100, CozeAuthError, "Coze rejected the access token"),
+        ("error", 4105, CozeAPIError, "Coze refused the message because it contains sensitive"),
+        ("error", 123456, CozeAPIError, "Coze stopped the answer with an error: try again in a"),
+        ("error", 5000, CozeAPIError, "Coze stopped the answer with an error: try again in a"),
+        ("error", None, CozeStreamError, "Coze stopped the answer with an error: try again in"),
+        ("conversation.chat.failed", 4028, CozeRateLimitError, "The free Coze quota of this"),
+        ("conversation.chat.failed", 4015, CozeBotError, "The bot is not published as an API"),
+        ("conversation.chat.failed", 0, CozeStreamError, "The bot could not finish its answer"),
     ],
 )
-def test_a_failure_mid_stream_says_what_its_code_means(mock, event, code, sentence):
+def test_a_failure_mid_stream_says_what_its_code_means(mock, event, code, cls, sentence):
+    # The class is the cause's, the same as before the stream: only a failure without a code
+    # is a CozeStreamError.
     detail = {"code": code, "msg": "detail from Coze"} if code is not None else {}
     data = chat("failed", last_error=detail) if event != "error" else detail
     body = (
@@ -449,10 +474,11 @@ def test_a_failure_mid_stream_says_what_its_code_means(mock, event, code, senten
     )
     mock.post(CHAT_URL).mock(return_value=sse_response(body))
     received = []
-    with pytest.raises(CozeStreamError) as caught:
+    with pytest.raises(CozeError) as caught:
         for text in stream_text(CONFIG, "hi"):
             received.append(text)
     assert received == ["partial"]
+    assert type(caught.value) is cls
     assert str(caught.value).startswith(sentence)
     assert caught.value.code == (code or None)
 
@@ -532,7 +558,7 @@ def test_connect_failure_then_success(mock, sleeps):
     route = mock.post(CHAT_URL).mock(
         side_effect=[httpx.ConnectError("refused"), sse_response(FULL_STREAM)]
     )
-    assert "".join(stream_text(CONFIG, "hi")) == "你好, world"
+    assert "".join(stream_text(CONFIG, "hi")) == "你好, world!"  # Coze's completed text has the "!"
     assert route.call_count == 2 and len(sleeps) == 1
 
 
@@ -543,7 +569,7 @@ def test_429_then_200_honours_retry_after(mock, sleeps):
             sse_response(FULL_STREAM),
         ]
     )
-    assert "".join(stream_text(CONFIG, "hi")) == "你好, world"
+    assert "".join(stream_text(CONFIG, "hi")) == "你好, world!"  # Coze's completed text has the "!"
     assert route.call_count == 2
     assert sleeps == [1.0]
     first, second = (json.loads(call.request.content) for call in route.calls)
@@ -667,8 +693,12 @@ def test_closing_the_generator_closes_the_response(mock):
 def test_a_caller_owned_client_is_used_and_left_open(mock):
     route = mock.post(CHAT_URL).mock(side_effect=lambda request: sse_response(FULL_STREAM))
     with httpx.Client() as client:
-        assert "".join(stream_text(CONFIG, "a", client=client)) == "你好, world"
-        assert "".join(stream_text(CONFIG, "b", client=client)) == "你好, world"
+        assert (
+            "".join(stream_text(CONFIG, "a", client=client)) == "你好, world!"
+        )  # Coze's completed text has the "!"
+        assert (
+            "".join(stream_text(CONFIG, "b", client=client)) == "你好, world!"
+        )  # Coze's completed text has the "!"
         assert not client.is_closed
     assert route.call_count == 2
 
@@ -723,7 +753,7 @@ def test_connect_timeout_is_retried(mock, sleeps):
     route = mock.post(CHAT_URL).mock(
         side_effect=[httpx.ConnectTimeout("slow"), sse_response(FULL_STREAM)]
     )
-    assert "".join(stream_text(CONFIG, "hi")) == "你好, world"
+    assert "".join(stream_text(CONFIG, "hi")) == "你好, world!"  # Coze's completed text has the "!"
     assert route.call_count == 2
 
 
@@ -759,3 +789,41 @@ def test_recordings_keep_the_shapes_their_readme_describes(recording):
     )
     assert recording("chat_error_resp.txt") == b"event:error\ndata:{}"
     assert recording("chat_invalid_resp.txt") == b"event:invalid\ndata:{}"
+
+
+def test_errors_survive_pickling_with_every_attribute():
+    import pickle
+
+    error = CozeRateLimitError(
+        "Coze is busy", code=4009, coze_message="busy", logid="L1", http_status=429, retry_after=2.5
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is CozeRateLimitError and str(copy) == str(error)
+    assert (copy.code, copy.coze_message, copy.logid, copy.http_status, copy.retry_after) == (
+        4009,
+        "busy",
+        "L1",
+        429,
+        2.5,
+    )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
+def test_a_retry_after_that_is_not_a_finite_number_is_ignored(mock, sleeps, value):
+    route = mock.post(CHAT_URL).mock(
+        side_effect=[
+            httpx.Response(429, json={"code": 4020, "msg": "slow"}, headers={"Retry-After": value}),
+            sse_response(FULL_STREAM),
+        ]
+    )
+    assert "".join(stream_text(CONFIG, "hi")) == "你好, world!"
+    assert route.call_count == 2 and len(sleeps) == 1 and 0 < sleeps[0] <= 0.5  # own backoff
+
+
+def test_the_last_event_without_its_blank_line_is_read_through_httpx_sse_public_api(mock):
+    # Coze's recorded streams end without the blank line that completes the last event. The
+    # client gives httpx-sse a plain httpx.Response whose body adds it: if httpx-sse changed
+    # how it reads a response, this (and the recording tests) would fail.
+    body = frame("conversation.chat.created", chat("created")) + b"event:done\ndata:[DONE]"
+    mock.post(CHAT_URL).mock(return_value=sse_response(body))
+    assert [type(e) for e in stream_chat(CONFIG, "hi")] == [ChatStarted]  # done ends it well

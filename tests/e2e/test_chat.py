@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 from support import AppPage, normalise
 
+from coze_answer import MAX_MESSAGE_CHARS
 from coze_stream.simulator import CozeSimulator, _long_deltas
-from streamlit_app import MAX_MESSAGE_CHARS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 

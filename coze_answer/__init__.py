@@ -1,0 +1,69 @@
+"""What a person sees of a Coze answer: one model from events to text, blocks and status.
+
+The middle layer between :mod:`coze_stream` (Coze's wire protocol: typed events) and a UI (the
+Streamlit page, a terminal). It imports neither Streamlit nor httpx's internals: feed
+:class:`AnswerStream` the events and a clock, and it says what to show.
+
+>>> from coze_stream import load_config
+>>> from coze_answer import stream_text
+>>> for text in stream_text(load_config(), "你好"):
+...     print(text, end="", flush=True)
+"""
+
+from __future__ import annotations
+
+from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
+from ._model import (
+    FRAME_SECONDS,
+    STILL_ANSWERING_AFTER,
+    AnswerStream,
+    AppendReasoning,
+    AppendText,
+    Change,
+    EndBlock,
+    EndReasoningBlock,
+    Replace,
+    Status,
+    StatusKind,
+    ThinkingDone,
+)
+from ._text import stream_text
+from ._turn import (
+    MAX_MESSAGE_CHARS,
+    NO_TEXT_NOTICE,
+    STOPPED_CAPTION,
+    Turn,
+    clean_message,
+    status_caption,
+    thought_label,
+    too_long_warning,
+    usage_caption,
+)
+
+__all__ = [
+    "BLOCK_END",
+    "FRAME_SECONDS",
+    "MAX_MESSAGE_CHARS",
+    "NO_TEXT_NOTICE",
+    "STILL_ANSWERING_AFTER",
+    "STOPPED_CAPTION",
+    "AnswerStream",
+    "AppendReasoning",
+    "AppendText",
+    "BlockSplitter",
+    "Change",
+    "EndBlock",
+    "EndReasoningBlock",
+    "Replace",
+    "Status",
+    "StatusKind",
+    "ThinkingDone",
+    "Turn",
+    "clean_message",
+    "needs_whole_render",
+    "status_caption",
+    "stream_text",
+    "thought_label",
+    "too_long_warning",
+    "usage_caption",
+]

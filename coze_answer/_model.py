@@ -1,0 +1,321 @@
+"""One answer as a person sees it: Coze's events and a clock in, what to show out.
+
+This is the single rule for assembling an answer, used by the page, ``stream_text``, the command
+line and the benchmarks:
+
+- Answer messages are joined with a blank line, in the order their first text arrived; a message
+  that arrives whole (no deltas) is shown whole.
+- Coze's completed text is authoritative: when it extends what was shown, the rest is appended;
+  when it differs otherwise (or the answer defines link references, which apply to the whole
+  document), the answer is replaced by it once it is complete.
+- Text arriving within one frame of the last update goes out together, and none waits longer
+  than a frame; once the answer is over, what is pending goes out at once.
+- Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
+  open block; reasoning is split the same way.
+- The answer is over at ``chat.completed`` (later events such as audio are not waited for) or
+  when the stream ends.
+
+The model never sleeps and never reads a real clock unless given one: a caller asks
+:meth:`AnswerStream.next_wait` how long it may wait for events, then hands them to
+:meth:`AnswerStream.update`.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from coze_stream import (
+    AnswerCompleted,
+    AnswerDelta,
+    ChatCompleted,
+    ChatEvent,
+    FollowUp,
+    ReasoningDelta,
+    Usage,
+)
+
+from ._blocks import BlockSplitter, needs_whole_render
+
+__all__ = [
+    "FRAME_SECONDS",
+    "STILL_ANSWERING_AFTER",
+    "AnswerStream",
+    "AppendReasoning",
+    "AppendText",
+    "Change",
+    "EndBlock",
+    "EndReasoningBlock",
+    "Replace",
+    "Status",
+    "StatusKind",
+    "ThinkingDone",
+]
+
+FRAME_SECONDS = 0.04
+"""Text arriving within this long of the last update is sent with the next one."""
+STILL_ANSWERING_AFTER = 2.0
+"""A pause in the middle of an answer is reported only once it is this long."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendText:
+    """Add ``text`` to the answer's open block."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndBlock:
+    """The open answer block is finished: later text goes into a new block."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendReasoning:
+    """Add ``text`` to the reasoning's open block (the first one opens the reasoning)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndReasoningBlock:
+    """The open reasoning block is finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDone:
+    """The bot thought for ``seconds`` before its answer's first text (or until it ended)."""
+
+    seconds: float
+
+
+class StatusKind(enum.Enum):
+    WORKING = "working"  # nothing of the answer yet
+    STILL_ANSWERING = "still-answering"  # the answer started, then paused
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The line under the answer while it streams; ``kind`` None clears it.
+
+    Sent on every update while no text is due, so a UI can use it as its heartbeat.
+    """
+
+    kind: StatusKind | None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """Show ``text`` instead of every answer block shown so far (one block)."""
+
+    text: str
+
+
+Change = (
+    AppendText | EndBlock | AppendReasoning | EndReasoningBlock | ThinkingDone | Status | Replace
+)
+
+
+@dataclass
+class _Message:
+    streamed: list[str] = field(default_factory=list)
+    completed: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.completed if self.completed is not None else "".join(self.streamed)
+
+
+class AnswerStream:
+    """What to show of one answer, decided from Coze's events and a clock.
+
+    ``frame_seconds`` 0 shows every piece at once (a terminal, a plain ``st.write_stream``);
+    ``split_blocks`` False never closes a block. After the answer, :attr:`text`, :attr:`blocks`,
+    :attr:`reasoning`, :attr:`thought_seconds`, :attr:`first_text_seconds`,
+    :attr:`total_seconds`, :attr:`usage` and :attr:`follow_ups` describe it, and
+    :attr:`has_no_text` says the person got nothing to read.
+    """
+
+    def __init__(
+        self,
+        *,
+        frame_seconds: float = FRAME_SECONDS,
+        split_blocks: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._frame = frame_seconds
+        self._split_blocks = split_blocks
+        self._clock = clock
+        self._started = clock()
+        self._splitter = BlockSplitter()
+        self._reasoning_splitter = BlockSplitter()
+        self._pending: list[str] = []
+        self._pending_reasoning: list[str] = []
+        self._messages: dict[str, _Message] = {}
+        self._current: str | None = None  # the message the last answer text belonged to
+        self._last_update = -float("inf")
+        self._last_news: float | None = None
+        self._reasoning_started: float | None = None
+        self._status: StatusKind | None = None
+        self._over = False  # chat.completed came, the stream ended or failed
+        self._finished = False
+        self.blocks: list[str] = []
+        """The answer as shown, one entry per block (a trailing "" was never shown)."""
+        self.reasoning = ""
+        self.thought_seconds: float | None = None
+        self.first_text_seconds: float | None = None
+        self.total_seconds: float | None = None
+        self.usage: Usage | None = None
+        self.follow_ups: list[str] = []
+
+    # -- reading the state --
+
+    @property
+    def shown(self) -> str:
+        """The answer text handed out so far."""
+        return "".join(self.blocks)
+
+    @property
+    def text(self) -> str:
+        """The authoritative answer: each message's completed text (else its deltas), joined."""
+        return "\n\n".join(message.text for message in self._messages.values())
+
+    @property
+    def done(self) -> bool:
+        """Nothing more will come and nothing is pending: time for :meth:`finish`."""
+        return self._over and not (self._pending or self._pending_reasoning)
+
+    @property
+    def has_no_text(self) -> bool:
+        return self._finished and not self.text.strip()
+
+    def next_wait(self, heartbeat: float) -> float:
+        """How long a caller may wait for more events before the next :meth:`update`."""
+        if self._over:
+            return 0.0
+        if self._pending or self._pending_reasoning:
+            return max(0.0, self._last_update + self._frame - self._clock())
+        return heartbeat
+
+    # -- feeding it --
+
+    def update(self, events: Iterable[ChatEvent] = (), *, ended: bool = False) -> list[Change]:
+        """Take the events that arrived (``ended``: the stream is over); say what to show now."""
+        for event in events:
+            self._take(event)
+        self._over = self._over or ended
+        now = self._clock()
+        if (self._pending or self._pending_reasoning) and (
+            self._over or now >= self._last_update + self._frame
+        ):
+            self._last_update = now
+            return self._flush(now)
+        if self._over or self._pending or self._pending_reasoning:
+            return []
+        return [self._idle_status(now)]
+
+    def fail(self) -> list[Change]:
+        """The stream failed: everything that arrived before the failure, to show at once."""
+        self._over = True
+        return self._flush(self._clock())
+
+    def finish(self) -> list[Change]:
+        """The answer is over: thinking time, Coze's final text, and the summary attributes."""
+        changes: list[Change] = self._flush(self._clock()) if not self.done else []
+        self._over = self._finished = True
+        now = self._clock()
+        if self._reasoning_started is not None and self.thought_seconds is None:
+            self.thought_seconds = now - self._reasoning_started
+            changes.append(ThinkingDone(self.thought_seconds))
+        final, shown = self.text, self.shown
+        if needs_whole_render(final) or not final.startswith(shown):
+            self.blocks = [final]
+            changes.append(Replace(final))
+        elif final != shown:  # Coze's text goes on where the deltas stopped
+            changes += self._show(final[len(shown) :])
+        if self._status is not None:
+            self._status = None
+            changes.append(Status(None))
+        self.total_seconds = now - self._started
+        return changes
+
+    # -- inside --
+
+    def _take(self, event: ChatEvent) -> None:
+        self._last_news = self._clock()
+        if isinstance(event, AnswerDelta):
+            self._start_message(event.message_id).streamed.append(event.text)
+            self._pending.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            if self._reasoning_started is None:
+                self._reasoning_started = self._last_news
+            self.reasoning += event.text
+            self._pending_reasoning.append(event.text)
+        elif isinstance(event, AnswerCompleted):
+            if event.message_id in self._messages:
+                self._messages[event.message_id].completed = event.text
+            else:  # an answer message that came whole
+                self._start_message(event.message_id).completed = event.text
+                self._pending.append(event.text)
+        elif isinstance(event, FollowUp):
+            self.follow_ups.append(event.text)
+        elif isinstance(event, ChatCompleted):
+            self.usage = event.usage
+            self._over = True
+
+    def _start_message(self, message_id: str) -> _Message:
+        if message_id != self._current:
+            if self._current is not None:
+                self._pending.append("\n\n")
+            self._current = message_id
+        return self._messages.setdefault(message_id, _Message())
+
+    def _flush(self, now: float) -> list[Change]:
+        changes: list[Change] = []
+        if self._pending_reasoning:
+            text = "".join(self._pending_reasoning)
+            self._pending_reasoning.clear()
+            for piece in self._split(self._reasoning_splitter, text):
+                changes.append(EndReasoningBlock() if piece is None else AppendReasoning(piece))
+        if self._pending:
+            if self.first_text_seconds is None:
+                self.first_text_seconds = now - self._started
+                if self._reasoning_started is not None:
+                    self.thought_seconds = now - self._reasoning_started
+                    changes.append(ThinkingDone(self.thought_seconds))
+            text = "".join(self._pending)
+            self._pending.clear()
+            changes += self._show(text)
+            if self._status is not None:  # text is news: a "still working" line is stale now
+                self._status = None
+                changes.append(Status(None))
+        return changes
+
+    def _show(self, text: str) -> list[Change]:
+        changes: list[Change] = []
+        for piece in self._split(self._splitter, text):
+            if piece is None:  # BLOCK_END
+                self.blocks.append("")
+                changes.append(EndBlock())
+            else:
+                if not self.blocks:
+                    self.blocks.append("")
+                self.blocks[-1] += piece
+                changes.append(AppendText(piece))
+        return changes
+
+    def _split(self, splitter: BlockSplitter, text: str) -> list[str | None]:
+        if not text:
+            return []
+        return splitter.feed(text) if self._split_blocks else [text]
+
+    def _idle_status(self, now: float) -> Status:
+        if self.first_text_seconds is None:
+            self._status = StatusKind.WORKING
+            return Status(StatusKind.WORKING, now - self._started)
+        silent = now - (self._last_news if self._last_news is not None else self._started)
+        self._status = StatusKind.STILL_ANSWERING if silent >= STILL_ANSWERING_AFTER else None
+        return Status(self._status, silent)
