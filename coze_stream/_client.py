@@ -39,6 +39,7 @@ from ._models import (
     Usage,
 )
 
+_fast_json: Callable[[str], Any]
 try:
     from orjson import loads as _fast_json
 except ImportError:  # optional: the standard library is correct, only slower
@@ -159,7 +160,7 @@ def _error_for(
     if code is not None and code in _CODES:
         cls, sentence = _CODES[code]
     elif status in _STATUSES:
-        cls, sentence = _STATUSES[status]  # type: ignore[index]
+        cls, sentence = _STATUSES[status]
     elif status is not None and status >= 500:
         cls, sentence = CozeAPIError, "Coze is having trouble right now: try again in a moment."
     else:
@@ -252,7 +253,7 @@ def _backoff(attempt: int, error: CozeError | None) -> float:
     if error is not None and error.retry_after is not None:
         return error.retry_after
     # Full jitter on an exponential base, so many clients retrying do not stay in step.
-    return min(_BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.0), _RETRY_AFTER_CAP)
+    return min(_BACKOFF_BASE * 2.0**attempt * random.uniform(0.5, 1.0), _RETRY_AFTER_CAP)
 
 
 class _Terminated(httpx.SyncByteStream):
@@ -324,9 +325,11 @@ def _usage(chat: dict[str, Any]) -> Usage | None:
 
 
 def _failure(chat: dict[str, Any], pat: str) -> CozeError:
-    last_error = chat.get("last_error") if isinstance(chat.get("last_error"), dict) else {}
+    last_error = chat.get("last_error")
     return _stream_error(
-        "The bot could not finish its answer: try again in a moment.", last_error, pat
+        "The bot could not finish its answer: try again in a moment.",
+        last_error if isinstance(last_error, dict) else {},
+        pat,
     )
 
 
@@ -556,9 +559,9 @@ def _chat_events(
                         # Past this point nothing is retried: _iter_events raises CozeErrors only.
                         try:
                             yield from _iter_events(response, config)
-                        except CozeError as error:
+                        except CozeError as broken:
                             # The stream's log id is what Coze support needs for a broken answer.
-                            error.logid = error.logid or response.headers.get("x-tt-logid")
+                            broken.logid = broken.logid or response.headers.get("x-tt-logid")
                             raise
                         return
             except httpx.HTTPError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -93,7 +94,7 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
             "COZE_API_BASE_URL must use https:// (plain http:// would send the token unencrypted; "
             "it is accepted only for this machine, such as the simulator on 127.0.0.1)."
         )
-    timeouts = {}
+    config = CozeConfig(pat=pat, bot_id=bot_id, base_url=base_url)
     if read_timeout:
         try:
             seconds = float(read_timeout)
@@ -103,5 +104,5 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
             raise CozeConfigError(
                 "COZE_READ_TIMEOUT must be a number of seconds between 0 and 3600, such as 60."
             )
-        timeouts["read_timeout"] = seconds
-    return CozeConfig(pat=pat, bot_id=bot_id, base_url=base_url, **timeouts)
+        config = dataclasses.replace(config, read_timeout=seconds)
+    return config

@@ -50,10 +50,11 @@ class ReasoningDelta:
         _set_reasoning_message_id(self, message_id)
 
 
-_set_answer_text = AnswerDelta.text.__set__  # type: ignore[attr-defined]
-_set_answer_message_id = AnswerDelta.message_id.__set__  # type: ignore[attr-defined]
-_set_reasoning_text = ReasoningDelta.text.__set__  # type: ignore[attr-defined]
-_set_reasoning_message_id = ReasoningDelta.message_id.__set__  # type: ignore[attr-defined]
+# The slots' own setters (member descriptors), which a frozen dataclass's __setattr__ bypasses.
+_set_answer_text = AnswerDelta.__dict__["text"].__set__
+_set_answer_message_id = AnswerDelta.__dict__["message_id"].__set__
+_set_reasoning_text = ReasoningDelta.__dict__["text"].__set__
+_set_reasoning_message_id = ReasoningDelta.__dict__["message_id"].__set__
 
 
 @dataclass(frozen=True, slots=True)
