@@ -1,7 +1,8 @@
 """``streamlit_app.py`` unchanged, with ``bench/_trace.py`` recording its answer generator.
 
 ``bench/ui.py`` runs this as "the app" so it can see, for every delta, when the app's
-``answer_pieces`` handed it to ``st.write_stream``. The wrapper only passes pieces through.
+``answer_bubble.answer_pieces`` handed it to ``st.write_stream``. The wrapper only passes
+pieces through.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ for entry in (ROOT, ROOT / "bench"):
 
 import _trace  # noqa: E402
 
+import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
 
-if not hasattr(streamlit_app, "_bench_original_pieces"):
-    streamlit_app._bench_original_pieces = streamlit_app.answer_pieces
-streamlit_app.answer_pieces = _trace.traced(streamlit_app._bench_original_pieces)
+if not hasattr(answer_bubble, "_bench_original_pieces"):
+    answer_bubble._bench_original_pieces = answer_bubble.answer_pieces
+answer_bubble.answer_pieces = _trace.traced(answer_bubble._bench_original_pieces)
 streamlit_app.main()

@@ -1,9 +1,10 @@
 """The chat page with a plain ``st.write_stream`` of every answer delta: the benchmark baseline.
 
-Run by ``bench/ui.py`` (``streamlit run bench/baseline_app.py``). It is ``streamlit_app`` with
-``answer_pieces`` replaced by the naive generator most Streamlit chat apps use: one yield per
-answer delta, as soon as it arrives, no coalescing and no block freezing, so Streamlit re-sends
-and re-renders the whole answer on every delta. The answer is assembled by the same model
+Run by ``bench/ui.py`` (``streamlit run bench/baseline_app.py``). It is ``streamlit_app``
+with ``answer_bubble.answer_pieces`` replaced by the naive generator most Streamlit chat apps
+use: one yield per answer delta, as soon as it arrives, no coalescing and no block freezing,
+so Streamlit re-sends and re-renders the whole answer on every delta. The answer is assembled
+by the same model
 (:class:`coze_answer.AnswerStream`), with its frame at 0 and block splitting off. Everything
 else (page, settings, errors, the background reader thread) is the app's own code.
 """
@@ -22,17 +23,18 @@ if str(ROOT / "bench") not in sys.path:
 
 import _trace  # noqa: E402
 
+import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
 from coze_answer import AnswerStream  # noqa: E402
 from coze_stream import BackgroundChat  # noqa: E402
 
 
 def plain_answer_pieces(
-    chat: BackgroundChat, answer: AnswerStream, view: streamlit_app.AnswerView
+    chat: BackgroundChat, answer: AnswerStream, view: answer_bubble.AnswerView
 ) -> Iterator[str | Callable[[], None]]:
     """Every answer delta's text, yielded the moment it is taken from the stream."""
     while not answer.done:
-        events = chat.take(answer.next_wait(streamlit_app.HEARTBEAT_SECONDS))
+        events = chat.take(answer.next_wait(answer_bubble.HEARTBEAT_SECONDS))
         for event in events:  # one update, so one yield, per delta
             yield from view.show(answer.update([event]))
         yield from view.show(answer.update(ended=chat.finished))
@@ -43,7 +45,7 @@ def plain_answer() -> AnswerStream:
     return AnswerStream(frame_seconds=0, split_blocks=False)
 
 
-streamlit_app.new_answer = plain_answer
+answer_bubble.new_answer = plain_answer
 # With BENCH_TRACE_DIR set, bench/_trace.py records when each piece is yielded.
-streamlit_app.answer_pieces = _trace.traced(plain_answer_pieces)
+answer_bubble.answer_pieces = _trace.traced(plain_answer_pieces)
 streamlit_app.main()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv (Python 3.10 or newer) and installs the given requirements file into it.
+# Creates .venv (Python 3.10 or newer) and installs the given requirements file into it: the
+# pinned requirements.txt (the app) or requirements-dev.txt (the app, tests and checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements=${1:-requirements.txt}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command to run every test: lint, unit, simulator, AppTest and headless-browser tests.
+# One command to run every test: lint, types, unit, simulator, AppTest and headless-browser tests.
 # Installs the Python packages into .venv and Debian's chromium when it is missing (needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +16,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# Types: strict on the two libraries (Coze's wire protocol, the answer model), checked on the page.
+.venv/bin/mypy --strict coze_stream coze_answer
+.venv/bin/mypy streamlit_app.py
 exec .venv/bin/python -m pytest "$@"

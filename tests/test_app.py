@@ -233,21 +233,22 @@ def test_stop_mid_answer_keeps_the_partial_answer_and_cancels(sim, live):
     def stopped_mid_answer():
         from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+        import answer_bubble
         import streamlit_app
         from coze_answer import StatusKind
 
-        original = streamlit_app.AnswerView.status
+        original = answer_bubble.AnswerView.status
 
         def status(self, kind, seconds):
             if kind is not StatusKind.WORKING:  # the answer has begun
                 raise StopException()
             original(self, kind, seconds)
 
-        streamlit_app.AnswerView.status = status
+        answer_bubble.AnswerView.status = status
         try:
             streamlit_app.main()
         finally:
-            streamlit_app.AnswerView.status = original
+            answer_bubble.AnswerView.status = original
 
     at = AppTest.from_function(stopped_mid_answer, default_timeout=30)
     at.run()

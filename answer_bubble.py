@@ -1,0 +1,238 @@
+"""The assistant's bubble: one answer streamed into Streamlit elements, or replayed.
+
+:class:`coze_answer.AnswerStream` decides what to show; this module only maps its changes onto
+Streamlit elements (a "Thinking" status, the answer's Markdown blocks, the line under it), and
+replays a finished turn with the same elements, so the page's history stays in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+# The one Streamlit internal used: see show_after_interruption. requirements.txt pins the
+# Streamlit version the test suite passed with, and a browser test fails if this stops working.
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from coze_answer import (
+    STOPPED_CAPTION,
+    AnswerStream,
+    AppendReasoning,
+    AppendText,
+    Change,
+    EndBlock,
+    EndReasoningBlock,
+    Replace,
+    Status,
+    StatusKind,
+    ThinkingDone,
+    Turn,
+    status_caption,
+    thought_label,
+)
+from coze_stream import BackgroundChat, CozeConfig, CozeError, redact
+
+__all__ = [
+    "AnswerView",
+    "answer_pieces",
+    "new_answer",
+    "render_turn",
+    "show_status",
+    "stream_answer",
+    "unexpected_error",
+]
+
+logger = logging.getLogger("coze_chat")
+
+# How often the page checks in with Streamlit while Coze is silent: a Stop takes effect at the
+# next check, so this bounds how long Stop can take.
+HEARTBEAT_SECONDS = 0.2
+
+
+class AnswerView:
+    """The parts of the assistant bubble that change while an answer streams."""
+
+    def __init__(self) -> None:
+        self.thinking_slot = st.empty()
+        self.answer_slot = st.empty()
+        self.status_slot = st.empty()
+        # st.status's container: its class lives in a private Streamlit module.
+        self._thinking: Any = None
+        self._reasoning_block: DeltaGenerator | None = None
+        self._reasoning_text = ""
+
+    def show(self, changes: Iterable[Change]) -> Iterator[str | Callable[[], None]]:
+        """Apply ``changes``; what belongs to the answer text is yielded to ``st.write_stream``
+        (a callable there starts a new element: the finished block is no longer re-sent)."""
+        for change in changes:
+            match change:
+                case AppendText(text):
+                    yield text
+                case EndBlock():
+                    yield _close_block
+                case Replace(text):
+                    yield self._replace(text)
+                case AppendReasoning(text):
+                    self.reasoning(text)
+                case EndReasoningBlock():
+                    self._reasoning_block = None
+                case ThinkingDone(seconds):
+                    if self._thinking is not None:
+                        self._thinking.update(
+                            label=thought_label(seconds), state="complete", expanded=False
+                        )
+                case Status(kind, seconds):
+                    self.status(kind, seconds)
+
+    def status(self, kind: StatusKind | None, seconds: float) -> None:
+        # Also the heartbeat: every Streamlit call is where a Stop or rerun takes effect.
+        if kind is None:
+            self.status_slot.empty()
+        else:
+            self.status_slot.caption(status_caption(kind, seconds))
+
+    def reasoning(self, text: str) -> None:
+        """Add ``text`` to the open block of the collapsed "Thinking" status."""
+        if self._thinking is None:
+            self._thinking = self.thinking_slot.status(
+                ":shimmer[Thinking…]", type="compact", expanded=False
+            )
+        if self._reasoning_block is None:
+            self._reasoning_block = self._thinking.empty()
+            self._reasoning_text = ""
+        self._reasoning_text += text
+        self._reasoning_block.markdown(self._reasoning_text)
+
+    def _replace(self, text: str) -> Callable[[], None]:
+        def replace() -> None:
+            with self.answer_slot.container():
+                st.markdown(text)
+
+        return replace
+
+
+def _close_block() -> None:
+    """Yielded to ``st.write_stream`` between blocks: the finished block stops being re-sent."""
+
+
+def answer_pieces(
+    chat: BackgroundChat, answer: AnswerStream, view: AnswerView
+) -> Iterator[str | Callable[[], None]]:
+    """What ``st.write_stream`` shows of ``chat``'s answer, as ``answer`` decides it."""
+    while not answer.done:
+        try:
+            events = chat.take(answer.next_wait(HEARTBEAT_SECONDS))
+        except CozeError:
+            yield from view.show(answer.fail())  # everything that came before the failure
+            raise
+        yield from view.show(answer.update(events, ended=chat.finished))
+    yield from view.show(answer.finish())
+
+
+def new_answer() -> AnswerStream:
+    """The model that decides what to show of one answer (bench/baseline_app.py swaps it)."""
+    return AnswerStream()
+
+
+def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Client) -> None:
+    """Stream the answer to ``prompt`` into the current bubble, keeping ``turn`` up to date.
+
+    If the run is interrupted (Stop, or a new message), the stream is closed, Coze is asked to
+    cancel the chat, and the turn keeps what was shown, marked stopped.
+    """
+    view = AnswerView()
+    answer = new_answer()
+    chat = BackgroundChat(config, prompt, client=client)
+    finished = False
+    try:
+        with view.answer_slot.container():
+            st.write_stream(answer_pieces(chat, answer, view))
+        finished = True
+    except CozeError as error:
+        finished = True
+        turn.error = str(error)
+    except Exception as error:
+        finished = True
+        turn.error = unexpected_error(error, config)
+    finally:
+        turn.keep(answer)
+        if not finished:  # interrupted: Stop was pressed, or a new message arrived
+            turn.stopped = True
+            chat.stop()
+            show_after_interruption(lambda: show_status(view.status_slot, turn))
+    show_status(view.status_slot, turn)
+
+
+def show_after_interruption(update: Callable[[], None]) -> None:
+    """Make one last change to the page after Streamlit interrupted the run.
+
+    Once a run is stopped, every Streamlit call on the script's thread raises again, so the
+    change is sent from a short-lived thread attached to the run's context instead (Streamlit
+    has no public API for this). Without it, the "stopped" mark would only appear on the next
+    run; if Streamlit refuses, it still does.
+    """
+
+    def run() -> None:
+        with contextlib.suppress(BaseException):
+            update()
+
+    thread = threading.Thread(target=run, name="show-stopped", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())
+    thread.start()
+    thread.join(timeout=1.0)
+
+
+def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
+    """Log an unforeseen failure (token hidden) and return a short message for the page."""
+    secrets = [config.pat] if config is not None else []
+    secrets += [value.strip() for name, value in os.environ.items() if name == "COZE_PAT"]
+    with contextlib.suppress(Exception):  # the secrets file may be what failed
+        secrets.append(str(st.secrets["COZE_PAT"]).strip())
+    logger.error("unexpected error: %s", redact(traceback.format_exc(), *secrets))
+    return (
+        f"Something went wrong in this app ({type(error).__name__}). The details were logged; "
+        "please try again."
+    )
+
+
+def render_turn(turn: Turn) -> None:
+    """Show a turn from the history, as it was when it ended.
+
+    An assistant turn uses the same slots as :class:`AnswerView`, element for element.
+    """
+    if turn.role == "user":
+        st.markdown(turn.content)
+        return
+    thinking, answer, status = st.empty(), st.empty(), st.empty()
+    if turn.reasoning:
+        label = thought_label(turn.thought_seconds) if turn.thought_seconds else "Thinking"
+        with thinking.expander(label, type="compact"):
+            st.markdown(turn.reasoning)
+    with answer.container():
+        for block in turn.blocks:
+            if block:  # a trailing empty block was never shown
+                st.markdown(block)
+    show_status(status, turn)
+
+
+def show_status(slot: DeltaGenerator, turn: Turn) -> None:
+    """The line under an answer: its error, the stopped mark, a notice, or the usage caption."""
+    if turn.error:
+        slot.error(turn.error, icon=":material/error:")
+    elif turn.stopped:
+        slot.caption(STOPPED_CAPTION)
+    elif turn.notice:
+        slot.warning(turn.notice, icon=":material/info:")
+    elif turn.caption:
+        slot.caption(turn.caption)
+    else:
+        slot.empty()
