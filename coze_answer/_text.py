@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import httpx
+from typing import TYPE_CHECKING
 
 from coze_stream import CozeConfig, stream_chat
+
+if TYPE_CHECKING:  # the answer layer never uses httpx itself: it only passes a client along
+    import httpx
 
 from ._model import AnswerStream, AppendText
 
