@@ -73,19 +73,15 @@ BOT_ID = "7379462189365198898"
 TRACE_DIR = Path(tempfile.mkdtemp(prefix="bench-ui-trace-"))
 atexit.register(shutil.rmtree, TRACE_DIR, ignore_errors=True)
 
-# -- per-delta send times from the simulator (it only records the first and the last) --
+# -- per-delta send times from the simulator (its records keep only the first and the last) --
 
 SENT: dict[str, list[float]] = {}
-_original_sent_delta = simulator._Stream._sent_delta
 
 
-def _recording_sent_delta(self: Any, reasoning: bool) -> None:
-    _original_sent_delta(self, reasoning)
-    if not reasoning:
-        SENT.setdefault(self.record.chat_id, []).append(time.time())
+def record_sent(chat_id: str, index: int, sent_at: float) -> None:
+    """The simulator's ``on_delta``: delta ``index`` of chat ``chat_id`` was sent at ``sent_at``."""
+    SENT.setdefault(chat_id, []).append(sent_at)
 
-
-simulator._Stream._sent_delta = _recording_sent_delta  # type: ignore[method-assign]
 
 # -- in the page --
 
@@ -228,7 +224,7 @@ def _visible_lines(text: str) -> list[tuple[str, int]]:
 
 
 def make_plan(question: str, n: int, delta_chars: int, samples: int) -> Plan:
-    deltas = simulator._long_deltas(question, n, delta_chars)
+    deltas = simulator.long_deltas(question, n, delta_chars)
     text = "".join(deltas)
     ends: list[int] = []
     total = 0
@@ -269,7 +265,7 @@ def pick_delta_chars(n: int) -> tuple[int, float]:
     """The delta size (characters) whose ``/long n`` deltas average closest to 12 bytes."""
     best = (1, 0.0)
     for chars in range(1, 41):
-        deltas = simulator._long_deltas("benchmark question", n, chars)
+        deltas = simulator.long_deltas("benchmark question", n, chars)
         average = len("".join(deltas).encode()) / len(deltas)
         if best[1] == 0.0 or abs(average - TARGET_DELTA_BYTES) < abs(best[1] - TARGET_DELTA_BYTES):
             best = (chars, average)
@@ -561,7 +557,11 @@ def main(argv: list[str] | None = None) -> int:
     conc: dict[str, list[Run]] = {}
     with (
         CozeSimulator(
-            pat=PAT, bot_id=BOT_ID, deltas_per_second=args.rate, delta_chars=delta_chars
+            pat=PAT,
+            bot_id=BOT_ID,
+            deltas_per_second=args.rate,
+            delta_chars=delta_chars,
+            on_delta=record_sent,
         ) as sim,
         harness.StreamlitServer(APP, env=sim.env() | env) as app_server,
         harness.StreamlitServer(BASELINE, env=sim.env() | env) as base_server,

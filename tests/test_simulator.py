@@ -9,7 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import httpx
 import pytest
 
 from coze_stream import simulator
-from coze_stream.simulator import COMMANDS, CozeSimulator, parse_message
+from coze_stream.simulator import COMMANDS, CozeSimulator, ParsedMessage, parse_message
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -406,7 +408,7 @@ def test_long_gives_exactly_n_deltas(client: httpx.Client, n: int) -> None:
 
 
 def test_long_10000_gives_exactly_10000_deltas() -> None:
-    deltas = simulator._long_deltas("q", 10_000, 4)
+    deltas = simulator.long_deltas("q", 10_000, 4)
     assert len(deltas) == 10_000 and all(deltas)
 
 
@@ -456,6 +458,55 @@ def test_parse_message() -> None:
     assert parse_message("  plain   text ").question == "plain   text"
 
 
+# The value each placeholder of the command table stands for in the tests below.
+EXAMPLE_ARGUMENTS = {"N": "7", "S": "0.5"}
+
+
+def test_every_usage_help_lists_parses_as_its_command(client: httpx.Client) -> None:
+    content = completed(events(chat(client, "/help").text), "answer")[0]["content"]
+    usages = re.findall(r"^- `([^`]+)`: ", content, flags=re.MULTILINE)
+    assert usages == [c.usage for c in COMMANDS]
+    defaults = asdict(ParsedMessage(question="q"))
+    for usage in usages:
+        command = " ".join(EXAMPLE_ARGUMENTS.get(word, word) for word in usage.split())
+        parsed = parse_message(f"q {command}")
+        assert parsed.commands == [command] and parsed.question == "q", usage
+        changed = {k for k, v in asdict(parsed).items() if v != defaults[k]} - {"commands"}
+        assert len(changed) == 1, (usage, changed)  # the command set its one field
+    assert parse_message("/fail busy").fail == "busy"
+    assert parse_message("/long 7").long == 7 and parse_message("/stall 0.5").stall == 0.5
+
+
+def test_unknown_fail_kind_and_missing_arguments_stay_text() -> None:
+    for text in ("/fail nope", "/fail", "/long", "/stall", "/late x", "/fail /think"):
+        parsed = parse_message(f"{text} q")
+        assert parsed.fail is None and parsed.long is None and parsed.stall is None
+        assert parsed.late is None
+    parsed = parse_message("/fail /think q")
+    assert parsed.think and parsed.question == "/fail q"
+
+
+def test_digits_int_rejects_are_plain_text(client: httpx.Client) -> None:
+    # "²".isdigit() is True but int("²") raises: that used to crash the handler.
+    assert parse_message("/long ² x") == ParsedMessage(question="/long ² x")
+    assert parse_message("/long " + "1" * 5000).long is None  # int() refuses > 4300 digits
+    evs = events(chat(client, "/long ² x").text)
+    assert 'You asked: "/long ² x"' in completed(evs, "answer")[0]["content"]
+    assert evs[-1] == ("done", "[DONE]")
+
+
+def test_no_numeric_character_breaks_the_parser() -> None:
+    numeric = [chr(c) for c in range(0x110000) if chr(c).isnumeric()]
+    assert len(numeric) > 1000
+    for ch in numeric:
+        long, stall, late = (parse_message(f"{c} {ch}") for c in ("/long", "/stall", "/late"))
+        if ch.isdecimal():  # a decimal digit of any script, as int() and float() read them
+            digit = unicodedata.decimal(ch)
+            assert long.long == (digit or None) and stall.stall == late.late == digit, ch
+        else:  # superscripts, fractions, circled numbers, ...: plain text
+            assert long.long is None and stall.stall is None and late.late is None, ch
+
+
 # -- timing --------------------------------------------------------------------------------
 
 
@@ -472,6 +523,31 @@ def test_pacing_lower_bound() -> None:
     rec = s.streams[0]
     assert rec.last_delta_sent_at is not None and rec.first_delta_sent_at is not None
     assert rec.last_delta_sent_at - rec.first_delta_sent_at >= 0.4
+
+
+def test_on_delta_reports_every_answer_delta() -> None:
+    calls: list[tuple[str, int, float]] = []
+
+    def on_delta(chat_id: str, index: int, sent_at: float) -> None:
+        calls.append((chat_id, index, sent_at))
+
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=0, on_delta=on_delta) as s,
+        httpx.Client(base_url=s.base_url) as c,
+    ):
+        evs = events(chat(c, "/think /multi /long 7 hooked").text)
+        chat(c, "/long 3 again")
+    first, second = s.streams
+    n = len(answer_deltas(evs))
+    assert n == first.deltas_sent > 7  # /multi's second message counts on
+    assert first.reasoning_deltas_sent > 0  # reasoning deltas are no answer deltas
+    assert [(chat_id, index) for chat_id, index, _ in calls] == [
+        (first.chat_id, i) for i in range(n)
+    ] + [(second.chat_id, i) for i in range(3)]
+    times = [sent_at for _, _, sent_at in calls]
+    assert times == sorted(times)
+    assert first.first_delta_sent_at is not None and first.last_delta_sent_at is not None
+    assert first.first_delta_sent_at <= times[0] and times[n - 1] == first.last_delta_sent_at
 
 
 def test_stall_pauses_after_three_deltas() -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from support import AppPage, normalise
 
 from coze_answer import MAX_MESSAGE_CHARS
-from coze_stream.simulator import CozeSimulator, _long_deltas
+from coze_stream.simulator import CozeSimulator, long_deltas
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -28,7 +28,7 @@ def quoted(question: str) -> str:
 
 
 def test_answer_streams_in_then_shows_in_full(app: AppPage, sim: CozeSimulator) -> None:
-    expected = "".join(_long_deltas("streaming question", 200, sim.delta_chars))
+    expected = "".join(long_deltas("streaming question", 200, sim.delta_chars))
     first_words = "关于「streaming question」"
     last_heading = re.findall(r"^### (.+)$", expected, flags=re.M)[-1]
     harness.watch_for_text(app.page, first_words, last_heading)

@@ -1,0 +1,152 @@
+"""The simulator's answer texts: deterministic, quoting the question verbatim.
+
+Tests compare what a client shows with these texts, so the same question always gets the same
+answer (and the same deltas for the same delta size).
+"""
+
+from __future__ import annotations
+
+from .commands import ParsedMessage, commands_markdown
+from .deltas import split_deltas
+from .wire import dumps
+
+
+def _header(question: str) -> str:
+    return f'## 关于「{question}」\n\nYou asked: "{question}"\n\n'
+
+
+def build_answer(question: str) -> str:
+    """The normal answer: deterministic Markdown quoting ``question`` verbatim."""
+    words = len(question.split())
+    return (
+        _header(question) + "这是 **Coze 模拟器** 生成的示例回答，用来测试流式输出。"
+        "This is a *simulated* answer streamed by the Coze simulator. 🚀\n\n"
+        "### 要点 Key points\n\n"
+        f"- 问题长度：{len(question)} 个字符 (characters)\n"
+        f"- Words in the question: {words}\n"
+        "- 支持 Markdown：列表、代码块、链接 and `inline code`\n\n"
+        "```python\n"
+        "def greet(name: str) -> str:\n"
+        '    return f"你好, {name}!"\n'
+        "```\n\n"
+        "参考文档 / Reference: [Coze API 文档](https://www.coze.cn/open/docs/developer_guides/chat_v3)\n"
+    )
+
+
+def help_answer() -> str:
+    """``/help``'s answer: the command table."""
+    return (
+        "## Coze 模拟器命令 / Simulator commands\n\n"
+        + commands_markdown()
+        + "\n\n命令可放在消息中任意位置并组合使用，例如 `/think /long 300 hello`。"
+        "Commands can go anywhere in the message and combine.\n"
+    )
+
+
+def _xss_lines() -> str:
+    return (
+        "\nHTML below must be shown as text / 以下 HTML 必须被转义：\n\n"
+        '<script>alert("xss")</script>\n\n'
+        "<img src=x onerror=\"alert('xss')\">\n\n"
+        "<b>bold?</b>\n"
+    )
+
+
+def _second_answer(question: str) -> str:
+    return (
+        "### 补充 / Second message\n\n"
+        f'这是第二条回答消息。This is a second answer message about "{question}".\n'
+    )
+
+
+def reasoning(question: str) -> str:
+    """``/think``'s reasoning, streamed before the answer."""
+    return (
+        f'用户问的是「{question}」。Let me think about "{question}" step by step: '
+        "首先理解问题，then plan an answer with a heading, a list, a code block and a link. "
+        "最后检查格式是否正确。"
+    )
+
+
+def follow_ups(question: str) -> list[str]:
+    """The three suggested follow-up questions sent after every answer."""
+    q = question if len(question) <= 30 else question[:30] + "…"
+    if not q:
+        q = "这个话题"
+    return [
+        f"能详细解释一下「{q}」吗？",
+        f'What are common pitfalls with "{q}"?',
+        f"关于「{q}」有哪些参考资料？",
+    ]
+
+
+def card(question: str) -> str:
+    """``/card``'s answer: a card comes whole, as a JSON document in a string."""
+    return dumps({"card_type": 2, "title": question, "content": "card body"})
+
+
+def _long_section(i: int) -> str:
+    parts = [
+        f"### 第 {i} 节 Section {i}\n\n"
+        f"这是长文档的第 {i} 段，用于测试大量增量的流式渲染性能。界面需要在持续收到新文本的同时"
+        "保持滚动顺畅、输入框可用，并且每一次增量都只重新渲染最后一个段落，而不是整篇文档。"
+        f"Paragraph {i} keeps the renderer busy with mixed 中文 and English text.\n\n"
+        f"- 要点 {i}.1：保持界面流畅\n"
+        f"- 要点 {i}.2：Markdown 增量渲染\n"
+        f"- Point {i}.3: never block the event loop\n\n"
+        "```python\n"
+        f"def section_{i}(x: int) -> int:\n"
+        f"    return x * {i}  # 乘以 {i}\n"
+        "```\n\n"
+    ]
+    if i % 3 == 0:
+        parts.append(
+            f"| 列 A | 列 B | Column C |\n|---|---|---|\n| {i} | {i * i} | 第 {i} 行 |\n\n"
+        )
+    return "".join(parts)
+
+
+def long_deltas(question: str, n: int, size: int) -> list[str]:
+    """``/long n``'s answer as its exactly ``n`` deltas of about ``size`` characters.
+
+    A long Markdown document (sections with lists, code blocks and tables) quoting ``question``;
+    a code fence still open after the last delta is closed in it. The simulator sends exactly
+    these deltas when its ``delta_chars`` is ``size``.
+    """
+    size = max(1, size)
+    head = _header(question)
+    sections: list[str] = [head]
+    length, i = len(head), 0
+    while True:
+        while length < n * size + size:
+            i += 1
+            sec = _long_section(i)
+            sections.append(sec)
+            length += len(sec)
+        deltas = split_deltas("".join(sections), size, limit=n)
+        if len(deltas) >= n:
+            break
+        length += n * size  # graphemes made the pieces longer: generate more text
+    text = "".join(deltas)
+    if text.count("```") % 2:
+        deltas[-1] += "\n```\n"
+    return deltas
+
+
+def answer_messages(parsed: ParsedMessage, size: int) -> list[tuple[str, list[str]]]:
+    """(full text, deltas of about ``size`` characters) of each text answer message."""
+    if parsed.help:
+        text = help_answer()
+        return [(text, split_deltas(text, size))]
+    if parsed.card:
+        return []
+    if parsed.long is not None:
+        deltas = long_deltas(parsed.question, parsed.long, size)
+        messages = [("".join(deltas), deltas)]
+    else:
+        text = build_answer(parsed.question) + (_xss_lines() if parsed.xss else "")
+        messages = [(text, split_deltas(text, size))]
+    if parsed.multi:
+        second = _second_answer(parsed.question)
+        messages.append((second, split_deltas(second, size)))
+    return messages
