@@ -27,8 +27,10 @@ from ._model import (
     StatusKind,
     ThinkingDone,
 )
+from ._rich import parts_markdown, web_address
 from ._text import stream_text
 from ._turn import (
+    AWAITING_REPLY_NOTE,
     MAX_MESSAGE_CHARS,
     NO_TEXT_NOTICE,
     STOPPED_CAPTION,
@@ -41,6 +43,7 @@ from ._turn import (
 )
 
 __all__ = [
+    "AWAITING_REPLY_NOTE",
     "BLOCK_END",
     "FRAME_SECONDS",
     "MAX_MESSAGE_CHARS",
@@ -61,9 +64,11 @@ __all__ = [
     "Turn",
     "clean_message",
     "needs_whole_render",
+    "parts_markdown",
     "status_caption",
     "stream_text",
     "thought_label",
     "too_long_warning",
     "usage_caption",
+    "web_address",
 ]

@@ -12,8 +12,10 @@ line and the benchmarks:
   than a frame; once the answer is over, what is pending goes out at once.
 - Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
   open block; reasoning is split the same way.
-- The answer is over at ``chat.completed`` (later events such as audio are not waited for) or
-  when the stream ends.
+- An answer made of items (``object_string``) is written as Markdown: text as text, images and
+  files as images and links, only for http(s) addresses.
+- The answer is over at ``chat.completed`` (later events such as audio are not waited for), when
+  the bot asks a question and waits for the reply (``awaiting_reply``), or when the stream ends.
 
 The model never sleeps and never reads a real clock unless given one: a caller asks
 :meth:`AnswerStream.next_wait` how long it may wait for events, then hands them to
@@ -34,10 +36,13 @@ from coze_stream import (
     ChatEvent,
     FollowUp,
     ReasoningDelta,
+    ReplyRequested,
+    RichAnswerCompleted,
     Usage,
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
+from ._rich import parts_markdown
 
 __all__ = [
     "FRAME_SECONDS",
@@ -170,6 +175,8 @@ class AnswerStream:
         self.total_seconds: float | None = None
         self.usage: Usage | None = None
         self.follow_ups: list[str] = []
+        self.awaiting_reply = False
+        """The bot asked a question and waits for the reply (a chatflow's Question node)."""
 
     # -- reading the state --
 
@@ -254,16 +261,18 @@ class AnswerStream:
                 self._reasoning_started = self._last_news
             self.reasoning += event.text
             self._pending_reasoning.append(event.text)
-        elif isinstance(event, AnswerCompleted):
+        elif isinstance(event, AnswerCompleted | RichAnswerCompleted):
+            text = event.text if isinstance(event, AnswerCompleted) else parts_markdown(event.parts)
             if event.message_id in self._messages:
-                self._messages[event.message_id].completed = event.text
+                self._messages[event.message_id].completed = text
             else:  # an answer message that came whole
-                self._start_message(event.message_id).completed = event.text
-                self._pending.append(event.text)
+                self._start_message(event.message_id).completed = text
+                self._pending.append(text)
         elif isinstance(event, FollowUp):
             self.follow_ups.append(event.text)
-        elif isinstance(event, ChatCompleted):
+        elif isinstance(event, ChatCompleted | ReplyRequested):
             self.usage = event.usage
+            self.awaiting_reply = isinstance(event, ReplyRequested)
             self._over = True
 
     def _start_message(self, message_id: str) -> _Message:

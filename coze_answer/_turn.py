@@ -14,6 +14,7 @@ from coze_stream import Usage
 from ._model import AnswerStream, StatusKind
 
 __all__ = [
+    "AWAITING_REPLY_NOTE",
     "MAX_MESSAGE_CHARS",
     "NO_TEXT_NOTICE",
     "STOPPED_CAPTION",
@@ -29,6 +30,7 @@ __all__ = [
 # its model cannot take (code 4010), and that is shown.
 MAX_MESSAGE_CHARS = 16000
 STOPPED_CAPTION = ":material/stop_circle: Stopped before the answer was complete."
+AWAITING_REPLY_NOTE = ":material/forum: The bot asked a question and is waiting for your reply."
 NO_TEXT_NOTICE = (
     "The bot finished without any text this page can show: it may have answered with a card, "
     "an image or another kind of message that only Coze's own apps display."
@@ -66,6 +68,8 @@ class Turn:
             self.caption = usage_caption(
                 answer.usage, answer.first_text_seconds, answer.total_seconds
             )
+            if answer.awaiting_reply:
+                self.caption = f"{AWAITING_REPLY_NOTE}  \n{self.caption}"
         self.notice = NO_TEXT_NOTICE if answer.has_no_text else ""
 
 

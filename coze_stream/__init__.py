@@ -31,11 +31,14 @@ from ._exceptions import (
 from ._models import (
     AnswerCompleted,
     AnswerDelta,
+    AnswerPart,
     ChatCompleted,
     ChatEvent,
     ChatStarted,
     FollowUp,
     ReasoningDelta,
+    ReplyRequested,
+    RichAnswerCompleted,
     Usage,
 )
 
@@ -43,6 +46,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "AnswerCompleted",
     "AnswerDelta",
+    "AnswerPart",
     "BackgroundChat",
     "ChatCompleted",
     "ChatEvent",
@@ -59,6 +63,8 @@ __all__ = [
     "CozeTimeoutError",
     "FollowUp",
     "ReasoningDelta",
+    "ReplyRequested",
+    "RichAnswerCompleted",
     "Usage",
     "cancel_chat",
     "load_config",

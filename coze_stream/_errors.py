@@ -27,7 +27,14 @@ from ._exceptions import (
     redact,
 )
 
-__all__ = ["RETRY_AFTER_CAP", "error_for", "error_from_reply", "http_error", "stream_error"]
+__all__ = [
+    "RETRY_AFTER_CAP",
+    "coze_code",
+    "error_for",
+    "error_from_reply",
+    "http_error",
+    "stream_error",
+]
 
 RETRY_AFTER_CAP = 10.0  # seconds: a longer Retry-After is not waited for
 _INTERNAL_ERROR = 5000  # says only that Coze failed: a stream's own sentence says more
@@ -215,6 +222,19 @@ def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
     )
 
 
+def coze_code(value: object) -> int | None:
+    """Coze's error code from a JSON value, or None for "no error" (0) and for no code at all.
+
+    Coze's own backend declares the code of an ``error`` event as a string, its docs and SDKs
+    as a number: both are read.
+    """
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value != 0:
+        return value
+    return None
+
+
 def stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeError:
     """A failure Coze reported mid-stream, with the sentence for its code when that says more
     (a 4011 mid-answer still means the balance is empty: "try again" would be wrong advice).
@@ -222,8 +242,7 @@ def stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeError:
     Its class is the cause's, as before the stream (a 4020 is a CozeRateLimitError whenever it
     comes); only a failure without a code is a CozeStreamError.
     """
-    code = detail.get("code")
-    code = code if isinstance(code, int) and not isinstance(code, bool) and code != 0 else None
+    code = coze_code(detail.get("code"))
     message = detail.get("msg") if isinstance(detail.get("msg"), str) else None
     cls: type[CozeError] = CozeStreamError
     sentence = default

@@ -14,20 +14,28 @@ import httpx
 from httpx_sse import EventSource
 
 from ._config import CozeConfig
-from ._errors import http_error, stream_error
-from ._exceptions import CozeError, CozeStreamError
+from ._errors import coze_code, error_for, http_error, stream_error
+from ._exceptions import CozeError, CozeStreamError, redact
 from ._models import (
     AnswerCompleted,
     AnswerDelta,
+    AnswerPart,
     ChatCompleted,
     ChatEvent,
     ChatStarted,
     FollowUp,
     ReasoningDelta,
+    ReplyRequested,
+    RichAnswerCompleted,
     Usage,
 )
 
 __all__ = ["iter_events"]
+
+# Enough for any JSON error body Coze sends instead of events.
+_HEAD_BYTES = 4096
+# Longest name of a plugin or file shown in a sentence or a link.
+_NAME_CHARS = 100
 
 _fast_json: Callable[[str], Any]
 try:
@@ -46,18 +54,23 @@ class _Terminated(httpx.SyncByteStream):
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
+        # The body's first bytes: a stream with no event at all may be a bare JSON error.
+        self.head = bytearray()
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._response.iter_bytes()  # content-decoded (gzip and the like)
+        for chunk in self._response.iter_bytes():  # content-decoded (gzip and the like)
+            if len(self.head) < _HEAD_BYTES:
+                self.head += chunk[: _HEAD_BYTES - len(self.head)]
+            yield chunk
         yield b"\n\n"
 
 
-def _terminated(response: httpx.Response) -> httpx.Response:
+def _terminated(body: _Terminated, response: httpx.Response) -> httpx.Response:
     """``response``'s events as httpx-sse reads them, the last one terminated."""
     return httpx.Response(
         response.status_code,
         headers={"content-type": response.headers.get("content-type", "text/event-stream")},
-        stream=_Terminated(response),
+        stream=body,
     )
 
 
@@ -105,11 +118,87 @@ def _usage(chat: dict[str, Any]) -> Usage | None:
 
 
 def _failure(chat: dict[str, Any], pat: str) -> CozeError:
+    # Coze's docs show chat.failed both as a chat object with last_error and as a bare
+    # {"code": ..., "msg": ...}: whichever carries a code is the failure.
     last_error = chat.get("last_error")
+    if not (isinstance(last_error, dict) and coze_code(last_error.get("code")) is not None):
+        last_error = chat if coze_code(chat.get("code")) is not None else last_error
     return stream_error(
         "The bot could not finish its answer: try again in a moment.",
         last_error if isinstance(last_error, dict) else {},
         pat,
+    )
+
+
+def _tool_calls(chat: dict[str, Any]) -> list[dict[str, Any]]:
+    action = chat.get("required_action")
+    outputs = action.get("submit_tool_outputs") if isinstance(action, dict) else None
+    calls = outputs.get("tool_calls") if isinstance(outputs, dict) else None
+    return [call for call in calls if isinstance(call, dict)] if isinstance(calls, list) else []
+
+
+def _requires_action(chat: dict[str, Any], pat: str) -> ReplyRequested:
+    """What ``conversation.chat.requires_action`` asks for, by its tool calls' type.
+
+    ``reply_message``: a chatflow's Question or Input node asked the user and waits (the
+    question came as the answer): the chat ends well. ``function``: a client-side plugin this
+    app cannot run: an error that names it.
+    """
+    calls = _tool_calls(chat)
+    plugins = [call for call in calls if call.get("type") != "reply_message"]
+    if calls and not plugins:
+        return ReplyRequested(_usage(chat))
+    names = []
+    for call in plugins:
+        function = call.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        if isinstance(name, str) and name.strip():
+            names.append(_short(redact(name.strip(), pat)))
+    which = f"its plugin {', '.join(names)}" if names else "a tool"
+    raise CozeStreamError(
+        f"The bot wants this app to run {which} and send back the result, which this app does "
+        "not support: in Coze, remove client-side plugins from the bot."
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _NAME_CHARS else text[: _NAME_CHARS - 1] + "…"
+
+
+def _parts(content: str) -> tuple[AnswerPart, ...]:
+    """The items of an ``object_string`` answer; items of unknown kinds are left out."""
+    items = _parse_json(content)
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return ()
+    parts = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        if kind == "text" and isinstance(item.get("text"), str):
+            parts.append(AnswerPart("text", text=item["text"]))
+        elif kind in ("image", "file") and isinstance(item.get("file_url"), str):
+            name = item.get("name")
+            name = _short(name.strip()) if isinstance(name, str) else ""
+            parts.append(AnswerPart(kind, url=item["file_url"].strip(), name=name))
+    return tuple(parts)
+
+
+def _bare_json_error(head: bytes | bytearray, response: httpx.Response, pat: str) -> CozeError | None:
+    """A JSON error sent as the whole body of an event stream (Coze's JS SDK guards against
+    this): the same error as before the stream, from the same code table."""
+    payload = _parse_json(bytes(head).decode("utf-8", "replace").strip())
+    if not isinstance(payload, dict) or coze_code(payload.get("code")) is None:
+        return None
+    message = payload.get("msg")
+    return error_for(
+        coze_code(payload.get("code")),
+        message if isinstance(message, str) else None,
+        status=response.status_code,
+        logid=response.headers.get("x-tt-logid") or None,
+        pat=pat,
     )
 
 
@@ -121,9 +210,12 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     """
     pat = config.pat
     completed = done = False
+    seen = 0  # events dispatched by httpx-sse
     failure: CozeError | None = None
+    body = _Terminated(response)
     try:
-        for sse in EventSource(_terminated(response)).iter_sse():
+        for sse in EventSource(_terminated(body, response)).iter_sse():
+            seen += 1
             name = sse.event
             if name == "conversation.message.delta":  # the hot path: one per delta
                 try:
@@ -147,8 +239,11 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                 content = message.get("content")
                 if not isinstance(content, str):
                     continue
-                if kind == "answer" and message.get("content_type", "text") == "text":
+                content_type = message.get("content_type", "text")
+                if kind == "answer" and content_type == "text":
                     yield AnswerCompleted(content, message.get("id", ""))
+                elif kind == "answer" and content_type == "object_string":
+                    yield RichAnswerCompleted(_parts(content), message.get("id", ""))
                 elif kind == "follow_up" and content.strip():
                     yield FollowUp(content.strip())
             elif name == "conversation.chat.created":
@@ -161,10 +256,9 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
             elif name == "conversation.chat.failed":
                 raise _failure(_load(sse.data, name), pat)
             elif name == "conversation.chat.requires_action":
-                raise CozeStreamError(
-                    "The bot wants this app to run a tool and send back the result, which this "
-                    "app does not support: remove client-side plugins from the bot."
-                )
+                reply = _requires_action(_load(sse.data, name), pat)
+                completed = True  # the chat ends here, waiting for the user's reply
+                yield reply
             elif name == "error":
                 payload = _parse_json(sse.data)
                 raise stream_error(
@@ -191,4 +285,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     if failure is not None:
         raise failure
     if not (completed or done):
-        raise CozeStreamError("The answer from Coze ended before it was complete: try again.")
+        bare = _bare_json_error(body.head, response, pat) if not seen else None
+        raise bare or CozeStreamError(
+            "The answer from Coze ended before it was complete: try again."
+        )

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 __all__ = [
     "AnswerCompleted",
     "AnswerDelta",
+    "AnswerPart",
     "ChatCompleted",
     "ChatEvent",
     "ChatStarted",
     "FollowUp",
     "ReasoningDelta",
+    "ReplyRequested",
+    "RichAnswerCompleted",
     "Usage",
 ]
 
@@ -66,6 +69,38 @@ class AnswerCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerPart:
+    """One item of an answer made of items: its text, or an image or file at ``url``."""
+
+    kind: str  # "text", "image" or "file"
+    text: str = ""  # a text item's text
+    url: str = ""  # an image's or file's address, as Coze gave it (any scheme)
+    name: str = ""  # an image's or file's name, when Coze gave one
+
+
+@dataclass(frozen=True, slots=True)
+class RichAnswerCompleted:
+    """An answer message of items (Coze's ``content_type: object_string``), complete.
+
+    Coze's own web chat shows such an answer's text and images; ``parts`` keeps them in order.
+    """
+
+    parts: tuple[AnswerPart, ...]
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRequested:
+    """The bot asked the user something and waits for the reply: the chat ends here.
+
+    Sent for ``conversation.chat.requires_action`` with ``reply_message`` tool calls, as a
+    chatflow's Question or Input node makes; the question itself came as the answer before it.
+    """
+
+    usage: Usage | None
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUp:
     """A suggested next question."""
 
@@ -86,4 +121,13 @@ class ChatCompleted:
     usage: Usage | None
 
 
-ChatEvent = ChatStarted | AnswerDelta | ReasoningDelta | AnswerCompleted | FollowUp | ChatCompleted
+ChatEvent = (
+    ChatStarted
+    | AnswerDelta
+    | ReasoningDelta
+    | AnswerCompleted
+    | RichAnswerCompleted
+    | FollowUp
+    | ChatCompleted
+    | ReplyRequested
+)
