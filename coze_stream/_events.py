@@ -186,7 +186,9 @@ def _parts(content: str) -> tuple[AnswerPart, ...]:
     return tuple(parts)
 
 
-def _bare_json_error(head: bytes | bytearray, response: httpx.Response, pat: str) -> CozeError | None:
+def _bare_json_error(
+    head: bytes | bytearray, response: httpx.Response, pat: str
+) -> CozeError | None:
     """A JSON error sent as the whole body of an event stream (Coze's JS SDK guards against
     this): the same error as before the stream, from the same code table."""
     payload = _parse_json(bytes(head).decode("utf-8", "replace").strip())

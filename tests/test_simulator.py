@@ -766,3 +766,61 @@ def test_command_line_runs_and_stops_cleanly() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- Coze's wider vocabulary: question nodes, plugins, object_string, failure shapes ----------
+
+
+def test_question_streams_the_question_then_waits_for_a_reply(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    evs = events(chat(client, "/question 订票").text)
+    question = "".join(d["content"] for d in answer_deltas(evs))
+    assert question == completed(evs, "answer")[0]["content"] and "Which day" in question
+    names = [n for n, _ in evs]
+    assert names[-2:] == ["conversation.chat.requires_action", "done"]
+    assert "conversation.chat.completed" not in names
+    action = evs[-2][1]
+    assert action["status"] == "requires_action"
+    (call,) = action["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert call["type"] == "reply_message"
+    assert sim.streams[-1].outcome == "requires-action"
+
+
+def test_plugin_asks_for_a_client_side_function(client: httpx.Client) -> None:
+    evs = events(chat(client, "/plugin 天气").text)
+    assert answer_deltas(evs) == []
+    (call,) = evs[-2][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert (call["type"], call["function"]["name"]) == ("function", "get_weather")
+
+
+def test_rich_is_an_object_string_with_a_served_image(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    evs = events(chat(client, "/rich 销售").text)
+    (rich,) = completed(evs, "answer")
+    assert rich["content_type"] == "object_string"
+    items = json.loads(rich["content"])
+    assert [item["type"] for item in items] == ["text", "image", "file", "file"]
+    image = client.get(items[1]["file_url"].removeprefix(sim.base_url))
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert client.get("/files/nothing.png").status_code == 404
+
+
+def test_fail_failed_bare_sends_a_bare_code_and_msg(client: httpx.Client) -> None:
+    evs = events(chat(client, "/fail failed-bare hi").text)
+    assert len(answer_deltas(evs)) == 5
+    assert evs[-2] == ("conversation.chat.failed", {"code": 4011, "msg": "balance is not enough"})
+
+
+def test_fail_error_code_string_sends_the_code_as_a_string(client: httpx.Client) -> None:
+    evs = events(chat(client, "/fail error-code-string hi").text)
+    assert evs[-1] == ("error", {"code": "4011", "msg": "balance is not enough"})
+
+
+def test_fail_bare_json_is_an_event_stream_of_json(client: httpx.Client) -> None:
+    r = chat(client, "/fail bare-json hi")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert r.json()["code"] == 4101 and "event:" not in r.text

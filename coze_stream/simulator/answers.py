@@ -80,6 +80,23 @@ def follow_ups(question: str) -> list[str]:
     ]
 
 
+QUESTION_NODE_TEXT = "请问你想预订哪一天？ Which day would you like to book?"
+PLUGIN_NAME = "get_weather"
+RICH_IMAGE_PATH = "/files/chart.png"
+
+
+def rich_items(question: str, base_url: str) -> str:
+    """``/rich``'s answer: an object_string, a JSON array of items in a string."""
+    return dumps(
+        [
+            {"type": "text", "text": f"图表与报告 / Chart and report for “{question}”:"},
+            {"type": "image", "file_url": base_url + RICH_IMAGE_PATH, "name": "chart.png"},
+            {"type": "file", "file_url": base_url + "/files/report.pdf", "name": "report.pdf"},
+            {"type": "file", "file_url": "javascript:alert(1)", "name": "not-a-web-link.txt"},
+        ]
+    )
+
+
 def card(question: str) -> str:
     """``/card``'s answer: a card comes whole, as a JSON document in a string."""
     return dumps({"card_type": 2, "title": question, "content": "card body"})
@@ -138,7 +155,9 @@ def answer_messages(parsed: ParsedMessage, size: int) -> list[tuple[str, list[st
     if parsed.help:
         text = help_answer()
         return [(text, split_deltas(text, size))]
-    if parsed.card:
+    if parsed.question_node:
+        return [(QUESTION_NODE_TEXT, split_deltas(QUESTION_NODE_TEXT, size))]
+    if parsed.card or parsed.rich or parsed.plugin:
         return []
     if parsed.long is not None:
         deltas = long_deltas(parsed.question, parsed.long, size)

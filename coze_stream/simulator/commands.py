@@ -34,6 +34,9 @@ class ParsedMessage:
     late: float | None = None
     multi: bool = False
     card: bool = False
+    rich: bool = False
+    question_node: bool = False
+    plugin: bool = False
     xss: bool = False
     fail: str | None = None
 
@@ -153,6 +156,28 @@ COMMANDS: tuple[Command[Any], ...] = (
         "the answer is a card (content_type card), with no text at all",
         _no_argument,
         lambda p, _: replace(p, card=True),
+    ),
+    Command(
+        "/rich",
+        "",
+        "the answer is an object_string message: text, an image, a file and a non-web link",
+        _no_argument,
+        lambda p, _: replace(p, rich=True),
+    ),
+    Command(
+        "/question",
+        "",
+        "a chatflow Question node: the question streams as the answer, then "
+        "conversation.chat.requires_action (reply_message) and done, no chat.completed",
+        _no_argument,
+        lambda p, _: replace(p, question_node=True),
+    ),
+    Command(
+        "/plugin",
+        "",
+        "a client-side plugin: conversation.chat.requires_action (function get_weather) and done",
+        _no_argument,
+        lambda p, _: replace(p, plugin=True),
     ),
     Command(
         "/xss",

@@ -145,6 +145,24 @@ def _chat_failed(stream: StreamWriter, msg_id: str) -> None:
     stream.event("done", "[DONE]")
 
 
+def _chat_failed_bare(stream: StreamWriter, msg_id: str) -> None:
+    # Coze's docs show chat.failed's data as a bare {code, msg}, without a chat object.
+    stream.event("conversation.chat.failed", {"code": 4011, "msg": "balance is not enough"})
+    stream.event("done", "[DONE]")
+
+
+def _error_code_string(stream: StreamWriter, msg_id: str) -> None:
+    # Coze's open-source backend declares an error event's code as a string.
+    stream.event("error", {"code": "4011", "msg": "balance is not enough"})
+
+
+def _bare_json(reply: Responder) -> bool:
+    # An event stream whose whole body is a JSON error, as Coze's JS SDK guards against.
+    body = dumps({"code": 4101, "msg": "the token has no permission for this bot"})
+    reply.send_text(200, "text/event-stream; charset=utf-8", body)
+    return True
+
+
 def _malformed(stream: StreamWriter, msg_id: str) -> None:
     # The delta's JSON cut off inside its content string, as a truncated write would leave it.
     whole = dumps(stream.message(msg_id, "answer", "oops"))
@@ -183,8 +201,23 @@ FAULTS: tuple[Fault, ...] = (
         _json_error(4009, "system busy, please retry later"),
     ),
     RequestFault("502", "HTTP 502 with an nginx-style text/html page, every time", _bad_gateway),
+    RequestFault(
+        "bare-json",
+        "HTTP 200 text/event-stream whose body is a bare JSON error, code 4101, no events",
+        _bare_json,
+    ),
     StreamFault("error-event", "event:error 5000 and the end of the stream", _error_event),
     StreamFault("chat-failed", "conversation.chat.failed 5000 and done", _chat_failed),
+    StreamFault(
+        "failed-bare",
+        "conversation.chat.failed whose data is a bare {code: 4011, msg} (no chat object)",
+        _chat_failed_bare,
+    ),
+    StreamFault(
+        "error-code-string",
+        'event:error with the code as a string ("4011") and the end of the stream',
+        _error_code_string,
+    ),
     StreamFault("cut", "the connection is cut (no chunked terminator)", _nothing, cuts=True),
     StreamFault("malformed", "a delta whose data is not valid JSON, then end", _malformed),
 )

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .commands import parse_message
 from .faults import FAULTS_BY_KIND, RequestFault
+from .files import FILES
 from .records import RecordedRequest
 from .state import SimulatorState
 from .stream import ChatStream
@@ -129,7 +130,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(rec, status, {"code": code, "msg": msg}, headers)
 
     def send_text(self, rec: RecordedRequest, status: int, ctype: str, text: str) -> None:
-        data = text.encode()
+        self.send_bytes(rec, status, ctype, text.encode())
+
+    def send_bytes(self, rec: RecordedRequest, status: int, ctype: str, data: bytes) -> None:
         rec.status = status
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -161,9 +164,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         rec = self._begin()
-        if urlsplit(self.path).path == "/":
+        path = urlsplit(self.path).path
+        if path == "/":
             text = 'Coze simulator\nPOST /v3/chat with a message "/help" to list the commands.\n'
             self.send_text(rec, 200, "text/plain; charset=utf-8", text)
+        elif path in FILES:  # what /rich links to, as Coze serves a bot's images and files
+            content_type, data = FILES[path]
+            self.send_bytes(rec, 200, content_type, data)
         else:
             self._not_found(rec)
 

@@ -50,9 +50,8 @@ class StreamRecord:
     reasoning_deltas_sent: int = 0
     finished: bool = False  # ended normally with chat.completed and done
     ended: bool = False  # the stream is over, whatever the way
-    outcome: str = (
-        "running"  # completed|canceled|disconnected|stopped|error-event|chat-failed|cut|malformed
-    )
+    # running, completed, requires-action, canceled, disconnected, stopped, or a /fail kind
+    outcome: str = "running"
     ended_at: float | None = None
 
     @property

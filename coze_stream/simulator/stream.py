@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from .answers import answer_messages, card, follow_ups, reasoning
+from .answers import PLUGIN_NAME, answer_messages, card, follow_ups, reasoning, rich_items
 from .commands import STALL_AFTER_DELTAS, ParsedMessage
 from .deltas import split_deltas
 from .faults import FAULTS_BY_KIND, StreamFault
@@ -235,8 +235,34 @@ class ChatStream:
             # A card has no deltas and no text a text client could show.
             message = self.message(first_msg_id, "answer", card(parsed.question))
             self.event("conversation.message.completed", {**message, "content_type": "card"})
+        if parsed.rich:
+            # Items come whole, as a JSON array in a string, with no deltas.
+            items = rich_items(parsed.question, self.sim.base_url)
+            message = self.message(first_msg_id, "answer", items)
+            self.event(
+                "conversation.message.completed", {**message, "content_type": "object_string"}
+            )
         self._check_halt()
-        self._end_of_answer(messages)
+        if parsed.question_node or parsed.plugin:
+            self._requires_action("reply_message" if parsed.question_node else "function")
+        else:
+            self._end_of_answer(messages)
+
+    def _requires_action(self, kind: str) -> None:
+        """The chat stops to wait: for the user's reply (a Question node) or a plugin's output."""
+        name = "question" if kind == "reply_message" else PLUGIN_NAME
+        call = {
+            "id": self.state.new_id(),
+            "type": kind,
+            "function": {"name": name, "arguments": dumps({"city": "北京"})},
+        }
+        action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [call]}}
+        self.event(
+            "conversation.chat.requires_action",
+            {**self.chat("requires_action"), "required_action": action},
+        )
+        self.event("done", "[DONE]")
+        self._terminate("requires-action")
 
     def _end_of_answer(self, messages: list[tuple[str, list[str]]]) -> None:
         """The events after the answer: verbose, follow-ups, chat.completed with usage, done."""
