@@ -115,6 +115,29 @@ def test_an_answer_without_text_says_so_instead_of_an_empty_bubble(live, sim):
     assert not live.chat_message[3].warning and live.session_state.history[3].caption
 
 
+def test_a_question_node_s_question_is_the_answer_with_a_neutral_note(live, sim):
+    from coze_answer import AWAITING_REPLY_NOTE
+    from coze_stream.simulator.answers import QUESTION_NODE_TEXT
+
+    send(live, "/question 订票")
+    assistant = live.chat_message[1]
+    assert bubble_text(assistant) == QUESTION_NODE_TEXT
+    assert not assistant.error and not assistant.warning
+    assert assistant.caption[0].value.startswith(AWAITING_REPLY_NOTE)
+    live.run()  # replayed the same way
+    assert live.chat_message[1].caption[0].value.startswith(AWAITING_REPLY_NOTE)
+
+
+def test_an_object_string_answer_shows_its_text_image_and_file(live, sim):
+    send(live, "/rich 销售")
+    text = bubble_text(live.chat_message[1])
+    assert "Chart and report for “销售”" in text
+    assert f"![chart.png](<{sim.base_url}/files/chart.png>)" in text
+    assert f"[report.pdf](<{sim.base_url}/files/report.pdf>)" in text
+    assert "not-a-web-link.txt" in text and "javascript" not in text and "file_url" not in text
+    assert not live.chat_message[1].error and not live.chat_message[1].warning
+
+
 def test_whitespace_input_is_ignored(live, sim):
     before = len(sim.requests)
     send(live, "   \n\t ")
@@ -160,6 +183,10 @@ def test_control_characters_are_removed_before_sending(live, sim):
         ("/fail chat-failed", "could not finish", "Coze code 5000", True),
         ("/fail cut", "broke before the answer was complete", "", True),
         ("/fail malformed", "cannot read", "", True),
+        ("/fail failed-bare", "run out of tokens", "Coze code 4011: balance is not enough", True),
+        ("/fail error-code-string", "run out of tokens", "Coze code 4011", True),
+        ("/fail bare-json", "no permission", "Coze code 4101", False),
+        ("/plugin", "its plugin get_weather", "", False),
     ],
 )
 def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(

@@ -265,6 +265,35 @@ def test_bot_html_is_shown_as_text(app: AppPage, sim: CozeSimulator, fast_sim) -
     app.assert_healthy()
 
 
+def test_a_question_node_shows_its_question_and_waits(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
+    from coze_stream.simulator.answers import QUESTION_NODE_TEXT
+
+    bubble = app.ask("/question 订票")
+    expect(bubble).to_contain_text(QUESTION_NODE_TEXT)
+    expect(bubble).to_contain_text("The bot asked a question and is waiting for your reply.")
+    expect(bubble.locator(ERROR)).to_have_count(0)
+    assert sim.streams[-1].outcome == "requires-action"
+    app.assert_healthy()
+
+
+def test_an_object_string_answer_shows_its_image_and_links(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
+    bubble = app.ask("/rich 销售")
+    image = bubble.locator(f'img[src="{sim.base_url}/files/chart.png"]')
+    expect(image).to_have_count(1)
+    # The image really loaded (from the simulator, on this machine).
+    app.page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    link = bubble.locator(f'a[href="{sim.base_url}/files/report.pdf"]')
+    expect(link).to_have_text("report.pdf")
+    expect(bubble).to_contain_text("not-a-web-link.txt")
+    assert bubble.locator('a[href^="javascript"]').count() == 0
+    assert "file_url" not in bubble.inner_text()
+    app.assert_healthy()
+
+
 # -- bad input --
 
 

@@ -38,6 +38,10 @@ FAULTS = {
     "connection cut":          Fault("/fail cut",         "broke before the answer was complete",  True),   # noqa: E501
     "stall past read timeout": Fault("/stall 5",          "sent nothing for 1.5 seconds",          True),   # noqa: E501
     "malformed event":         Fault("/fail malformed",   "cannot read",                           True),   # noqa: E501
+    "chat failed, bare":       Fault("/fail failed-bare", "run out of tokens",                     True),   # noqa: E501
+    "error code as a string":  Fault("/fail error-code-string", "Coze code 4011",                  True),   # noqa: E501
+    "bare JSON event stream":  Fault("/fail bare-json",   "no permission",                         False),  # noqa: E501
+    "client-side plugin":      Fault("/plugin",           "its plugin get_weather",                False),  # noqa: E501
     "simulator down":          Fault("",                  "Could not reach Coze at 127.0.0.1",     False),  # noqa: E501
 }
 # fmt: on
