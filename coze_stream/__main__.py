@@ -65,6 +65,10 @@ def _print_answer(events: Iterator[ChatEvent]) -> None:
     _write(answer.finish())
     sys.stdout.write("\n")
     sys.stdout.flush()
+    if answer.awaiting_reply:  # a note about the answer, not part of it: stderr
+        print("(The bot asked a question and is waiting for your reply.)", file=sys.stderr)
+    elif answer.has_no_text:
+        print("(The bot finished without any text to show.)", file=sys.stderr)
 
 
 def _write(changes: list[Change]) -> None:

@@ -121,3 +121,46 @@ def test_a_coze_error_with_the_reader_gone_is_still_one_sentence():
     code, stderr = read_then_close("/fail auth x", 0)  # nobody reads the answer
     assert code == 1
     assert "wrong or has expired" in stderr and "Traceback" not in stderr
+
+
+def test_a_question_node_prints_the_question_and_a_note_on_stderr(sim_env):
+    from coze_stream.simulator.answers import QUESTION_NODE_TEXT
+
+    result = run("/question 订票", env=sim_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == QUESTION_NODE_TEXT + "\n"
+    assert "waiting for your reply" in result.stderr
+
+
+def test_an_object_string_answer_prints_markdown(sim_env):
+    result = run("/rich 销售", env=sim_env)
+    assert result.returncode == 0, result.stderr
+    assert "![chart.png](<http://127.0.0.1:" in result.stdout
+    assert "file_url" not in result.stdout and "javascript" not in result.stdout
+
+
+def test_events_include_the_question_node_and_object_string_items(sim_env):
+    lines = [
+        json.loads(line) for line in run("--events", "/question x", env=sim_env).stdout.splitlines()
+    ]
+    assert lines[-1] == {"event": "ReplyRequested", "usage": lines[-1]["usage"]}
+    rich = [
+        json.loads(line) for line in run("--events", "/rich y", env=sim_env).stdout.splitlines()
+    ]
+    (items,) = [line for line in rich if line["event"] == "RichAnswerCompleted"]
+    assert [part["kind"] for part in items["parts"]] == ["text", "image", "file", "file"]
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("/plugin", "its plugin get_weather"),
+        ("/fail bare-json", "Coze code 4101"),
+        ("/fail failed-bare", "Coze code 4011"),
+        ("/fail error-code-string", "Coze code 4011"),
+    ],
+)
+def test_the_new_failure_shapes_exit_1_with_their_sentence(sim_env, command, words):
+    result = run(f"{command} hi", env=sim_env)
+    assert result.returncode == 1 and words in result.stderr
+    assert TOKEN not in result.stderr + result.stdout
