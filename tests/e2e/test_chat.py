@@ -285,7 +285,8 @@ def test_an_object_string_answer_shows_its_image_and_links(
     image = bubble.locator(f'img[src="{sim.base_url}/files/chart.png"]')
     expect(image).to_have_count(1)
     # The image really loaded (from the simulator, on this machine).
-    app.page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    loaded = "(img) => img.complete && img.naturalWidth > 0"
+    app.page.wait_for_function(loaded, arg=image.element_handle())
     link = bubble.locator(f'a[href="{sim.base_url}/files/report.pdf"]')
     expect(link).to_have_text("report.pdf")
     expect(bubble).to_contain_text("not-a-web-link.txt")
