@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import socket
 import threading
 import time
@@ -10,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from coze_answer import stream_text
 from coze_stream import (
     AnswerCompleted,
     AnswerDelta,
@@ -24,13 +24,11 @@ from coze_stream import (
     CozeTimeoutError,
     FollowUp,
     ReasoningDelta,
-    _background,
     _client,
     cancel_chat,
     stream_chat,
-    stream_text,
 )
-from coze_stream._background import BackgroundChat
+from coze_stream._background import BackgroundChat, ChatState
 from coze_stream.simulator import CozeSimulator, build_answer
 
 # Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
@@ -102,8 +100,9 @@ def test_connection_is_reused(sim, config):
         ("/fail unpublished", CozeBotError, 4015, False),
         ("/fail busy", CozeRateLimitError, 4009, False),
         ("/fail 502", CozeAPIError, None, False),
-        ("/fail error-event", CozeStreamError, 5000, True),
-        ("/fail chat-failed", CozeStreamError, 5000, True),
+        # Mid-stream, an error's class is its code's cause too: 5000 is Coze's internal error.
+        ("/fail error-event", CozeAPIError, 5000, True),
+        ("/fail chat-failed", CozeAPIError, 5000, True),
         ("/fail cut", CozeStreamError, None, True),
         ("/fail malformed", CozeStreamError, None, True),
     ],
@@ -199,11 +198,10 @@ def drain(chat: BackgroundChat, seconds: float) -> list[object]:
     return seen
 
 
-def test_stop_before_the_chat_starts_still_cancels_it(sim, config, monkeypatch):
+def test_stop_before_the_chat_starts_still_cancels_it(sim, config):
     # The grace is counted from the reply: here it is shorter than Coze's silence before it.
-    monkeypatch.setattr(_background, "START_GRACE", 0.3)
     before = len(sim.streams)
-    chat = BackgroundChat(config, "/late 1 /slow stopped before a byte came")
+    chat = BackgroundChat(config, "/late 1 /slow stopped before a byte came", start_grace=0.3)
     record = sim.wait_for(lambda: len(sim.streams) > before and sim.streams[-1])
     chat.stop()  # no headers and no ids yet
     assert drain(chat, 5) == []  # nothing of the unwanted answer is handed out
@@ -227,9 +225,8 @@ def test_stop_before_the_chat_starts_without_cancel_sends_none(sim, config):
     assert not any(c.chat_id == record.chat_id for c in sim.cancels)
 
 
-def test_stop_gives_up_waiting_for_ids_that_never_come(config, monkeypatch):
+def test_stop_gives_up_waiting_for_ids_that_never_come(config):
     # Headers, then silence: a reply that never names its chat is abandoned after the grace.
-    monkeypatch.setattr(_background, "START_GRACE", 0.3)
     server = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
 
@@ -247,12 +244,13 @@ def test_stop_gives_up_waiting_for_ids_that_never_come(config, monkeypatch):
     port = server.getsockname()[1]
     silent = CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=f"http://127.0.0.1:{port}")
     try:
-        chat = BackgroundChat(silent, "hello")
+        chat = BackgroundChat(silent, "hello", start_grace=0.3)
         thread.join(5)
         time.sleep(0.1)  # the headers have reached the reader
         chat.stop()
         chat.join(5)
         assert not chat.reading  # ended by the grace, not by the 60 s read timeout
+        assert chat.state is ChatState.GAVE_UP
         assert chat.started is None and chat.cancel_thread is None
         assert drain(chat, 1) == []
     finally:
@@ -288,30 +286,38 @@ def test_stop_before_the_request_goes_out_starts_no_chat(sim, config, monkeypatc
     assert not chat.reading and len(sim.requests) == before
 
 
-def test_a_response_is_forgotten_before_its_connection_goes_back_to_the_pool(monkeypatch):
+def test_a_response_is_forgotten_before_its_connection_goes_back_to_the_pool():
     """httpx frees the connection when the body ends, which can be before the last event is
     handed out (an event without its closing blank line). From then on stop() must not touch
     it: the pool may already have given it to another chat, in another session."""
-    box: list[BackgroundChat] = []
-    ready = threading.Event()
-    held: list[object] = []
+    released = threading.Event()
+    stop_pressed = threading.Event()
+    touched: list[str] = []  # what was asked of the connection once it was back in the pool
 
-    class Watching(queue.SimpleQueue):
-        def put(self, item, block=True, timeout=None):
-            if isinstance(item, ChatCompleted):  # the last event, after the body ended
-                ready.wait(5)
-                held.append(box[0]._response)
-            super().put(item, block, timeout)
+    class Connection:  # the reply's network stream, as httpcore hands it to httpx
+        def get_extra_info(self, name: str) -> None:
+            if released.is_set():
+                touched.append(name)
 
-    monkeypatch.setattr(_background.queue, "SimpleQueue", Watching)
-    body = (
-        b'event:conversation.chat.created\ndata:{"id":"c1","conversation_id":"v1"}\n\n'
-        b'event:conversation.message.delta\ndata:{"id":"m","type":"answer","content":"hi"}\n\n'
-        b'event:conversation.chat.completed\ndata:{"id":"c1"}\n'
-    )
+    class Body(httpx.SyncByteStream):
+        def __iter__(self):
+            yield (
+                b'event:conversation.chat.created\ndata:{"id":"c1","conversation_id":"v1"}\n\n'
+                b"event:conversation.message.delta\n"
+                b'data:{"id":"m","type":"answer","content":"hi"}\n\n'
+                b'event:conversation.chat.completed\ndata:{"id":"c1"}\n'
+            )
+
+        def close(self) -> None:  # where httpcore gives the connection back to its pool
+            released.set()
+            stop_pressed.wait(5)  # and the person presses Stop right then
+
     transport = httpx.MockTransport(
         lambda request: httpx.Response(
-            200, headers={"content-type": "text/event-stream"}, content=iter([body])
+            200,
+            headers={"content-type": "text/event-stream"},
+            stream=Body(),
+            extensions={"network_stream": Connection()},
         )
     )
     with httpx.Client(transport=transport) as client:
@@ -320,18 +326,21 @@ def test_a_response_is_forgotten_before_its_connection_goes_back_to_the_pool(mon
             "hi",
             client=client,
         )
-        box.append(chat)
-        ready.set()
+        assert released.wait(5)  # the body has ended; its last event is not handed out yet
+        chat.stop(cancel=False)
+        stop_pressed.set()
         chat.join(5)
-    assert len(held) == 1 and held[0] is None
+    assert touched == []
+    assert chat.state is ChatState.STOPPED and chat.started is not None
 
 
 def test_background_chat_delivers_events_before_its_error(config):
     chat = BackgroundChat(config, "/fail error-event late")
     seen: list[object] = []
-    with pytest.raises(CozeStreamError):
+    with pytest.raises(CozeError) as caught:
         while not chat.finished:
             seen += chat.take(0.5)
+    assert caught.value.code == 5000
     assert any(isinstance(e, AnswerDelta) for e in seen)
     assert chat.take(0) == []
 
