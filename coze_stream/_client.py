@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from ._config import CozeConfig
-from ._errors import RETRY_AFTER_CAP, error_for, error_from_reply, http_error
+from ._errors import RETRY_AFTER_CAP, error_for, error_from_reply, http_error, log_id
 from ._events import iter_events
 from ._exceptions import CozeError
 from ._models import ChatEvent
@@ -63,6 +63,8 @@ def _headers(config: CozeConfig) -> dict[str, str]:
         "Authorization": f"Bearer {config.pat}",
         "Content-Type": "application/json",
         "Accept": "text/event-stream",
+        # Only what _body inflates in bounded steps (httpx would also offer br and zstd).
+        "Accept-Encoding": "gzip, deflate",
     }
 
 
@@ -149,7 +151,9 @@ def _chat_events(
                             yield from iter_events(response, config)
                         except CozeError as broken:
                             # The stream's log id is what Coze support needs for a broken answer.
-                            broken.logid = broken.logid or response.headers.get("x-tt-logid")
+                            broken.logid = broken.logid or log_id(
+                                response.headers.get("x-tt-logid"), config.pat
+                            )
                             raise
                         return
             except httpx.HTTPError as exc:

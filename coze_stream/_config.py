@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from ._exceptions import CozeConfigError
 
-__all__ = ["DEFAULT_BASE_URL", "CozeConfig", "load_config"]
+__all__ = ["DEFAULT_BASE_URL", "SHORTEST_TOKEN", "CozeConfig", "load_config"]
 
 DEFAULT_BASE_URL = "https://api.coze.cn"
+SHORTEST_TOKEN = 16
 
 _BOT_ID = re.compile(r"[0-9]+")
 _BASE_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", re.IGNORECASE)
@@ -21,6 +22,16 @@ _NOT_ASCII = (
     "or a chat): copy it again from Coze, as plain text."
 )
 _LOCAL = re.compile(r"http://(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:/|$)", re.I)
+
+
+class _Token(str):
+    """The token: a string whose ``repr`` hides it, so that a traceback printed with its
+    locals (as error reporters do) or a debugger's view never shows it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'[token hidden]'"
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ class CozeConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        object.__setattr__(self, "pat", _Token(self.pat))
         # HTTP headers are ASCII: httpx would fail deep inside a request with an error that
         # is not a CozeError.
         if not self.pat.isascii():
@@ -73,6 +85,11 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
         )
     if not pat.isascii():
         raise CozeConfigError(_NOT_ASCII)
+    if len(pat) < SHORTEST_TOKEN:
+        raise CozeConfigError(
+            f"COZE_PAT is too short to be a Coze token (they are {SHORTEST_TOKEN} characters or "
+            "more, such as pat_ and 64 letters and digits): copy the whole token from Coze."
+        )
     if not bot_id:
         raise CozeConfigError(
             "COZE_BOT_ID is not set: set it to your bot's id, the digits after /bot/ in the bot's "
@@ -83,6 +100,12 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
         raise CozeConfigError(
             "COZE_BOT_ID must be all digits (the digits after /bot/ in the bot's address in "
             f"Coze); the value set has {len(bot_id)} characters and is not."
+        )
+    if "@" in base_url:
+        # Never repeated: the part before the @ is a user name and password.
+        raise CozeConfigError(
+            "COZE_API_BASE_URL must not contain a user name or password (the part before an "
+            "@): Coze takes only the token, such as https://api.coze.cn."
         )
     if not _BASE_URL.fullmatch(base_url):
         raise CozeConfigError(

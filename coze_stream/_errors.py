@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from ._body import read_at_most
 from ._config import CozeConfig
 from ._exceptions import (
     CozeAPIError,
@@ -33,6 +34,7 @@ __all__ = [
     "error_for",
     "error_from_reply",
     "http_error",
+    "log_id",
     "stream_error",
 ]
 
@@ -128,6 +130,15 @@ _STATUSES: dict[int, tuple[type[CozeError], str]] = {
 }
 
 
+def log_id(value: object, pat: str) -> str | None:
+    """Coze's log id as it may be shown: the token hidden (a proxy may echo it anywhere), only
+    printable characters, at most 128 of them."""
+    if not isinstance(value, str):
+        return None
+    value = "".join(ch for ch in redact(value, pat) if ch.isprintable()).strip()
+    return value[:128] or None
+
+
 def error_for(
     code: int | None,
     message: str | None,
@@ -149,7 +160,7 @@ def error_for(
         sentence,
         code=code,
         coze_message=redact(message, pat) if message else None,
-        logid=logid,
+        logid=log_id(logid, pat),
         http_status=status,
         retry_after=retry_after,
     )
@@ -181,8 +192,8 @@ def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
     status = response.status_code
     if content_type == "text/event-stream" and status < 400:
         return None
-    body = response.read()
-    logid = response.headers.get("x-tt-logid") or None
+    body = read_at_most(response)  # a few KB at most: never a whole (or inflated) page
+    logid = log_id(response.headers.get("x-tt-logid"), pat)
     retry_after = _retry_after(response)
     payload: Any = None
     if "json" in content_type or body.lstrip().startswith(b"{"):
@@ -192,8 +203,8 @@ def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
             payload = None
     if isinstance(payload, dict):
         detail = payload.get("detail")
-        if not logid and isinstance(detail, dict) and isinstance(detail.get("logid"), str):
-            logid = detail["logid"]
+        if not logid and isinstance(detail, dict):
+            logid = log_id(detail.get("logid"), pat)
         code = payload.get("code")
         message = payload.get("msg") if isinstance(payload.get("msg"), str) else None
         if isinstance(code, int) and not isinstance(code, bool) and code != 0:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource
 
+from ._body import Limits, StreamBody
 from ._config import CozeConfig
 from ._errors import coze_code, error_for, http_error, stream_error
 from ._exceptions import CozeError, CozeStreamError, redact
@@ -30,10 +31,10 @@ from ._models import (
     Usage,
 )
 
-__all__ = ["iter_events"]
+__all__ = ["MAX_ANSWER_CHARS", "iter_events"]
 
-# Enough for any JSON error body Coze sends instead of events.
-_HEAD_BYTES = 4096
+# The longest answer shown; past it the answer is ended (what came before stays).
+MAX_ANSWER_CHARS = 1_000_000
 # Longest name of a plugin or file shown in a sentence or a link.
 _NAME_CHARS = 100
 
@@ -44,29 +45,8 @@ except ImportError:  # optional: the standard library is correct, only slower
     _fast_json = json.loads
 
 
-class _Terminated(httpx.SyncByteStream):
-    """A response body with a blank line added after a clean end.
-
-    Coze's recorded streams end without the blank line that completes their last event, and
-    the SSE standard (so httpx-sse) drops such an event: given to httpx-sse as the body of a
-    plain :class:`httpx.Response` (public API only), it is dispatched instead.
-    """
-
-    def __init__(self, response: httpx.Response) -> None:
-        self._response = response
-        # The body's first bytes: a stream with no event at all may be a bare JSON error.
-        self.head = bytearray()
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._response.iter_bytes():  # content-decoded (gzip and the like)
-            if len(self.head) < _HEAD_BYTES:
-                self.head += chunk[: _HEAD_BYTES - len(self.head)]
-            yield chunk
-        yield b"\n\n"
-
-
-def _terminated(body: _Terminated, response: httpx.Response) -> httpx.Response:
-    """``response``'s events as httpx-sse reads them, the last one terminated."""
+def _terminated(body: StreamBody, response: httpx.Response) -> httpx.Response:
+    """``response``'s events as httpx-sse reads them: a plain response around ``body``."""
     return httpx.Response(
         response.status_code,
         headers={"content-type": response.headers.get("content-type", "text/event-stream")},
@@ -85,7 +65,7 @@ def _parse_json(data: str) -> Any:
 def _parse_json_slowly(data: str) -> Any:
     try:  # orjson refuses a few things the standard library takes (huge integers, NaN)
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return None
 
 
@@ -113,7 +93,7 @@ def _usage(chat: dict[str, Any]) -> Usage | None:
             int(usage.get("input_count") or 0),
             int(usage.get("output_count") or 0),
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
         return None
 
 
@@ -161,6 +141,13 @@ def _requires_action(chat: dict[str, Any], pat: str) -> ReplyRequested:
     )
 
 
+def _too_long() -> CozeStreamError:
+    return CozeStreamError(
+        f"The answer grew past {MAX_ANSWER_CHARS:,} characters, more than this app shows, so "
+        "it was ended there: ask for a shorter answer."
+    )
+
+
 def _short(text: str) -> str:
     return text if len(text) <= _NAME_CHARS else text[: _NAME_CHARS - 1] + "…"
 
@@ -199,7 +186,7 @@ def _bare_json_error(
         coze_code(payload.get("code")),
         message if isinstance(message, str) else None,
         status=response.status_code,
-        logid=response.headers.get("x-tt-logid") or None,
+        logid=response.headers.get("x-tt-logid"),
         pat=pat,
     )
 
@@ -210,11 +197,12 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     Raises only :class:`CozeError`: a failure here comes after the chat began, so it is never
     retried (a retry would start a second chat).
     """
-    pat = config.pat
+    # The token is used as config.pat, never kept in a local of this long-lived frame.
     completed = done = False
     seen = 0  # events dispatched by httpx-sse
+    answer_chars = 0
     failure: CozeError | None = None
-    body = _Terminated(response)
+    body = StreamBody(response, Limits(event_seconds=config.read_timeout))
     try:
         for sse in EventSource(_terminated(body, response)).iter_sse():
             seen += 1
@@ -234,6 +222,9 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                     yield ReasoningDelta(reasoning, get("id", ""))
                 content = get("content")
                 if content and type(content) is str:
+                    answer_chars += len(content)
+                    if answer_chars > MAX_ANSWER_CHARS:
+                        raise _too_long()
                     yield AnswerDelta(content, get("id", ""))
             elif name == "conversation.message.completed":
                 message = _load(sse.data, name)
@@ -243,6 +234,8 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                     continue
                 content_type = message.get("content_type", "text")
                 if kind == "answer" and content_type == "text":
+                    if len(content) > MAX_ANSWER_CHARS:
+                        raise _too_long()
                     yield AnswerCompleted(content, message.get("id", ""))
                 elif kind == "answer" and content_type == "object_string":
                     yield RichAnswerCompleted(_parts(content), message.get("id", ""))
@@ -256,9 +249,9 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                 completed = True
                 yield ChatCompleted(_usage(chat))
             elif name == "conversation.chat.failed":
-                raise _failure(_load(sse.data, name), pat)
+                raise _failure(_load(sse.data, name), config.pat)
             elif name == "conversation.chat.requires_action":
-                reply = _requires_action(_load(sse.data, name), pat)
+                reply = _requires_action(_load(sse.data, name), config.pat)
                 completed = True  # the chat ends here, waiting for the user's reply
                 yield reply
             elif name == "error":
@@ -266,7 +259,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                 raise stream_error(
                     "Coze stopped the answer with an error: try again in a moment.",
                     payload if isinstance(payload, dict) else {},
-                    pat,
+                    config.pat,
                 )
             elif name == "done":
                 # Read on to the end of the body (the chunk terminator follows at once) so that
@@ -287,7 +280,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     if failure is not None:
         raise failure
     if not (completed or done):
-        bare = _bare_json_error(body.head, response, pat) if not seen else None
+        bare = _bare_json_error(body.head, response, config.pat) if not seen else None
         raise bare or CozeStreamError(
             "The answer from Coze ended before it was complete: try again."
         )

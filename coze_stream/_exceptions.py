@@ -29,8 +29,10 @@ No message carries the token: the client passes every text that came from Coze t
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
+from urllib.parse import quote
 
 __all__ = [
     "CozeAPIError",
@@ -49,14 +51,36 @@ __all__ = [
 # that shape is hidden, as well as the configured token itself (which may have any shape).
 _TOKEN_SHAPE = re.compile(r"\b(?:pat|sat|czs|cztei)_[A-Za-z0-9_\-]{8,}")
 _HIDDEN = "[token hidden]"
+_SHORTEST_SECRET = 8
 
 
 def redact(text: str, *secrets: str) -> str:
-    """Return ``text`` with every given secret, and anything shaped like a Coze token, hidden."""
+    """Return ``text`` with every given secret, and anything shaped like a Coze token, hidden.
+
+    A secret is also found upper- or lower-cased, URL-encoded and base64-encoded (at any
+    alignment, as inside an encoded ``Bearer`` header). Secrets shorter than 8 characters are
+    not looked for: hiding them would garble ordinary words (the config refuses such tokens).
+    """
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, _HIDDEN)
+        if secret and len(secret) >= _SHORTEST_SECRET:
+            for form in _forms(str(secret)):
+                text = re.sub(re.escape(form), _HIDDEN, text, flags=re.IGNORECASE)
     return _TOKEN_SHAPE.sub(_HIDDEN, text)
+
+
+def _forms(secret: str) -> list[str]:
+    """The ways a secret may appear in text Coze or a proxy sends back."""
+    forms = {secret, quote(secret, safe="")}
+    raw = secret.encode()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for offset in range(3):
+            # Encoded after ``offset`` other bytes: the characters that depend on the secret
+            # alone are the same wherever it sits, once the edges are cut.
+            encoded = encode(b"\0" * offset + raw).decode().rstrip("=")
+            middle = encoded[4 if offset else 0 : -4]
+            if len(middle) >= _SHORTEST_SECRET:
+                forms.add(middle)
+    return sorted(forms, key=len, reverse=True)
 
 
 class CozeError(Exception):
@@ -75,7 +99,8 @@ class CozeError(Exception):
         self.sentence = redact(sentence)
         self.code = code
         self.coze_message = redact(coze_message) if coze_message else coze_message
-        self.logid = logid
+        # Coze's log id, as the client read it (the token hidden, printable, short).
+        self.logid = redact(logid)[:128] if logid else logid
         self.http_status = http_status
         # Seconds Coze asked to wait before a retry (its Retry-After header), when it said.
         self.retry_after = retry_after

@@ -6,6 +6,8 @@ from coze_stream import DEFAULT_BASE_URL, CozeConfig, CozeConfigError, load_conf
 
 # Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
 TOKEN = "pat_CANARY" + "config0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
+V = "pat_" + "0" * 16  # a token long enough, where the token is not the point
+VALID_PAT = V
 
 
 def test_load_config_reads_and_strips_values():
@@ -23,7 +25,7 @@ def test_load_config_reads_and_strips_values():
 
 
 def test_base_url_defaults_to_coze_cn_and_trailing_slash_is_stripped():
-    assert load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1"}).base_url == DEFAULT_BASE_URL
+    assert load_config({"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "1"}).base_url == DEFAULT_BASE_URL
     assert DEFAULT_BASE_URL == "https://api.coze.cn"
     assert (
         CozeConfig(pat="t", bot_id="1", base_url="http://127.0.0.1:8/").base_url
@@ -45,20 +47,20 @@ def test_load_config_defaults_to_os_environ(monkeypatch):
         ({"COZE_PAT": "   ", "COZE_BOT_ID": "1"}, "COZE_PAT", "personal access token"),
         ({"COZE_PAT": "pat_a b", "COZE_BOT_ID": "1"}, "COZE_PAT", "no spaces"),
         ({"COZE_PAT": "\u201cpat_abc\u201d", "COZE_BOT_ID": "1"}, "COZE_PAT", "curly quotes"),
-        ({"COZE_PAT": "t"}, "COZE_BOT_ID", "digits"),
-        ({"COZE_PAT": "t", "COZE_BOT_ID": "bot-123"}, "COZE_BOT_ID", "all digits"),
+        ({"COZE_PAT": VALID_PAT}, "COZE_BOT_ID", "digits"),
+        ({"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "bot-123"}, "COZE_BOT_ID", "all digits"),
         (
-            {"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "api.coze.cn"},
+            {"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "api.coze.cn"},
             "COZE_API_BASE_URL",
             "http(s)",
         ),
         (
-            {"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "ftp://x"},
+            {"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "ftp://x"},
             "COZE_API_BASE_URL",
             "http(s)",
         ),
         (
-            {"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "soon"},
+            {"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "soon"},
             "COZE_READ_TIMEOUT",
             "seconds",
         ),
@@ -103,7 +105,7 @@ def test_config_is_frozen():
     ],
 )
 def test_plain_http_only_for_this_machine(url, accepted):
-    env = {"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": url}
+    env = {"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "1", "COZE_API_BASE_URL": url}
     if accepted:
         assert load_config(env).base_url == url.rstrip("/")
     else:
@@ -113,13 +115,13 @@ def test_plain_http_only_for_this_machine(url, accepted):
 
 def test_a_token_pasted_into_another_setting_is_not_repeated():
     with pytest.raises(CozeConfigError) as caught:
-        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "s3cretvalue"})
+        load_config({"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "s3cretvalue"})
     assert "s3cretvalue" not in str(caught.value)
     with pytest.raises(CozeConfigError) as caught:
-        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "s3cretvalue"})
+        load_config({"COZE_PAT": VALID_PAT, "COZE_BOT_ID": "1", "COZE_API_BASE_URL": "s3cretvalue"})
     assert "s3cretvalue" not in str(caught.value)
     with pytest.raises(CozeConfigError) as caught:
-        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "sk-s3cretvalue"})
+        load_config({"COZE_PAT": V, "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "sk-s3cretvalue"})
     assert "s3cret" not in str(caught.value)
 
 
@@ -133,6 +135,6 @@ def test_a_token_with_non_ascii_characters_is_refused_before_any_request():
 
 def test_read_timeout_can_be_shortened():
     assert (
-        load_config({"COZE_PAT": "t", "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "2.5"}).read_timeout
+        load_config({"COZE_PAT": V, "COZE_BOT_ID": "1", "COZE_READ_TIMEOUT": "2.5"}).read_timeout
         == 2.5
     )

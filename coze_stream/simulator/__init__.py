@@ -25,8 +25,9 @@ locked state), ``records``, ``wire`` (Coze's formats), ``cli`` (the command line
 
 Command line::
 
-    python -m coze_stream.simulator --port 8765 [--host 127.0.0.1] [--pat demo-token]
-        [--bot-id 7379462189365198898] [--deltas-per-second 30] [--delta-chars 4] [--verbose]
+    python -m coze_stream.simulator --port 8765 [--host 127.0.0.1]
+        [--pat demo-token-of-the-coze-simulator] [--bot-id 7379462189365198898]
+        [--deltas-per-second 30] [--delta-chars 4] [--verbose]
 
 Commands:
 """

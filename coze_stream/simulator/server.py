@@ -15,7 +15,7 @@ from .records import RecordedCancel, RecordedRequest, StreamRecord
 from .state import SimulatorState
 from .wire import DISCONNECT_ERRORS
 
-DEMO_PAT = "demo-token"
+DEMO_PAT = "demo-token-of-the-coze-simulator"
 DEMO_BOT_ID = "7379462189365198898"
 
 _T = TypeVar("_T")

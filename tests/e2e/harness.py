@@ -7,7 +7,8 @@ Import it with ``tests/e2e`` on ``sys.path``::
     from playwright.sync_api import sync_playwright
     from coze_stream.simulator import CozeSimulator
 
-    with CozeSimulator(pat="tok", bot_id="7379462189365198898") as sim, harness.StreamlitServer(
+    with CozeSimulator(pat="token-of-16-chars", bot_id="7379462189365198898") as sim, \
+            harness.StreamlitServer(
         "streamlit_app.py", env=sim.env()
     ) as server, sync_playwright() as pw:
         browser = harness.launch_browser(pw)
