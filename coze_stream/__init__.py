@@ -41,6 +41,7 @@ from ._models import (
     RichAnswerCompleted,
     Usage,
 )
+from ._transport import CozeHTTPClient
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -58,6 +59,7 @@ __all__ = [
     "CozeConfigError",
     "CozeConnectionError",
     "CozeError",
+    "CozeHTTPClient",
     "CozeRateLimitError",
     "CozeStreamError",
     "CozeTimeoutError",

@@ -31,13 +31,16 @@ from ._client import _stream_chat, cancel_chat
 from ._config import CozeConfig
 from ._exceptions import CozeError, redact
 from ._models import ChatEvent, ChatStarted
+from ._transport import CozeHTTPClient
 
 __all__ = ["START_GRACE", "BackgroundChat", "ChatState"]
 
 logger = logging.getLogger("coze_stream")
 
-# How long a chat stopped before its first event is still read for its ids, to cancel it.
-START_GRACE = 10.0
+# How long a chat stopped after Coze's reply opened, but before its first event, is still read
+# for its ids, to cancel it. Coze sends them at once with the reply; a stop must free the
+# connection within a second, whatever the server does.
+START_GRACE = 0.5
 
 
 class ChatState(enum.Enum):
@@ -155,6 +158,10 @@ class BackgroundChat:
     ) -> None:
         self._config = config
         self._client = client
+        # The stream's client: the caller's, or one of our own whose requests a stop can abort
+        # before Coze's reply arrives (closed when the reading ends).
+        self._http = client if client is not None else CozeHTTPClient()
+        self._own_http = client is None
         self._start_grace = start_grace
         self._lock = threading.Lock()
         self._state = ChatState.READING
@@ -173,7 +180,7 @@ class BackgroundChat:
         self._events: Iterator[ChatEvent] = _stream_chat(
             config,
             message,
-            client=client,
+            client=self._http,
             user_id=user_id,
             on_response=self._opened,
             stop=self._stop_requested,
@@ -265,12 +272,13 @@ class BackgroundChat:
             before, after = self._advance(trigger)
             if after is before:
                 return
-            if after is ChatState.STOPPING_AWAITING_IDS:
-                # With no reply yet, the grace starts when it opens (the reader waits for it at
-                # most the read timeout): giving up before would only lose the cancel.
-                if self._response is not None:
-                    self._begin_grace()
-            elif self._response is not None:
+            if self._response is None:
+                # No reply yet: abort the request that waits for it, rather than hold its
+                # connection until the read timeout (no ids came, so there is nothing to cancel).
+                self._abort_waiting_request()
+            elif after is ChatState.STOPPING_AWAITING_IDS:
+                self._begin_grace()
+            else:
                 _abort(self._response)
             started = self.started
         if after is ChatState.CANCELLING:
@@ -305,6 +313,8 @@ class BackgroundChat:
                     self._events.close()  # outside the lock: it reports the response's end
             finally:
                 self._end_reading(failure)
+                if self._own_http:
+                    self._http.close()
 
     def _on_event(self, event: ChatEvent) -> bool:
         """Hand ``event`` out, or act on it after a stop; False when nothing more is wanted."""
@@ -327,6 +337,11 @@ class BackgroundChat:
             assert started is not None  # READ_WITH_IDS
             self._cancel(started)
         return False
+
+    def _abort_waiting_request(self) -> None:
+        """Shut down the socket the reader waits on for Coze's reply (lock held)."""
+        if isinstance(self._http, CozeHTTPClient):
+            self._http.abort_requests_of(self._thread)
 
     def _end_reading(self, failure: Exception | None) -> None:
         with self._lock:

@@ -198,19 +198,18 @@ def drain(chat: BackgroundChat, seconds: float) -> list[object]:
     return seen
 
 
-def test_stop_before_the_chat_starts_still_cancels_it(sim, config):
-    # The grace is counted from the reply: here it is shorter than Coze's silence before it.
+def test_stop_before_coze_replies_frees_the_connection_at_once(sim, config):
+    # Without headers there are no ids to cancel with: the request is aborted, so neither the
+    # connection nor a thread waits for a reply that may never come.
     before = len(sim.streams)
-    chat = BackgroundChat(config, "/late 1 /slow stopped before a byte came", start_grace=0.3)
+    chat = BackgroundChat(config, "/late 60 /slow stopped before a byte came")
     record = sim.wait_for(lambda: len(sim.streams) > before and sim.streams[-1])
-    chat.stop()  # no headers and no ids yet
+    chat.stop()
     assert drain(chat, 5) == []  # nothing of the unwanted answer is handed out
-    chat.join(5)
-    assert chat.started is not None and chat.started.chat_id == record.chat_id
-    (cancel,) = [c for c in sim.cancels if c.chat_id == record.chat_id]
-    assert cancel.running
-    sim.wait_for(lambda: record.ended)
-    assert record.deltas_sent <= 1 and not record.finished
+    chat.join(10)
+    assert not chat.reading and chat.started is None
+    sim.wait_for(lambda: record.chat_id in sim.disconnects)
+    assert record.deltas_sent == 0 and not record.finished
 
 
 def test_stop_before_the_chat_starts_without_cancel_sends_none(sim, config):
@@ -269,21 +268,15 @@ def test_nothing_is_handed_out_after_stop(sim, config):
     chat.join(5)
 
 
-def test_stop_before_the_request_goes_out_starts_no_chat(sim, config, monkeypatch):
-    gate = threading.Event()
-    original = _client._new_client
+def test_stop_before_the_request_goes_out_starts_no_chat(sim, config):
+    # BackgroundChat.stop sets the stop event that the request loop checks before each attempt.
+    from coze_stream._client import _stream_chat
 
-    def held_client(config):  # the reader thread waits here until stop() has been called
-        gate.wait(5)
-        return original(config)
-
-    monkeypatch.setattr(_client, "_new_client", held_client)
     before = len(sim.requests)
-    chat = BackgroundChat(config, "never sent")
-    chat.stop()
-    gate.set()
-    chat.join(5)
-    assert not chat.reading and len(sim.requests) == before
+    stopped = threading.Event()
+    stopped.set()
+    assert list(_stream_chat(config, "never sent", stop=stopped)) == []
+    assert len(sim.requests) == before
 
 
 def test_a_response_is_forgotten_before_its_connection_goes_back_to_the_pool():

@@ -151,6 +151,14 @@ class ChatStream:
                 raise _Disconnected
         self.next_at += self.interval
 
+    def _hold_back(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while not self.active.halt.wait(min(0.05, max(0.0, until - time.monotonic()))):
+            if time.monotonic() >= until:
+                return
+            if self._peer_closed():
+                raise _Disconnected
+
     def _sent_delta(self, *, reasoning: bool) -> None:
         wall = time.time()
         self.state.delta_sent(self.record, reasoning=reasoning, wall=wall, mono=time.monotonic())
@@ -171,8 +179,9 @@ class ChatStream:
         self.request.status = 200
         try:
             if self.parsed.late:
-                # The chat exists (it can be cancelled) before a byte of the reply is sent.
-                self.active.halt.wait(self.parsed.late)
+                # The chat exists (it can be cancelled) before a byte of the reply is sent; a
+                # client that goes away meanwhile frees this thread at once, not at the end.
+                self._hold_back(self.parsed.late)
             handler.send_response(200)
             handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
             handler.send_header("Cache-Control", "no-cache")
