@@ -12,6 +12,8 @@ line and the benchmarks:
   than a frame; once the answer is over, what is pending goes out at once.
 - Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
   open block; reasoning is split the same way.
+- Images load only from ``image_hosts`` (Coze's own by default); any other image becomes a
+  link (:class:`ImageGuard`), in the answer and in the reasoning.
 - An answer made of items (``object_string``) is written as Markdown: text as text, images and
   files as images and links, only for http(s) addresses.
 - The answer is over at ``chat.completed`` (later events such as audio are not waited for), when
@@ -42,6 +44,7 @@ from coze_stream import (
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
+from ._images import DEFAULT_IMAGE_HOSTS, ImageGuard, images_guarded
 from ._rich import parts_markdown
 
 __all__ = [
@@ -124,6 +127,16 @@ Change = (
 )
 
 
+class _Unguarded:
+    """Text through unchanged, for a reader that fetches no images (a terminal)."""
+
+    def feed(self, text: str) -> str:
+        return text
+
+    def flush(self) -> str:
+        return ""
+
+
 @dataclass
 class _Message:
     streamed: list[str] = field(default_factory=list)
@@ -150,12 +163,17 @@ class AnswerStream:
         frame_seconds: float = FRAME_SECONDS,
         split_blocks: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        image_hosts: Iterable[str] | None = DEFAULT_IMAGE_HOSTS,
     ) -> None:
         self._frame = frame_seconds
         self._split_blocks = split_blocks
         self._clock = clock
         self._started = clock()
         self._splitter = BlockSplitter()
+        # None: no guard (a terminal fetches no images); otherwise only these hosts' images.
+        self._image_hosts = None if image_hosts is None else tuple(image_hosts)
+        self._guard = _Unguarded() if image_hosts is None else ImageGuard(image_hosts)
+        self._reasoning_guard = _Unguarded() if image_hosts is None else ImageGuard(image_hosts)
         self._reasoning_splitter = BlockSplitter()
         self._pending: list[str] = []
         self._pending_reasoning: list[str] = []
@@ -237,12 +255,19 @@ class AnswerStream:
         if self._reasoning_started is not None and self.thought_seconds is None:
             self.thought_seconds = now - self._reasoning_started
             changes.append(ThinkingDone(self.thought_seconds))
+        held = self._reasoning_guard.flush()
+        if held:
+            self.reasoning += held
+            changes.append(AppendReasoning(held))
+        changes += self._show(self._guard.flush(), guarded=True)
         final, shown = self.text, self.shown
+        if self._image_hosts is not None:
+            final = images_guarded(final, self._image_hosts)
         if needs_whole_render(final) or not final.startswith(shown):
             self.blocks = [final]
             changes.append(Replace(final))
         elif final != shown:  # Coze's text goes on where the deltas stopped
-            changes += self._show(final[len(shown) :])
+            changes += self._show(final[len(shown) :], guarded=True)
         if self._status is not None:
             self._status = None
             changes.append(Status(None))
@@ -259,7 +284,6 @@ class AnswerStream:
         elif isinstance(event, ReasoningDelta):
             if self._reasoning_started is None:
                 self._reasoning_started = self._last_news
-            self.reasoning += event.text
             self._pending_reasoning.append(event.text)
         elif isinstance(event, AnswerCompleted | RichAnswerCompleted):
             text = event.text if isinstance(event, AnswerCompleted) else parts_markdown(event.parts)
@@ -285,8 +309,9 @@ class AnswerStream:
     def _flush(self, now: float) -> list[Change]:
         changes: list[Change] = []
         if self._pending_reasoning:
-            text = "".join(self._pending_reasoning)
+            text = self._reasoning_guard.feed("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
+            self.reasoning += text
             for piece in self._split(self._reasoning_splitter, text):
                 changes.append(EndReasoningBlock() if piece is None else AppendReasoning(piece))
         if self._pending:
@@ -303,8 +328,10 @@ class AnswerStream:
                 changes.append(Status(None))
         return changes
 
-    def _show(self, text: str) -> list[Change]:
+    def _show(self, text: str, *, guarded: bool = False) -> list[Change]:
         changes: list[Change] = []
+        if not guarded:
+            text = self._guard.feed(text)
         for piece in self._split(self._splitter, text):
             if piece is None:  # BLOCK_END
                 self.blocks.append("")

@@ -59,7 +59,8 @@ def _print_events(events: Iterator[ChatEvent]) -> None:
 
 
 def _print_answer(events: Iterator[ChatEvent]) -> None:
-    answer = AnswerStream(frame_seconds=0, split_blocks=False)
+    # A terminal fetches no images: Markdown images are printed as the bot wrote them.
+    answer = AnswerStream(frame_seconds=0, split_blocks=False, image_hosts=None)
     for event in events:
         _write(answer.update((event,)))
     _write(answer.finish())

