@@ -24,6 +24,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from coze_answer import (
+    DEFAULT_IMAGE_HOSTS,
     STOPPED_CAPTION,
     AnswerStream,
     AppendReasoning,
@@ -36,6 +37,7 @@ from coze_answer import (
     StatusKind,
     ThinkingDone,
     Turn,
+    plain_markdown,
     status_caption,
     thought_label,
 )
@@ -138,19 +140,26 @@ def answer_pieces(
     yield from view.show(answer.finish())
 
 
-def new_answer() -> AnswerStream:
+def new_answer(image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS) -> AnswerStream:
     """The model that decides what to show of one answer (bench/baseline_app.py swaps it)."""
-    return AnswerStream()
+    return AnswerStream(image_hosts=image_hosts)
 
 
-def stream_answer(config: CozeConfig, prompt: str, turn: Turn, client: httpx.Client) -> None:
+def stream_answer(
+    config: CozeConfig,
+    prompt: str,
+    turn: Turn,
+    client: httpx.Client,
+    *,
+    image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
+) -> None:
     """Stream the answer to ``prompt`` into the current bubble, keeping ``turn`` up to date.
 
     If the run is interrupted (Stop, or a new message), the stream is closed, Coze is asked to
     cancel the chat, and the turn keeps what was shown, marked stopped.
     """
     view = AnswerView()
-    answer = new_answer()
+    answer = new_answer(image_hosts)
     chat = BackgroundChat(config, prompt, client=client)
     finished = False
     try:
@@ -210,7 +219,7 @@ def render_turn(turn: Turn) -> None:
     An assistant turn uses the same slots as :class:`AnswerView`, element for element.
     """
     if turn.role == "user":
-        st.markdown(turn.content)
+        st.markdown(plain_markdown(turn.content))  # as typed: no Markdown, no images
         return
     thinking, answer, status = st.empty(), st.empty(), st.empty()
     if turn.reasoning:

@@ -12,18 +12,37 @@ draws it.
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 from collections.abc import Mapping
 
-import httpx
 import streamlit as st
 
 from answer_bubble import render_turn, stream_answer, unexpected_error
-from coze_answer import MAX_MESSAGE_CHARS, Turn, clean_message, too_long_warning
-from coze_stream import CozeConfig, CozeConfigError, load_config
+from coze_answer import (
+    DEFAULT_IMAGE_HOSTS,
+    MAX_MESSAGE_CHARS,
+    Turn,
+    clean_message,
+    plain_markdown,
+    too_long_warning,
+)
+from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
+from fair_share import FairShare, Refusal, limits_from, refusal_sentence
 
-SETTING_NAMES = ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_READ_TIMEOUT", "COZE_DEMO")
+SETTING_NAMES = (
+    "COZE_PAT",
+    "COZE_BOT_ID",
+    "COZE_API_BASE_URL",
+    "COZE_READ_TIMEOUT",
+    "COZE_DEMO",
+    "COZE_MAX_CHATS",
+    "COZE_MESSAGES_PER_MINUTE",
+    "COZE_IMAGE_HOSTS",
+)
 PROMPT_KEY = "prompt"
+logger = logging.getLogger("coze_chat")
 
 
 # -- the page --
@@ -33,10 +52,12 @@ def main() -> None:
     st.set_page_config(page_title="Coze chat", page_icon=":material/forum:")
     history: list[Turn] = st.session_state.setdefault("history", [])
     settings = read_settings()
-    if "demo" not in st.session_state:
+    demo_allowed = settings.get("COZE_DEMO", "").lower() not in ("off", "0", "no", "false")
+    if "demo" not in st.session_state or not demo_allowed:
         st.session_state.demo = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
+    st.session_state.gate = fair_share(*limits_from(settings))  # for the callbacks
     config, config_error = connect(settings)
-    sidebar(config, history)
+    sidebar(config, history, demo_allowed=demo_allowed)
 
     st.title("Chat with your Coze bot")
     if st.session_state.demo:
@@ -47,7 +68,7 @@ def main() -> None:
     if config_error:
         st.error(config_error, icon=":material/settings:")
     if config is None:
-        setup_guide()
+        setup_guide(demo_allowed=demo_allowed)
     else:
         st.caption("Each message starts a new conversation: the bot does not see earlier ones.")
 
@@ -56,7 +77,7 @@ def main() -> None:
         "Message the bot",
         key=PROMPT_KEY,
         submit_mode="stop",
-        on_submit=hold_if_too_long,
+        on_submit=hold_back,
         disabled=config is None,
     )
     asked = st.session_state.pop("asked", None)  # a suggested question that was clicked
@@ -68,18 +89,26 @@ def main() -> None:
             if index == len(history) - 1 and turn.role == "assistant":
                 follow_up_buttons(turn, index, hidden=bool(prompt))
 
-    too_long = st.session_state.pop("too_long", None)
-    if too_long:
-        st.warning(too_long_warning(too_long), icon=":material/short_text:")
+    held_back = st.session_state.pop("held_back", None)  # why the last message was not sent
+    if held_back:
+        st.warning(held_back, icon=":material/pause_circle:")
 
     if prompt and config is not None:
         history.append(Turn("user", [prompt]))
         with st.chat_message("user"):
-            st.markdown(prompt)
+            st.markdown(plain_markdown(prompt))
         turn = Turn("assistant")
         history.append(turn)
         with st.chat_message("assistant"):
-            stream_answer(config, prompt, turn, http_client())
+            ticket = st.session_state.gate.admit(visitor())
+            if isinstance(ticket, Refusal):  # taken by others since the box was checked
+                turn.error = refusal_sentence(ticket, chinese=reads_chinese())
+                render_turn(turn)
+                return
+            with ticket:
+                hosts = image_hosts(settings, demo=bool(st.session_state.demo))
+                client = http_client("demo" if st.session_state.demo else "live")
+                stream_answer(config, prompt, turn, client, image_hosts=hosts)
             follow_up_buttons(turn, len(history) - 1)
 
 
@@ -104,12 +133,24 @@ def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     settings = {name: environ[name] for name in SETTING_NAMES if environ.get(name)}
     try:
         secrets = {name: str(st.secrets[name]) for name in SETTING_NAMES if name in st.secrets}
-    except FileNotFoundError:
-        secrets = {}
     except Exception as error:  # a malformed secrets.toml must not take the page down
-        st.warning(f"`.streamlit/secrets.toml` could not be read ({type(error).__name__}).")
         secrets = {}
+        problem = secrets_problem(error)
+        if problem:
+            logger.warning("the secrets file could not be read: %s", type(error).__name__)
+            st.warning(problem, icon=":material/warning:")
     return settings | {name: value.strip() for name, value in secrets.items() if value.strip()}
+
+
+def secrets_problem(error: Exception) -> str:
+    """What to say about Streamlit's error reading the secrets, or "" for "there are none"
+    (normal: settings may come from the environment). Both come as the same class."""
+    if getattr(error, "error_id", None) == "no-secrets-found":
+        return ""
+    return (
+        "`.streamlit/secrets.toml` could not be read (it is not valid TOML), so its settings "
+        'are ignored: fix the file, one `NAME = "value"` per line.'
+    )
 
 
 def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, str]:
@@ -125,9 +166,33 @@ def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, str]:
 
 
 @st.cache_resource(show_spinner=False)
-def http_client() -> httpx.Client:
-    """One pooled HTTP client per process: a second message reuses the connection."""
-    return httpx.Client()
+def http_client(kind: str) -> CozeHTTPClient:
+    """One pooled HTTP client per process and kind ("live", "demo"): a second message reuses
+    the connection, and demo chats never take a connection a live chat needs."""
+    return CozeHTTPClient()
+
+
+@st.cache_resource(show_spinner=False)
+def fair_share(max_chats: int, per_minute: int) -> FairShare:
+    """The process's one gate: chats at once, and messages a minute per visitor."""
+    return FairShare(max_chats, per_minute)
+
+
+def visitor() -> str:
+    """This browser session's id for the fair share (a visitor is a session)."""
+    return str(st.session_state.setdefault("visitor", uuid.uuid4().hex))
+
+
+def reads_chinese() -> bool:
+    return str(st.context.locale or "").lower().startswith("zh")
+
+
+def image_hosts(settings: Mapping[str, str], *, demo: bool) -> tuple[str, ...]:
+    """Hosts answers may show images from: COZE_IMAGE_HOSTS (comma separated) or Coze's own;
+    in demo mode also the simulator on this machine."""
+    configured = [h.strip() for h in settings.get("COZE_IMAGE_HOSTS", "").split(",") if h.strip()]
+    hosts = tuple(configured) or DEFAULT_IMAGE_HOSTS
+    return (*hosts, "127.0.0.1") if demo else hosts
 
 
 @st.cache_resource(show_spinner=False)
@@ -149,7 +214,7 @@ def demo_config(settings: Mapping[str, str]) -> CozeConfig:
     return load_config(env)
 
 
-def sidebar(config: CozeConfig | None, history: list[Turn]) -> None:
+def sidebar(config: CozeConfig | None, history: list[Turn], *, demo_allowed: bool) -> None:
     with st.sidebar:
         st.header("Connection")
         if config is not None:
@@ -160,13 +225,14 @@ def sidebar(config: CozeConfig | None, history: list[Turn]) -> None:
             )
         else:
             st.markdown("**Not connected**")
-        st.toggle("Demo mode", key="demo", help="Answer from the built-in Coze simulator.")
+        if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
+            st.toggle("Demo mode", key="demo", help="Answer from the built-in Coze simulator.")
         if st.button("New chat", icon=":material/add_comment:", width="stretch"):
             history.clear()
             st.rerun()
 
 
-def setup_guide() -> None:
+def setup_guide(*, demo_allowed: bool) -> None:
     st.info(
         "**Connect your Coze bot.** Set `COZE_PAT` (a personal access token with the chat "
         "permission) and `COZE_BOT_ID` (the digits after `/bot/` in the bot's address). Tokens "
@@ -178,20 +244,28 @@ def setup_guide() -> None:
         "Or try the page right now with the built-in simulator:",
         icon=":material/key:",
     )
-    st.button("Try demo mode", type="primary", icon=":material/science:", on_click=use_demo)
+    if demo_allowed:
+        st.button("Try demo mode", type="primary", icon=":material/science:", on_click=use_demo)
 
 
 def use_demo() -> None:
     st.session_state.demo = True
 
 
-def hold_if_too_long() -> None:
-    """Put a message over the limit back in the box instead of sending it, so no text is lost."""
+def hold_back() -> None:
+    """Put a message back in the box instead of sending it, with the reason, when it is over
+    the length limit or the fair share would refuse it now: no text is lost."""
     typed = st.session_state.get(PROMPT_KEY)
     length = len(clean_message(typed)) if isinstance(typed, str) else 0
+    refusal = st.session_state.gate.check(visitor()) if length else None
     if length > MAX_MESSAGE_CHARS:
-        st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
-        st.session_state.too_long = length
+        reason = too_long_warning(length)
+    elif refusal is not None:
+        reason = refusal_sentence(refusal, chinese=reads_chinese())
+    else:
+        return
+    st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
+    st.session_state.held_back = reason
 
 
 # -- the history --
@@ -210,7 +284,7 @@ def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
     with st.container():
         for number, question in enumerate(turn.follow_ups):
             st.button(
-                question,
+                plain_markdown(question),  # a label: the bot's words, never an image or link
                 key=f"follow-up-{index}-{number}",
                 icon=":material/reply:",
                 on_click=ask,
@@ -219,7 +293,11 @@ def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
 
 
 def ask(question: str) -> None:
-    st.session_state.asked = question
+    refusal = st.session_state.gate.check(visitor())
+    if refusal is None:
+        st.session_state.asked = question
+    else:
+        st.session_state.held_back = refusal_sentence(refusal, chinese=reads_chinese())
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ else (page, settings, errors, the background reader thread) is the app's own cod
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ import _trace  # noqa: E402
 
 import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
-from coze_answer import AnswerStream  # noqa: E402
+from coze_answer import DEFAULT_IMAGE_HOSTS, AnswerStream  # noqa: E402
 from coze_stream import BackgroundChat  # noqa: E402
 
 
@@ -41,8 +41,8 @@ def plain_answer_pieces(
     yield from view.show(answer.finish())
 
 
-def plain_answer() -> AnswerStream:
-    return AnswerStream(frame_seconds=0, split_blocks=False)
+def plain_answer(image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS) -> AnswerStream:
+    return AnswerStream(frame_seconds=0, split_blocks=False, image_hosts=image_hosts)
 
 
 answer_bubble.new_answer = plain_answer

@@ -13,6 +13,7 @@ Streamlit page, a terminal). It imports neither Streamlit nor httpx's internals:
 from __future__ import annotations
 
 from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
+from ._images import DEFAULT_IMAGE_HOSTS, ImageGuard, images_guarded
 from ._model import (
     FRAME_SECONDS,
     STILL_ANSWERING_AFTER,
@@ -36,6 +37,7 @@ from ._turn import (
     STOPPED_CAPTION,
     Turn,
     clean_message,
+    plain_markdown,
     status_caption,
     thought_label,
     too_long_warning,
@@ -45,6 +47,7 @@ from ._turn import (
 __all__ = [
     "AWAITING_REPLY_NOTE",
     "BLOCK_END",
+    "DEFAULT_IMAGE_HOSTS",
     "FRAME_SECONDS",
     "MAX_MESSAGE_CHARS",
     "NO_TEXT_NOTICE",
@@ -57,14 +60,17 @@ __all__ = [
     "Change",
     "EndBlock",
     "EndReasoningBlock",
+    "ImageGuard",
     "Replace",
     "Status",
     "StatusKind",
     "ThinkingDone",
     "Turn",
     "clean_message",
+    "images_guarded",
     "needs_whole_render",
     "parts_markdown",
+    "plain_markdown",
     "status_caption",
     "stream_text",
     "thought_label",

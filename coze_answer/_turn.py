@@ -6,6 +6,7 @@ stopped answer) can be tested without Streamlit.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ __all__ = [
     "STOPPED_CAPTION",
     "Turn",
     "clean_message",
+    "plain_markdown",
     "status_caption",
     "thought_label",
     "too_long_warning",
@@ -71,6 +73,21 @@ class Turn:
             if answer.awaiting_reply:
                 self.caption = f"{AWAITING_REPLY_NOTE}  \n{self.caption}"
         self.notice = NO_TEXT_NOTICE if answer.has_no_text else ""
+
+
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain_markdown(text: str) -> str:
+    """Markdown that shows ``text`` literally: every ASCII punctuation mark escaped, line
+    breaks and leading spaces kept. For what people type (and follow-up labels): ``# title``,
+    ``__init__`` or ``![x](url)`` stay as typed, and nothing in it becomes a link or an image."""
+    lines = []
+    for line in text.replace("\t", "    ").split("\n"):
+        escaped = _ASCII_PUNCTUATION.sub(r"\\\1", line)
+        body = escaped.lstrip(" ")
+        lines.append("\u00a0" * (len(escaped) - len(body)) + body)
+    return "  \n".join(lines)
 
 
 def clean_message(text: str | None) -> str:

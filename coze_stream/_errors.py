@@ -271,7 +271,14 @@ def http_error(exc: httpx.HTTPError, config: CozeConfig) -> CozeError:
             "Coze's reply could not be decoded (a proxy in between may have altered it): "
             "try again, or check COZE_API_BASE_URL.",
         )
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(exc, httpx.PoolTimeout):
+        # Every connection of this app is busy with other chats: nothing to do with the
+        # network of the person at the screen.
+        return CozeTimeoutError(
+            "This app is talking to Coze for many people at once and had no free connection "
+            f"within {config.connect_timeout:g} seconds: try again in a moment.",
+        )
+    if isinstance(exc, httpx.ConnectTimeout):
         return CozeTimeoutError(
             f"Coze did not accept the connection within {config.connect_timeout:g} seconds: "
             "check your internet connection and try again.",

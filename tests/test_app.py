@@ -128,14 +128,17 @@ def test_a_question_node_s_question_is_the_answer_with_a_neutral_note(live, sim)
     assert live.chat_message[1].caption[0].value.startswith(AWAITING_REPLY_NOTE)
 
 
-def test_an_object_string_answer_shows_its_text_image_and_file(live, sim):
+def test_an_object_string_answer_shows_its_text_image_and_file(live, sim, monkeypatch):
+    send(live, "/rich 销售")  # the image's host (127.0.0.1) is not allowed: a link
+    assert f"\n[chart.png](<{sim.base_url}/files/chart.png>)" in bubble_text(live.chat_message[1])
+    monkeypatch.setenv("COZE_IMAGE_HOSTS", "127.0.0.1")
     send(live, "/rich 销售")
-    text = bubble_text(live.chat_message[1])
+    text = bubble_text(live.chat_message[3])
     assert "Chart and report for “销售”" in text
     assert f"![chart.png](<{sim.base_url}/files/chart.png>)" in text
     assert f"[report.pdf](<{sim.base_url}/files/report.pdf>)" in text
     assert "not-a-web-link.txt" in text and "javascript" not in text and "file_url" not in text
-    assert not live.chat_message[1].error and not live.chat_message[1].warning
+    assert not live.chat_message[3].error and not live.chat_message[3].warning
 
 
 def test_whitespace_input_is_ignored(live, sim):
@@ -420,3 +423,57 @@ def test_settings_from_streamlit_secrets(sim, monkeypatch):
     send(at, "from secrets")
     assert "from secrets" in bubble_text(at.chat_message[1])
     assert TOKEN not in all_text(at)
+
+
+def test_a_visitor_over_the_message_rate_keeps_the_text_in_the_box(live, sim, monkeypatch):
+    monkeypatch.setenv("COZE_MESSAGES_PER_MINUTE", "2")
+    send(live, "one")
+    send(live, "two")
+    before = len(sim.requests)
+    send(live, "three, too soon")
+    assert len(sim.requests) == before  # nothing was sent
+    (warning,) = live.warning
+    assert "more messages in a minute than this page takes" in warning.value
+    box = live.chat_input[0].proto
+    assert box.set_value and box.value == "three, too soon"
+    assert [turn.content for turn in live.session_state.history[::2]] == ["one", "two"]
+
+
+def test_demo_mode_can_be_turned_off_for_a_live_deployment(monkeypatch):
+    for name in ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COZE_DEMO", "off")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception and not at.toggle
+    assert "Try demo mode" not in [button.label for button in at.button]
+    assert "Connect your Coze bot" in at.info[0].value
+
+
+def test_a_person_s_words_are_shown_as_typed_never_as_markdown(live, sim):
+    typed = "# Big title\n  __init__ and ![p](http://tracker.example/px.png) $x$"
+    send(live, typed)
+    shown = live.chat_message[0].markdown[0].value
+    assert shown.startswith("\\# Big title  \n")
+    assert "\\_\\_init\\_\\_" in shown and "\\!\\[p\\]" in shown and "\\$x\\$" in shown
+    assert sim.streams[-1].message == typed.strip()  # sent as typed
+
+
+def test_follow_up_labels_are_plain_text(live, sim):
+    send(live, "![p](http://t.example/px.png)")
+    labels = [button.label for button in live.chat_message[1].button]
+    assert labels and all("\\!\\[p\\]" in label for label in labels[:1])
+
+
+def test_a_malformed_secrets_file_is_said_so_and_no_secrets_file_is_normal():
+    from streamlit.errors import StreamlitSecretNotFoundError
+
+    import streamlit_app
+
+    missing = StreamlitSecretNotFoundError("No secrets found", error_id="no-secrets-found")
+    broken = StreamlitSecretNotFoundError(
+        "Error parsing secrets file", error_id="failed-parsing-secrets-file"
+    )
+    assert streamlit_app.secrets_problem(missing) == ""
+    assert "not valid TOML" in streamlit_app.secrets_problem(broken)
+    assert "not valid TOML" in streamlit_app.secrets_problem(ValueError("anything else"))

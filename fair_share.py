@@ -1,0 +1,167 @@
+"""Fair share of one app among its visitors: chats at once, and messages a minute per visitor.
+
+A public page serves everyone from one process. Without limits, one visitor (or a script) can
+send as fast as the page allows and keep every connection to Coze busy, spending the owner's
+tokens and starving the others. :class:`FairShare` is the one place that says yes or no; it
+knows nothing of Streamlit (the page asks it), and its clock is a parameter, so its tests run
+without waiting.
+
+A visitor is one browser session: someone who opens many tabs gets a share per tab, and the
+cap on chats at once bounds them all together.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_MAX_CHATS",
+    "DEFAULT_PER_MINUTE",
+    "FairShare",
+    "Refusal",
+    "Ticket",
+    "limits_from",
+    "refusal_sentence",
+]
+
+DEFAULT_MAX_CHATS = 20
+DEFAULT_PER_MINUTE = 20
+_WINDOW = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a message is not sent now, and in how many seconds it may be."""
+
+    # "busy": too many chats at once; "rate": this visitor's messages a minute; "streaming":
+    # this visitor's previous answer still runs
+    reason: str
+    retry_after: float
+
+
+class Ticket:
+    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once."""
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release: Callable[[], None] | None = release
+
+    def release(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def __enter__(self) -> Ticket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class FairShare:
+    """Admits a visitor's message when a chat may start now; thread-safe, one per process."""
+
+    def __init__(
+        self,
+        max_chats: int = DEFAULT_MAX_CHATS,
+        per_minute: int = DEFAULT_PER_MINUTE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_chats = max_chats
+        self.per_minute = per_minute
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running = 0
+        self._streaming: collections.Counter[str] = collections.Counter()
+        self._sent: dict[str, collections.deque[float]] = {}
+        self._swept = clock()
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return self._running
+
+    def check(self, visitor: str) -> Refusal | None:
+        """Would a message from ``visitor`` be admitted now? (Nothing is counted.)"""
+        with self._lock:
+            return self._refusal(visitor, self._clock())
+
+    def admit(self, visitor: str) -> Refusal | Ticket:
+        """Count the message and take a place among the chats running, or say why not."""
+        with self._lock:
+            now = self._clock()
+            refusal = self._refusal(visitor, now)
+            if refusal is not None:
+                return refusal
+            self._sent.setdefault(visitor, collections.deque()).append(now)
+            self._running += 1
+            self._streaming[visitor] += 1
+            if now - self._swept > _WINDOW:  # forget visitors silent for a minute
+                self._swept = now
+                for quiet in [v for v, sent in self._sent.items() if sent[-1] <= now - _WINDOW]:
+                    del self._sent[quiet]
+        return Ticket(lambda: self._leave(visitor))
+
+    def _leave(self, visitor: str) -> None:
+        with self._lock:
+            self._running -= 1
+            self._streaming[visitor] -= 1
+            if self._streaming[visitor] <= 0:
+                del self._streaming[visitor]
+
+    def _refusal(self, visitor: str, now: float) -> Refusal | None:
+        if self._streaming[visitor]:  # one answer at a time per visitor
+            return Refusal("streaming", 1.0)
+        sent = self._sent.get(visitor)
+        if sent is not None:
+            while sent and sent[0] <= now - _WINDOW:
+                sent.popleft()
+            if not sent:
+                del self._sent[visitor]  # forget visitors who went quiet: memory stays bounded
+            elif len(sent) >= self.per_minute:
+                return Refusal("rate", sent[0] + _WINDOW - now)
+        if self._running >= self.max_chats:
+            return Refusal("busy", 5.0)
+        return None
+
+
+def refusal_sentence(refusal: Refusal, *, chinese: bool = False) -> str:
+    """What the visitor reads when a message is not sent, in their language."""
+    seconds = max(1, round(refusal.retry_after))
+    if refusal.reason == "streaming":
+        if chinese:
+            return "上一个回答还没有结束。请稍后再发送；消息仍在输入框里。"
+        return "Your previous answer is still finishing. Send again in a moment: it is in the box."
+    if refusal.reason == "rate":
+        if chinese:
+            return f"一分钟内发送的消息太多了。请 {seconds} 秒后再发送；消息仍在输入框里。"
+        return (
+            f"That is more messages in a minute than this page takes. Send it again in "
+            f"{seconds} s: it is still in the box."
+        )
+    if chinese:
+        return "现在同时提问的人太多了。请稍后再试；消息仍在输入框里。"
+    return (
+        "This page is answering too many people right now. Try again in a moment: your "
+        "message is still in the box."
+    )
+
+
+def limits_from(settings: Mapping[str, str]) -> tuple[int, int]:
+    """(chats at once, messages a minute per visitor) from COZE_MAX_CHATS and
+    COZE_MESSAGES_PER_MINUTE; a missing or unusable value keeps the default."""
+    return (
+        _whole(settings.get("COZE_MAX_CHATS"), DEFAULT_MAX_CHATS),
+        _whole(settings.get("COZE_MESSAGES_PER_MINUTE"), DEFAULT_PER_MINUTE),
+    )
+
+
+def _whole(value: str | None, default: int) -> int:
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return default
+    return number if number > 0 else default
