@@ -1,0 +1,134 @@
+"""A public deployment under attack, in the browser: no visitor starves the others or makes a
+reader's browser fetch a URL the owner did not allow."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import harness
+import pytest
+from playwright.sync_api import expect
+from support import BOT_ID, CANARY, AppPage
+
+from coze_stream.simulator import CozeSimulator
+
+pytestmark = [pytest.mark.browser]
+
+STOP = '[data-testid="stChatInputStopButton"]'
+
+
+def threads_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no thread count")
+
+
+def live_env(sim: CozeSimulator, **extra: str) -> dict[str, str]:
+    return {
+        "COZE_PAT": CANARY,
+        "COZE_BOT_ID": BOT_ID,
+        "COZE_API_BASE_URL": sim.base_url,
+        "COZE_READ_TIMEOUT": "60",
+        **extra,
+    }
+
+
+@pytest.mark.timeout(420)
+def test_send_and_stop_again_and_again_starves_no_one(open_app, server_factory, sim) -> None:
+    """Two tabs send a message Coze never answers and press Stop, 60 times each. A live user in
+    a third tab is answered normally, and the server's threads come back to where they were."""
+    server: harness.StreamlitServer = server_factory(live_env(sim))
+    assert server.process is not None
+    attackers = [open_app(server.url), open_app(server.url)]
+    user: AppPage = open_app(server.url)
+    expect(user.ask("warm up")).to_contain_text('You asked: "warm up"')
+    time.sleep(1)
+    start = threads_of(server.process.pid)
+
+    streams_before = len(sim.streams)
+    stopped = 0
+    for cycle in range(60):
+        for tab in attackers:
+            harness.send_message(tab.page, f"/late 3600 attack {cycle}")
+            try:  # the rate limit may refuse it (the text goes back in the box): no Stop then
+                tab.page.locator(STOP).click(timeout=1500)
+                stopped += 1
+            except Exception:
+                pass
+            tab.wait_idle()
+    attacks = [s for s in sim.streams[streams_before:] if s.question.startswith("attack")]
+    assert stopped >= 20 and len(attacks) >= 20  # the attack really ran (within the limits)
+
+    bubble = user.ask("after the attack", timeout=30)
+    expect(bubble).to_contain_text('You asked: "after the attack"')
+    expect(bubble.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+
+    deadline = time.monotonic() + 5
+    while threads_of(server.process.pid) > start and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert threads_of(server.process.pid) <= start, "threads were left behind"
+    # Every attack's connection was let go (the simulator saw each client leave).
+    sim.wait_for(lambda: all(a.chat_id in sim.disconnects for a in attacks), timeout=10)
+    for tab in (*attackers, user):
+        tab.assert_healthy()
+
+
+class Tracker:
+    """A server on 127.0.0.1 that counts every request: a tracking pixel's host."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        tracker = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                tracker.hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/gif")
+                self.end_headers()
+                self.wfile.write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def tracker() -> Iterator[Tracker]:
+    server = Tracker()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.mark.timeout(180)
+def test_no_image_from_a_host_the_owner_did_not_allow_is_fetched(
+    open_app, server_factory, sim, fast_sim, tracker: Tracker
+) -> None:
+    pixel = f"![p]({tracker.url}/px.gif?leak=reader)"
+    # The simulator quotes the question in its answer and its follow-up questions, so the
+    # pixel is in the person's message, in the bot's answer and in the follow-up labels.
+    guarded = open_app(server_factory(live_env(sim)).url)
+    bubble = guarded.ask(f"look {pixel}")
+    expect(bubble).to_contain_text("You asked")
+    expect(guarded.page.get_by_role("button", name="common pitfalls", exact=False)).to_have_count(1)
+    guarded.page.wait_for_timeout(1000)
+    assert tracker.hits == [], "the page fetched an image from a host that was not allowed"
+    assert guarded.page.locator(f'img[src^="{tracker.url}"]').count() == 0
+    expect(bubble.locator(f'a[href^="{tracker.url}"]').first).to_be_visible()  # a link now
+
+    # The check can fail: with the tracker's host allowed, the same answer loads the image.
+    allowed = open_app(server_factory(live_env(sim, COZE_IMAGE_HOSTS="127.0.0.1")).url)
+    allowed.ask(f"look {pixel}")
+    deadline = time.monotonic() + 10
+    while not tracker.hits and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert tracker.hits and all(hit.startswith("/px.gif") for hit in tracker.hits)
