@@ -13,7 +13,7 @@ Streamlit page, a terminal). It imports neither Streamlit nor httpx's internals:
 from __future__ import annotations
 
 from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
-from ._images import DEFAULT_IMAGE_HOSTS, ImageGuard, images_guarded
+from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._model import (
     FRAME_SECONDS,
     STILL_ANSWERING_AFTER,
@@ -32,6 +32,7 @@ from ._rich import parts_markdown, web_address
 from ._text import stream_text
 from ._turn import (
     AWAITING_REPLY_NOTE,
+    FORMULAS_CAPPED_NOTE,
     MAX_MESSAGE_CHARS,
     NO_TEXT_NOTICE,
     STOPPED_CAPTION,
@@ -48,7 +49,9 @@ __all__ = [
     "AWAITING_REPLY_NOTE",
     "BLOCK_END",
     "DEFAULT_IMAGE_HOSTS",
+    "FORMULAS_CAPPED_NOTE",
     "FRAME_SECONDS",
+    "MAX_FORMULAS",
     "MAX_MESSAGE_CHARS",
     "NO_TEXT_NOTICE",
     "STILL_ANSWERING_AFTER",
@@ -60,14 +63,14 @@ __all__ = [
     "Change",
     "EndBlock",
     "EndReasoningBlock",
-    "ImageGuard",
+    "MarkdownGuard",
     "Replace",
     "Status",
     "StatusKind",
     "ThinkingDone",
     "Turn",
     "clean_message",
-    "images_guarded",
+    "guarded",
     "needs_whole_render",
     "parts_markdown",
     "plain_markdown",

@@ -13,7 +13,8 @@ line and the benchmarks:
 - Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
   open block; reasoning is split the same way.
 - Images load only from ``image_hosts`` (Coze's own by default); any other image becomes a
-  link (:class:`ImageGuard`), in the answer and in the reasoning.
+  link, and formulas past ``max_formulas`` show as TeX source (:class:`MarkdownGuard`), in the
+  answer and in the reasoning.
 - An answer made of items (``object_string``) is written as Markdown: text as text, images and
   files as images and links, only for http(s) addresses.
 - The answer is over at ``chat.completed`` (later events such as audio are not waited for), when
@@ -44,7 +45,7 @@ from coze_stream import (
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
-from ._images import DEFAULT_IMAGE_HOSTS, ImageGuard, images_guarded
+from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._rich import parts_markdown
 
 __all__ = [
@@ -130,6 +131,8 @@ Change = (
 class _Unguarded:
     """Text through unchanged, for a reader that fetches no images (a terminal)."""
 
+    math_capped = False
+
     def feed(self, text: str) -> str:
         return text
 
@@ -164,6 +167,7 @@ class AnswerStream:
         split_blocks: bool = True,
         clock: Callable[[], float] = time.monotonic,
         image_hosts: Iterable[str] | None = DEFAULT_IMAGE_HOSTS,
+        max_formulas: int = MAX_FORMULAS,
     ) -> None:
         self._frame = frame_seconds
         self._split_blocks = split_blocks
@@ -172,8 +176,9 @@ class AnswerStream:
         self._splitter = BlockSplitter()
         # None: no guard (a terminal fetches no images); otherwise only these hosts' images.
         self._image_hosts = None if image_hosts is None else tuple(image_hosts)
-        self._guard = _Unguarded() if image_hosts is None else ImageGuard(image_hosts)
-        self._reasoning_guard = _Unguarded() if image_hosts is None else ImageGuard(image_hosts)
+        self._max_formulas = max_formulas
+        self._guard = self._new_guard()
+        self._reasoning_guard = self._new_guard()
         self._reasoning_splitter = BlockSplitter()
         self._pending: list[str] = []
         self._pending_reasoning: list[str] = []
@@ -196,6 +201,11 @@ class AnswerStream:
         self.awaiting_reply = False
         """The bot asked a question and waits for the reply (a chatflow's Question node)."""
 
+    def _new_guard(self) -> MarkdownGuard | _Unguarded:
+        if self._image_hosts is None:
+            return _Unguarded()
+        return MarkdownGuard(self._image_hosts, self._max_formulas)
+
     # -- reading the state --
 
     @property
@@ -212,6 +222,11 @@ class AnswerStream:
     def done(self) -> bool:
         """Nothing more will come and nothing is pending: time for :meth:`finish`."""
         return self._over and not (self._pending or self._pending_reasoning)
+
+    @property
+    def math_capped(self) -> bool:
+        """More formulas than ``max_formulas``: the rest show as their TeX source."""
+        return self._guard.math_capped
 
     @property
     def has_no_text(self) -> bool:
@@ -259,15 +274,15 @@ class AnswerStream:
         if held:
             self.reasoning += held
             changes.append(AppendReasoning(held))
-        changes += self._show(self._guard.flush(), guarded=True)
+        changes += self._show(self._guard.flush(), already_guarded=True)
         final, shown = self.text, self.shown
         if self._image_hosts is not None:
-            final = images_guarded(final, self._image_hosts)
+            final = guarded(final, self._image_hosts, self._max_formulas)
         if needs_whole_render(final) or not final.startswith(shown):
             self.blocks = [final]
             changes.append(Replace(final))
         elif final != shown:  # Coze's text goes on where the deltas stopped
-            changes += self._show(final[len(shown) :], guarded=True)
+            changes += self._show(final[len(shown) :], already_guarded=True)
         if self._status is not None:
             self._status = None
             changes.append(Status(None))
@@ -328,9 +343,9 @@ class AnswerStream:
                 changes.append(Status(None))
         return changes
 
-    def _show(self, text: str, *, guarded: bool = False) -> list[Change]:
+    def _show(self, text: str, *, already_guarded: bool = False) -> list[Change]:
         changes: list[Change] = []
-        if not guarded:
+        if not already_guarded:
             text = self._guard.feed(text)
         for piece in self._split(self._splitter, text):
             if piece is None:  # BLOCK_END

@@ -16,6 +16,7 @@ from ._model import AnswerStream, StatusKind
 
 __all__ = [
     "AWAITING_REPLY_NOTE",
+    "FORMULAS_CAPPED_NOTE",
     "MAX_MESSAGE_CHARS",
     "NO_TEXT_NOTICE",
     "STOPPED_CAPTION",
@@ -33,6 +34,10 @@ __all__ = [
 MAX_MESSAGE_CHARS = 16000
 STOPPED_CAPTION = ":material/stop_circle: Stopped before the answer was complete."
 AWAITING_REPLY_NOTE = ":material/forum: The bot asked a question and is waiting for your reply."
+FORMULAS_CAPPED_NOTE = (
+    ":material/functions: This answer has more formulas than the page typesets at once; the rest "
+    "are shown as their TeX source."
+)
 NO_TEXT_NOTICE = (
     "The bot finished without any text this page can show: it may have answered with a card, "
     "an image or another kind of message that only Coze's own apps display."
@@ -72,6 +77,8 @@ class Turn:
             )
             if answer.awaiting_reply:
                 self.caption = f"{AWAITING_REPLY_NOTE}  \n{self.caption}"
+            if answer.math_capped:
+                self.caption = f"{FORMULAS_CAPPED_NOTE}  \n{self.caption}"
         self.notice = NO_TEXT_NOTICE if answer.has_no_text else ""
 
 

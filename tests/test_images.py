@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from coze_answer import AnswerStream, AppendReasoning, AppendText, Replace
-from coze_answer._images import ImageGuard, host_allowed, images_guarded
+from coze_answer._guard import MarkdownGuard, guarded, host_allowed
 from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted, ReasoningDelta
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
@@ -63,9 +63,9 @@ def test_only_http_addresses_on_allowed_hosts_pass(url, allowed):
 
 def test_a_tracking_pixel_becomes_a_link_and_an_allowed_image_stays():
     text = f"Look: ![p]({BAD}) and ![ok]({GOOD})."
-    guarded = images_guarded(text, HOSTS)
-    assert guarded == f"Look: [p]({BAD}) and ![ok]({GOOD})."
-    assert rendered_images(guarded) == [GOOD]
+    safe = guarded(text, HOSTS)
+    assert safe == f"Look: [p]({BAD}) and ![ok]({GOOD})."
+    assert rendered_images(safe) == [GOOD]
 
 
 @settings(max_examples=400, deadline=None)
@@ -75,9 +75,9 @@ def test_a_tracking_pixel_becomes_a_link_and_an_allowed_image_stays():
 )
 def test_no_image_from_another_host_is_ever_rendered_however_the_text_is_split(parts, data):
     text = "".join(parts)
-    whole = images_guarded(text, HOSTS)
+    whole = guarded(text, HOSTS)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=20)))
-    guard = ImageGuard(HOSTS)
+    guard = MarkdownGuard(HOSTS)
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     split = "".join(guard.feed(piece) for piece in pieces) + guard.flush()
     assert split == whole  # the same, however the stream was cut
@@ -87,8 +87,8 @@ def test_no_image_from_another_host_is_ever_rendered_however_the_text_is_split(p
 
 
 def test_text_without_images_is_unchanged():
-    text = "Plain! text, `![code](y)` and\n```\n![x](y)\n```\n中文！ ! [a] (b)\n"
-    assert images_guarded(text, HOSTS) == text
+    text = "Plain! text, `code!` and\n```\n![x](y)\n```\n中文！ ! [a] (b)\n"
+    assert guarded(text, HOSTS) == text
 
 
 def test_the_answer_model_guards_the_answer_and_the_reasoning():
@@ -111,3 +111,39 @@ def test_coze_s_final_text_is_guarded_too():
     answer.update([ChatCompleted(None)])
     assert answer.finish() == [Replace(f"final [p]({BAD})")]
     assert answer.blocks == [f"final [p]({BAD})"]
+
+
+def test_a_code_span_that_never_closes_does_not_let_an_image_through():
+    # "`" then "````": neither closes, so CommonMark shows the backticks and the image.
+    text = f"`![code]({BAD})````\n![x]({BAD})\n```\n"
+    assert rendered_images(text)  # unguarded, the tracker would be fetched
+    assert rendered_images(guarded(text, HOSTS)) == []
+
+
+def test_a_fence_whose_info_string_has_a_backtick_is_no_fence():
+    text = f"```a`b\n![x]({BAD})\n"
+    assert rendered_images(text) == [BAD]
+    assert rendered_images(guarded(text, HOSTS)) == []
+
+
+def test_formulas_past_the_cap_show_as_text_however_split():
+    text = "".join(f"$x_{n}$ " for n in range(10)) + "$$\\sum$$ `$code$`"
+    whole = MarkdownGuard(HOSTS, max_formulas=3)
+    out = whole.feed(text) + whole.flush()
+    assert out.startswith("$x_0$ $x_1$ $x_2$ \\$x_3\\$ ")
+    assert whole.math_capped and out.count("\\$") == 2 * 7 + 4 + 2
+    pieces = MarkdownGuard(HOSTS, max_formulas=3)
+    assert "".join(pieces.feed(char) for char in text) + pieces.flush() == out
+    assert not MarkdownGuard(HOSTS, max_formulas=20).math_capped
+
+
+def test_the_answer_model_caps_formulas_and_says_so():
+    from coze_answer import FORMULAS_CAPPED_NOTE, Turn
+
+    answer = AnswerStream(frame_seconds=0, image_hosts=HOSTS, max_formulas=2)
+    answer.update([AnswerDelta("$a$ $b$ $c$", "m"), ChatCompleted(None)])
+    answer.finish()
+    assert answer.shown == "$a$ $b$ \\$c\\$" and answer.math_capped
+    turn = Turn("assistant")
+    turn.keep(answer)
+    assert turn.caption.startswith(FORMULAS_CAPPED_NOTE)

@@ -1,5 +1,7 @@
-"""Images in a bot's Markdown load only from hosts the owner allows; the others become links.
+"""What a bot's Markdown may make a reader's browser do: fetch images only from hosts the owner
+allows, and typeset only so many formulas.
 
+**Images.**
 A browser fetches every image a page shows. Anyone who can steer a bot's output (a web page its
 plugin reads, say) could otherwise make every reader's browser call their server: a tracking
 pixel. So an inline image ``![alt](url)`` keeps being an image only when ``url`` is an
@@ -7,7 +9,13 @@ pixel. So an inline image ``![alt](url)`` keeps being an image only when ``url``
 Reference-style images (``![alt][ref]``, ``![alt]``) cannot be judged until the whole answer
 is read, so their ``!`` is escaped: they show as text or links, never as images.
 
-:class:`ImageGuard` works on streamed text: it holds back only what follows a ``!`` that may
+**Formulas.** Each ``$`` of the answer's math costs the reader's browser typesetting, again on
+every rerun of the page: a few thousand formulas froze a tab for seconds and slowed every later
+message. Past ``max_formulas`` formulas (counted as ``$`` signs: two per inline formula, four per
+display formula), further ``$`` are escaped and show as text; :attr:`MarkdownGuard.math_capped`
+says so.
+
+:class:`MarkdownGuard` works on streamed text: it holds back only what follows a ``!`` that may
 open an image, until the address is known (at most ``_MAX_HELD`` characters), and gives the
 same result however the text is split. Fenced code blocks and inline code are left alone.
 """
@@ -17,11 +25,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_IMAGE_HOSTS", "ImageGuard", "host_allowed", "images_guarded"]
+__all__ = [
+    "DEFAULT_IMAGE_HOSTS",
+    "MAX_FORMULAS",
+    "MarkdownGuard",
+    "guarded",
+    "host_allowed",
+]
 
 DEFAULT_IMAGE_HOSTS: tuple[str, ...] = ("byteimg.com", "byteintlimg.com", "coze.cn", "coze.com")
 """Where Coze serves a bot's images and files from (coze.cn and coze.com), and their subdomains."""
 
+MAX_FORMULAS = 200
+"""Formulas typeset in one answer; the rest show as their TeX source."""
 _MAX_HELD = 2048  # past this, what looked like an image is let go as text
 
 
@@ -37,16 +53,20 @@ def host_allowed(url: str, hosts: Iterable[str]) -> bool:
     return any(host == allowed or host.endswith("." + allowed) for allowed in hosts)
 
 
-class ImageGuard:
-    """Feeds Markdown through, turning images from hosts not in ``hosts`` into links."""
+class MarkdownGuard:
+    """Feeds Markdown through, turning images from hosts not in ``hosts`` into links and
+    formulas past ``max_formulas`` into text."""
 
-    def __init__(self, hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS) -> None:
+    def __init__(
+        self, hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS, max_formulas: int = MAX_FORMULAS
+    ) -> None:
         self._hosts = tuple(host.lower().strip().strip(".") for host in hosts if host.strip())
+        self._dollars_left = 2 * max_formulas
+        self.math_capped = False
         self._held = ""  # from a "!" that may open an image
         self._line = ""  # the current line's first characters (fences open at a line's start)
         self._fence = ""  # the open code fence, if any
-        self._ticks = 0  # the backtick run of an open code span, or 0
-        self._run = 0  # length of the backtick run being read
+        self._line_ticks = 0  # backticks in the current line
         self._slashes = 0  # backslashes just before this character
 
     def feed(self, text: str) -> str:
@@ -76,39 +96,47 @@ class ImageGuard:
         return head + "".join(self._take(rest) for rest in held[1:])
 
     def _pass(self, char: str) -> str:
-        """One character outside a held image; returns what goes out for it."""
+        """One character outside a held image; returns what goes out for it.
+
+        Inline code is not told apart: a code span that never closes is no code span, so
+        trusting one would let an image through. Inside real inline code an image's ``!`` may
+        go too, which changes how the code reads, never what the browser fetches.
+        """
         escaped = self._slashes % 2 == 1
         self._slashes = self._slashes + 1 if char == "\\" else 0
-        if char == "`" and not escaped:
-            self._run += 1
-        elif self._run:
-            if not self._fence:
-                if self._ticks == 0:
-                    self._ticks = self._run
-                elif self._ticks == self._run:
-                    self._ticks = 0
-            self._run = 0
         if char == "\n":
             self._end_line()
             return char
+        if char == "`":
+            self._line_ticks += 1
         if len(self._line) < 8:
             self._line += char
-        if char == "!" and not (escaped or self._fence or self._ticks or self._run):
+        if char == "!" and not (escaped or self._fence):
             self._held = "!"
             return ""
+        if char == "$" and not (escaped or self._fence):
+            if self._dollars_left <= 0:
+                self.math_capped = True
+                return "\\$"
+            self._dollars_left -= 1
         return char
 
     def _end_line(self) -> None:
+        """A fence opens or closes only on a line of its own (as CommonMark says; in doubt,
+        it is not a fence, so its lines stay guarded)."""
         stripped = self._line.lstrip(" ")
-        if len(self._line) - len(stripped) <= 3 and stripped[:3] in ("```", "~~~"):
-            marker = stripped[:3]
+        indent = len(self._line) - len(stripped)
+        marker = stripped[:3]
+        if indent <= 3 and marker in ("```", "~~~"):
+            run = len(stripped) - len(stripped.lstrip(marker[0]))
             if not self._fence:
-                self._fence = marker
+                # A backtick fence's info string has no backtick: "```a`b" is inline code.
+                if marker == "~~~" or self._line_ticks == run:
+                    self._fence = marker
             elif marker == self._fence:
                 self._fence = ""
         self._line = ""
-        self._ticks = 0  # a code span does not run past a line here (conservative)
-        self._run = 0
+        self._line_ticks = 0
 
     def _decision(self) -> str | None:
         """What the held text is, once that can be told: None while it cannot."""
@@ -182,7 +210,9 @@ def _address(text: str, start: int) -> tuple[str, bool] | None:
     return None
 
 
-def images_guarded(text: str, hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS) -> str:
-    """``text`` with every image not from ``hosts`` turned into a link (the whole text)."""
-    guard = ImageGuard(hosts)
+def guarded(
+    text: str, hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS, max_formulas: int = MAX_FORMULAS
+) -> str:
+    """The whole of ``text`` through a :class:`MarkdownGuard`."""
+    guard = MarkdownGuard(hosts, max_formulas)
     return guard.feed(text) + guard.flush()
