@@ -25,6 +25,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
+    MAX_FORMULAS,
     STOPPED_CAPTION,
     AnswerStream,
     AppendReasoning,
@@ -140,9 +141,11 @@ def answer_pieces(
     yield from view.show(answer.finish())
 
 
-def new_answer(image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS) -> AnswerStream:
+def new_answer(
+    image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS, formulas: int = MAX_FORMULAS
+) -> AnswerStream:
     """The model that decides what to show of one answer (bench/baseline_app.py swaps it)."""
-    return AnswerStream(image_hosts=image_hosts)
+    return AnswerStream(image_hosts=image_hosts, max_formulas=formulas)
 
 
 def stream_answer(
@@ -152,6 +155,7 @@ def stream_answer(
     client: httpx.Client,
     *,
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
+    formulas: int = MAX_FORMULAS,
 ) -> None:
     """Stream the answer to ``prompt`` into the current bubble, keeping ``turn`` up to date.
 
@@ -159,7 +163,7 @@ def stream_answer(
     cancel the chat, and the turn keeps what was shown, marked stopped.
     """
     view = AnswerView()
-    answer = new_answer(image_hosts)
+    answer = new_answer(image_hosts, formulas)
     chat = BackgroundChat(config, prompt, client=client)
     finished = False
     try:

@@ -150,13 +150,10 @@ def refusal_sentence(refusal: Refusal, *, chinese: bool = False) -> str:
     )
 
 
-def limits_from(settings: Mapping[str, str]) -> tuple[int, int]:
-    """(chats at once, messages a minute per visitor) from COZE_MAX_CHATS and
-    COZE_MESSAGES_PER_MINUTE; a missing or unusable value keeps the default."""
-    return (
-        _whole(settings.get("COZE_MAX_CHATS"), DEFAULT_MAX_CHATS),
-        _whole(settings.get("COZE_MESSAGES_PER_MINUTE"), DEFAULT_PER_MINUTE),
-    )
+def limits_from(settings: Mapping[str, str], name: str, default: int) -> int:
+    """The whole number setting ``name`` (such as COZE_MAX_CHATS); ``default`` when it is
+    missing or not a positive whole number."""
+    return _whole(settings.get(name), default)
 
 
 def _whole(value: str | None, default: int) -> int:

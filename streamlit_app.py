@@ -22,6 +22,7 @@ import streamlit as st
 from answer_bubble import render_turn, stream_answer, unexpected_error
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
+    MAX_FORMULAS,
     MAX_MESSAGE_CHARS,
     Turn,
     clean_message,
@@ -29,7 +30,14 @@ from coze_answer import (
     too_long_warning,
 )
 from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
-from fair_share import FairShare, Refusal, limits_from, refusal_sentence
+from fair_share import (
+    DEFAULT_MAX_CHATS,
+    DEFAULT_PER_MINUTE,
+    FairShare,
+    Refusal,
+    limits_from,
+    refusal_sentence,
+)
 
 SETTING_NAMES = (
     "COZE_PAT",
@@ -40,6 +48,7 @@ SETTING_NAMES = (
     "COZE_MAX_CHATS",
     "COZE_MESSAGES_PER_MINUTE",
     "COZE_IMAGE_HOSTS",
+    "COZE_MAX_FORMULAS",
 )
 PROMPT_KEY = "prompt"
 logger = logging.getLogger("coze_chat")
@@ -55,7 +64,9 @@ def main() -> None:
     demo_allowed = settings.get("COZE_DEMO", "").lower() not in ("off", "0", "no", "false")
     if "demo" not in st.session_state or not demo_allowed:
         st.session_state.demo = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
-    st.session_state.gate = fair_share(*limits_from(settings))  # for the callbacks
+    chats = limits_from(settings, "COZE_MAX_CHATS", DEFAULT_MAX_CHATS)
+    rate = limits_from(settings, "COZE_MESSAGES_PER_MINUTE", DEFAULT_PER_MINUTE)
+    st.session_state.gate = fair_share(chats, rate)  # for the callbacks
     config, config_error = connect(settings)
     sidebar(config, history, demo_allowed=demo_allowed)
 
@@ -108,7 +119,8 @@ def main() -> None:
             with ticket:
                 hosts = image_hosts(settings, demo=bool(st.session_state.demo))
                 client = http_client("demo" if st.session_state.demo else "live")
-                stream_answer(config, prompt, turn, client, image_hosts=hosts)
+                formulas = limits_from(settings, "COZE_MAX_FORMULAS", MAX_FORMULAS)
+                stream_answer(config, prompt, turn, client, image_hosts=hosts, formulas=formulas)
             follow_up_buttons(turn, len(history) - 1)
 
 

@@ -25,7 +25,7 @@ import _trace  # noqa: E402
 
 import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
-from coze_answer import DEFAULT_IMAGE_HOSTS, AnswerStream  # noqa: E402
+from coze_answer import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, AnswerStream  # noqa: E402
 from coze_stream import BackgroundChat  # noqa: E402
 
 
@@ -41,8 +41,12 @@ def plain_answer_pieces(
     yield from view.show(answer.finish())
 
 
-def plain_answer(image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS) -> AnswerStream:
-    return AnswerStream(frame_seconds=0, split_blocks=False, image_hosts=image_hosts)
+def plain_answer(
+    image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS, formulas: int = MAX_FORMULAS
+) -> AnswerStream:
+    return AnswerStream(
+        frame_seconds=0, split_blocks=False, image_hosts=image_hosts, max_formulas=formulas
+    )
 
 
 answer_bubble.new_answer = plain_answer

@@ -78,9 +78,10 @@ def test_check_counts_nothing():
 
 
 def test_limits_from_settings():
-    assert limits_from({}) == (20, 20)
-    assert limits_from({"COZE_MAX_CHATS": "5", "COZE_MESSAGES_PER_MINUTE": " 3 "}) == (5, 3)
-    assert limits_from({"COZE_MAX_CHATS": "lots", "COZE_MESSAGES_PER_MINUTE": "-1"}) == (20, 20)
+    assert limits_from({}, "COZE_MAX_CHATS", 20) == 20
+    assert limits_from({"COZE_MAX_CHATS": " 5 "}, "COZE_MAX_CHATS", 20) == 5
+    assert limits_from({"COZE_MAX_CHATS": "lots"}, "COZE_MAX_CHATS", 20) == 20
+    assert limits_from({"COZE_MAX_CHATS": "-1"}, "COZE_MAX_CHATS", 20) == 20
 
 
 def test_refusals_read_well_in_both_languages():

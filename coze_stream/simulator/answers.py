@@ -97,6 +97,17 @@ def rich_items(question: str, base_url: str) -> str:
     )
 
 
+def latex_answer(question: str, formulas: int) -> str:
+    """``/latex N``'s answer: N formulas, every tenth a display formula, ten to a paragraph."""
+    lines = [_header(question)]
+    for n in range(formulas):
+        if n % 10 == 9:
+            lines.append(f"\n\n$$\\sum_{{k=1}}^{{{n}}} \\frac{{k^2}}{{\\sqrt{{k+{n}}}}}$$\n\n")
+        else:
+            lines.append(f"$x_{{{n}}} = \\alpha^{{{n}}} + \\beta_{{{n}}}$ ")
+    return "".join(lines) + "\n"
+
+
 def card(question: str) -> str:
     """``/card``'s answer: a card comes whole, as a JSON document in a string."""
     return dumps({"card_type": 2, "title": question, "content": "card body"})
@@ -159,6 +170,9 @@ def answer_messages(parsed: ParsedMessage, size: int) -> list[tuple[str, list[st
         return [(QUESTION_NODE_TEXT, split_deltas(QUESTION_NODE_TEXT, size))]
     if parsed.card or parsed.rich or parsed.plugin:
         return []
+    if parsed.latex is not None:
+        text = latex_answer(parsed.question, parsed.latex)
+        return [(text, split_deltas(text, size))]
     if parsed.long is not None:
         deltas = long_deltas(parsed.question, parsed.long, size)
         messages = [("".join(deltas), deltas)]

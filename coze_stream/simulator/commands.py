@@ -35,6 +35,7 @@ class ParsedMessage:
     multi: bool = False
     card: bool = False
     rich: bool = False
+    latex: int | None = None
     question_node: bool = False
     plugin: bool = False
     xss: bool = False
@@ -156,6 +157,13 @@ COMMANDS: tuple[Command[Any], ...] = (
         "the answer is a card (content_type card), with no text at all",
         _no_argument,
         lambda p, _: replace(p, card=True),
+    ),
+    Command(
+        "/latex",
+        "N",
+        f"an answer with N formulas, inline and display (1-{MAX_LONG})",
+        _whole_number(1, MAX_LONG),
+        lambda p, n: replace(p, latex=n),
     ),
     Command(
         "/rich",

@@ -303,6 +303,17 @@ def test_an_object_string_answer_shows_its_image_and_links(
     app.assert_healthy()
 
 
+def test_a_formula_heavy_answer_typesets_no_more_than_the_cap(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
+    bubble = app.ask("/latex 400 formulas")  # 400 formulas, the page typesets 200
+    expect(bubble).to_contain_text("more formulas than the page typesets at once")
+    typeset = bubble.locator(".katex").count()
+    assert 150 <= typeset <= 200, typeset  # a display formula counts as two of the 200
+    expect(bubble).to_contain_text("$x_{399} = ")  # the rest as their TeX source
+    app.assert_healthy()
+
+
 # -- bad input --
 
 
