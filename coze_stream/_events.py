@@ -199,13 +199,12 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     """
     # The token is used as config.pat, never kept in a local of this long-lived frame.
     completed = done = False
-    seen = 0  # events dispatched by httpx-sse
+    sse = None  # the last event httpx-sse dispatched: None, none at all
     answer_chars = 0
     failure: CozeError | None = None
     body = StreamBody(response, Limits(event_seconds=config.read_timeout))
     try:
         for sse in EventSource(_terminated(body, response)).iter_sse():
-            seen += 1
             name = sse.event
             if name == "conversation.message.delta":  # the hot path: one per delta
                 try:
@@ -280,7 +279,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     if failure is not None:
         raise failure
     if not (completed or done):
-        bare = _bare_json_error(body.head, response, config.pat) if not seen else None
+        bare = _bare_json_error(body.head, response, config.pat) if sse is None else None
         raise bare or CozeStreamError(
             "The answer from Coze ended before it was complete: try again."
         )
