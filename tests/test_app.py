@@ -477,3 +477,20 @@ def test_a_malformed_secrets_file_is_said_so_and_no_secrets_file_is_normal():
     assert streamlit_app.secrets_problem(missing) == ""
     assert "not valid TOML" in streamlit_app.secrets_problem(broken)
     assert "not valid TOML" in streamlit_app.secrets_problem(ValueError("anything else"))
+
+
+def test_a_token_echoed_in_every_form_never_reaches_the_page(live, sim):
+    import base64
+    from urllib.parse import quote
+
+    send(live, "/fail echo-token-everywhere leak")
+    text = all_text(live)
+    assert "[token hidden]" in text and "Coze code 4101" in text
+    for form in (
+        TOKEN,
+        TOKEN.upper(),
+        quote(TOKEN, safe=""),
+        base64.b64encode(f"Bearer {TOKEN}".encode()).decode()[12:-4],
+    ):
+        assert form not in text
+    assert "CANARY" not in text.upper().replace("[TOKEN HIDDEN]", "")

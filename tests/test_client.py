@@ -827,3 +827,11 @@ def test_the_last_event_without_its_blank_line_is_read_through_httpx_sse_public_
     body = frame("conversation.chat.created", chat("created")) + b"event:done\ndata:[DONE]"
     mock.post(CHAT_URL).mock(return_value=sse_response(body))
     assert [type(e) for e in stream_chat(CONFIG, "hi")] == [ChatStarted]  # done ends it well
+
+
+def test_a_pool_timeout_is_the_app_being_busy_not_the_visitor_s_network(mock):
+    mock.post(CHAT_URL).mock(side_effect=httpx.PoolTimeout("no connection free"))
+    with pytest.raises(CozeTimeoutError) as caught:
+        list(stream_chat(CozeConfig(pat=TOKEN, bot_id="1", base_url=BASE, max_retries=0), "hi"))
+    assert "many people at once" in str(caught.value)
+    assert "internet connection" not in str(caught.value)

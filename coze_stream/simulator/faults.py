@@ -8,7 +8,9 @@ and the module docstring all come from it.
 
 from __future__ import annotations
 
+import base64
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -111,6 +113,18 @@ def _echo_token(reply: Responder) -> bool:
     return True
 
 
+def _echo_token_everywhere(reply: Responder) -> bool:
+    # A proxy or a logging layer may echo the token in other forms too: the client hides them all.
+    token = reply.received_token()
+    encoded = base64.b64encode(f"Bearer {token}".encode()).decode()
+    msg = (
+        f"denied {token.upper()} (authorization {encoded}, "
+        f"query token={urllib.parse.quote(token, safe='')})"
+    )
+    reply.send_json_error(4101, msg, headers={"X-Tt-Logid": f"log-{token}"})
+    return True
+
+
 def _missing_bot(reply: Responder) -> bool:
     reply.send_json_error(4200, f"resource not found: bot {reply.bot_id} does not exist")
     return True
@@ -182,6 +196,12 @@ FAULTS: tuple[Fault, ...] = (
     ),
     RequestFault(
         "echo-token", "JSON code 4101 whose msg echoes the Bearer token received", _echo_token
+    ),
+    RequestFault(
+        "echo-token-everywhere",
+        "JSON code 4101 echoing the token upper-cased, base64- and URL-encoded in its msg, and "
+        "in an X-Tt-Logid header",
+        _echo_token_everywhere,
     ),
     RequestFault("bot", "JSON code 4200 resource not found (as a wrong bot id)", _missing_bot),
     RequestFault(

@@ -28,6 +28,7 @@ class Fault(NamedTuple):
 FAULTS = {
     "token rejected":          Fault("/fail auth",        "wrong or has expired",                  False),  # noqa: E501
     "token echoed":            Fault("/fail echo-token",  "no permission",                         False),  # noqa: E501
+    "token echoed everywhere": Fault("/fail echo-token-everywhere", "no permission",               False),  # noqa: E501
     "bot not found":           Fault("/fail bot",         "COZE_BOT_ID",                           False),  # noqa: E501
     "bot not published":       Fault("/fail unpublished", "not published",                         False),  # noqa: E501
     "rate limited, recovered": Fault("/fail rate-limit",  None,                                    False),  # noqa: E501
