@@ -311,10 +311,10 @@ class BackgroundChat:
             try:
                 if isinstance(self._events, Generator):  # what _stream_chat returns
                     self._events.close()  # outside the lock: it reports the response's end
-            finally:
-                self._end_reading(failure)
                 if self._own_http:
                     self._http.close()
+            finally:
+                self._end_reading(failure)
 
     def _on_event(self, event: ChatEvent) -> bool:
         """Hand ``event`` out, or act on it after a stop; False when nothing more is wanted."""
