@@ -22,6 +22,8 @@ same result however the text is split. Fenced code blocks and inline code are le
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -41,14 +43,27 @@ MAX_FORMULAS = 200
 _MAX_HELD = 2048  # past this, what looked like an image is let go as text
 
 
+_HOST = re.compile(r"[a-z0-9.-]+")
+
+
 def host_allowed(url: str, hosts: Iterable[str]) -> bool:
-    """True for an http(s) address whose host is one of ``hosts`` or a subdomain of one."""
+    """True for an http(s) address whose host is one of ``hosts`` or a subdomain of one.
+
+    The address is read as a browser gets it from Markdown: character references decoded
+    (``&sol;`` is ``/``); a backslash (a ``/`` to browsers), a percent sign or anything else
+    unusual in the host makes it not allowed.
+    """
+    url = html.unescape(url.strip().removeprefix("<").removesuffix(">"))
+    if "\\" in url or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return False
     try:
-        parts = urlsplit(url.strip().strip("<>"))
-        host = (parts.hostname or "").lower().rstrip(".")
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
     except ValueError:
         return False
-    if parts.scheme.lower() not in ("http", "https") or not host:
+    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(host):
+        return False
+    if "%" in parts.netloc:
         return False
     return any(host == allowed or host.endswith("." + allowed) for allowed in hosts)
 
@@ -64,9 +79,6 @@ class MarkdownGuard:
         self._dollars_left = 2 * max_formulas
         self.math_capped = False
         self._held = ""  # from a "!" that may open an image
-        self._line = ""  # the current line's first characters (fences open at a line's start)
-        self._fence = ""  # the open code fence, if any
-        self._line_ticks = 0  # backticks in the current line
         self._slashes = 0  # backslashes just before this character
 
     def feed(self, text: str) -> str:
@@ -91,123 +103,101 @@ class MarkdownGuard:
         if decision is None:
             return ""
         held, self._held = self._held, ""
-        # "!" stays (an allowed image, or no image), goes (a link now), or is escaped (text).
-        head = {"image": "!", "text": "!", "link": "", "escape": "\\!"}[decision]
+        # An allowed image keeps its "!"; anything else that could be one has it escaped
+        # (dropping it could make a "!" before it the start of an image).
+        head = "\\!" if decision == "escape" else "!"
         return head + "".join(self._take(rest) for rest in held[1:])
 
     def _pass(self, char: str) -> str:
-        """One character outside a held image; returns what goes out for it.
-
-        Inline code is not told apart: a code span that never closes is no code span, so
-        trusting one would let an image through. Inside real inline code an image's ``!`` may
-        go too, which changes how the code reads, never what the browser fetches.
-        """
+        """One character outside a held image; returns what goes out for it."""
         escaped = self._slashes % 2 == 1
         self._slashes = self._slashes + 1 if char == "\\" else 0
-        if char == "\n":
-            self._end_line()
-            return char
-        if char == "`":
-            self._line_ticks += 1
-        if len(self._line) < 8:
-            self._line += char
-        if char == "!" and not (escaped or self._fence):
+        if char == "!" and not escaped:
             self._held = "!"
             return ""
-        if char == "$" and not (escaped or self._fence):
+        if char == "$" and not escaped:
             if self._dollars_left <= 0:
                 self.math_capped = True
                 return "\\$"
             self._dollars_left -= 1
         return char
 
-    def _end_line(self) -> None:
-        """A fence opens or closes only on a line of its own (as CommonMark says; in doubt,
-        it is not a fence, so its lines stay guarded)."""
-        stripped = self._line.lstrip(" ")
-        indent = len(self._line) - len(stripped)
-        marker = stripped[:3]
-        if indent <= 3 and marker in ("```", "~~~"):
-            run = len(stripped) - len(stripped.lstrip(marker[0]))
-            if not self._fence:
-                # A backtick fence's info string has no backtick: "```a`b" is inline code.
-                if marker == "~~~" or self._line_ticks == run:
-                    self._fence = marker
-            elif marker == self._fence:
-                self._fence = ""
-        self._line = ""
-        self._line_ticks = 0
-
     def _decision(self) -> str | None:
-        """What the held text is, once that can be told: None while it cannot."""
+        """ "text" (no image after all), "image" (allowed), "escape", or None: not known yet."""
         held = self._held
         if held[1] != "[":
             return "text"
-        gave_up = "\n\n" in held or len(held) > _MAX_HELD
-        close = _closing_bracket(held, 1)
-        if close is None:
-            return "escape" if gave_up else None
-        if close + 1 >= len(held):
-            return None
-        if held[close + 1] != "(":  # ![alt][ref] or ![alt]: judged only at the end, so text
+        scanned = _scan(held)
+        if scanned is _MORE:
+            return "escape" if len(held) > _MAX_HELD else None
+        if scanned is _BAD:
             return "escape"
-        address = _address(held, close + 2)
-        if address is None:
-            return "escape" if gave_up else None
-        url, well_formed = address
-        if not well_formed:
-            return "escape"
-        return "image" if host_allowed(url, self._hosts) else "link"
+        assert isinstance(scanned, str)
+        return "image" if host_allowed(scanned, self._hosts) else "escape"
 
 
-def _closing_bracket(text: str, start: int) -> int | None:
-    """The index of the "]" that closes the "[" at ``start``, or None if not there yet."""
-    depth = 0
-    index = start
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return index
+_MORE = object()  # the text so far may still become a plain image
+_BAD = object()  # it cannot: not an image in the plainest form
+_ALT_STOP = frozenset("[]`<>\\\n\r")
+_DEST_STOP = frozenset(" \t\n\r()<>\\\"'")
+
+
+def _scan(text: str) -> str | object:
+    """Read ``![alt](url)`` or ``![alt](url "title")`` from the start of ``text``: the address
+    once the closing ")" is read, ``_MORE`` while it may still come, ``_BAD`` if it cannot."""
+    end = len(text)
+    index = 2
+    while index < end and text[index] not in _ALT_STOP:
         index += 1
-    return None
-
-
-def _address(text: str, start: int) -> tuple[str, bool] | None:
-    """The link destination starting at ``start`` (after "("): (url, well formed), or None
-    while more text is needed to know where it ends."""
-    index = start
-    while index < len(text) and text[index] in " \t":
-        index += 1
-    if index < len(text) and text[index] == "\n":
-        index += 1
-        while index < len(text) and text[index] in " \t":
-            index += 1
-    if index >= len(text):
-        return None
+    if index == end:
+        return _MORE
+    if text[index] != "]":
+        return _BAD
+    index += 1
+    if index == end:
+        return _MORE
+    if text[index] != "(":
+        return _BAD  # ![alt][ref] or ![alt]: a reference, judged only with the whole text
+    index += 1
+    if index == end:
+        return _MORE
     if text[index] == "<":
-        end = text.find(">", index + 1)
-        if end < 0:
-            return ("", False) if "\n" in text[index:] else None
-        return text[index + 1 : end], True
-    depth = 0
-    for position in range(index, len(text)):
-        char = text[position]
-        if char in " \t\n":
-            return text[index:position], True
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            if depth == 0:
-                return text[index:position], True
-            depth -= 1
-    return None
+        close = index + 1
+        while close < end and text[close] not in "<>\n\r\\":
+            close += 1
+        if close == end:
+            return _MORE
+        if text[close] != ">":
+            return _BAD
+        address = text[index + 1 : close]
+        index = close + 1
+    else:
+        start = index
+        while index < end and text[index] not in _DEST_STOP:
+            index += 1
+        if index == end:
+            return _MORE
+        address = text[start:index]
+    while index < end and text[index] == " ":
+        index += 1
+    if index == end:
+        return _MORE
+    if text[index] == '"':
+        index += 1
+        while index < end and text[index] not in '"\n\r\\':
+            index += 1
+        if index == end:
+            return _MORE
+        if text[index] != '"':
+            return _BAD
+        index += 1
+        while index < end and text[index] == " ":
+            index += 1
+        if index == end:
+            return _MORE
+    if text[index] != ")" or not address:
+        return _BAD
+    return address
 
 
 def guarded(

