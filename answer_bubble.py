@@ -240,7 +240,8 @@ def render_turn(turn: Turn) -> None:
 def show_status(slot: DeltaGenerator, turn: Turn) -> None:
     """The line under an answer: its error, the stopped mark, a notice, or the usage caption."""
     if turn.error:
-        slot.error(turn.error, icon=":material/error:")
+        # Plain text: the sentence carries Coze's message and log id (anything, from Coze).
+        slot.error(plain_markdown(turn.error), icon=":material/error:")
     elif turn.stopped:
         slot.caption(STOPPED_CAPTION)
     elif turn.notice:

@@ -128,8 +128,22 @@ class FairShare:
         return None
 
 
-def refusal_sentence(refusal: Refusal, *, chinese: bool = False) -> str:
-    """What the visitor reads when a message is not sent, in their language."""
+def refusal_sentence(refusal: Refusal, *, chinese: bool = False, in_box: bool = True) -> str:
+    """What the visitor reads when a message is not sent, in their language (``in_box``: the
+    message went back in the box; otherwise it is in the chat above)."""
+    sentence = _refusal(refusal, chinese)
+    if in_box:
+        return sentence
+    if chinese:
+        return sentence.replace("消息仍在输入框里", "消息没有发送")
+    return (
+        sentence.replace(": it is still in the box", "")
+        .replace(": your message is still in the box", "")
+        .replace(": it is in the box", "")
+    )
+
+
+def _refusal(refusal: Refusal, chinese: bool) -> str:
     seconds = max(1, round(refusal.retry_after))
     if refusal.reason == "streaming":
         if chinese:

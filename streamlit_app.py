@@ -113,7 +113,7 @@ def main() -> None:
         with st.chat_message("assistant"):
             ticket = st.session_state.gate.admit(visitor())
             if isinstance(ticket, Refusal):  # taken by others since the box was checked
-                turn.error = refusal_sentence(ticket, chinese=reads_chinese())
+                turn.error = refusal_sentence(ticket, chinese=reads_chinese(), in_box=False)
                 render_turn(turn)
                 return
             with ticket:
@@ -309,7 +309,10 @@ def ask(question: str) -> None:
     if refusal is None:
         st.session_state.asked = question
     else:
-        st.session_state.held_back = refusal_sentence(refusal, chinese=reads_chinese())
+        # A click on a suggestion: nothing was typed, so nothing goes back in the box.
+        st.session_state.held_back = refusal_sentence(
+            refusal, chinese=reads_chinese(), in_box=False
+        )
 
 
 if __name__ == "__main__":

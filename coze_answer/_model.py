@@ -258,9 +258,11 @@ class AnswerStream:
         return [self._idle_status(now)]
 
     def fail(self) -> list[Change]:
-        """The stream failed: everything that arrived before the failure, to show at once."""
+        """The stream failed: everything that arrived before the failure, to show at once
+        (what the guard held back as a possible image included, as text)."""
         self._over = True
-        return self._flush(self._clock())
+        changes = self._flush(self._clock())
+        return changes + self._flush_guards()
 
     def finish(self) -> list[Change]:
         """The answer is over: thinking time, Coze's final text, and the summary attributes."""
@@ -270,11 +272,7 @@ class AnswerStream:
         if self._reasoning_started is not None and self.thought_seconds is None:
             self.thought_seconds = now - self._reasoning_started
             changes.append(ThinkingDone(self.thought_seconds))
-        held = self._reasoning_guard.flush()
-        if held:
-            self.reasoning += held
-            changes.append(AppendReasoning(held))
-        changes += self._show(self._guard.flush(), already_guarded=True)
+        changes += self._flush_guards()
         final, shown = self.text, self.shown
         if self._image_hosts is not None:
             final = guarded(final, self._image_hosts, self._max_formulas)
@@ -342,6 +340,14 @@ class AnswerStream:
                 self._status = None
                 changes.append(Status(None))
         return changes
+
+    def _flush_guards(self) -> list[Change]:
+        changes: list[Change] = []
+        held = self._reasoning_guard.flush()
+        if held:
+            self.reasoning += held
+            changes.append(AppendReasoning(held))
+        return changes + self._show(self._guard.flush(), already_guarded=True)
 
     def _show(self, text: str, *, already_guarded: bool = False) -> list[Change]:
         changes: list[Change] = []

@@ -339,8 +339,9 @@ class BackgroundChat:
         return False
 
     def _abort_waiting_request(self) -> None:
-        """Shut down the socket the reader waits on for Coze's reply (lock held)."""
-        if isinstance(self._http, CozeHTTPClient):
+        """Shut down the socket the reader waits on for Coze's reply (lock held): only while
+        the reader still runs, and only a client that can tell its threads apart."""
+        if isinstance(self._http, CozeHTTPClient) and self._thread.is_alive():
             self._http.abort_requests_of(self._thread)
 
     def _end_reading(self, failure: Exception | None) -> None:
@@ -400,11 +401,11 @@ class BackgroundChat:
         try:
             cancel_chat(self._config, started.conversation_id, started.chat_id, client=self._client)
         except CozeError as error:
-            logger.warning("could not cancel chat %s: %s", started.chat_id, error)
+            logger.warning("could not cancel chat %s: %s", _shown_id(started.chat_id), error)
         except Exception as error:
             logger.warning(
                 "could not cancel chat %s: %s",
-                started.chat_id,
+                _shown_id(started.chat_id),
                 redact(f"{type(error).__name__}: {error}", self._config.pat),
             )
         finally:
@@ -425,6 +426,11 @@ class _ForgetOnClose(httpx.SyncByteStream):
     def close(self) -> None:
         self._forget()
         self._stream.close()
+
+
+def _shown_id(chat_id: str) -> str:
+    """A chat id as Coze sent it, fit for a log line: the token hidden, short, printable."""
+    return "".join(ch for ch in redact(chat_id) if ch.isprintable())[:64]
 
 
 def _abort(response: httpx.Response) -> None:

@@ -18,10 +18,19 @@ import httpx
 
 from ._exceptions import CozeAPIError, CozeStreamError, CozeTimeoutError
 
-__all__ = ["ERROR_BODY_BYTES", "Limits", "StreamBody", "decoded", "read_at_most"]
+__all__ = [
+    "ERROR_BODY_BYTES",
+    "ERROR_BODY_SECONDS",
+    "Limits",
+    "StreamBody",
+    "decoded",
+    "read_at_most",
+]
 
 ERROR_BODY_BYTES = 8192
 """The most of an error reply that is read (after decompression)."""
+ERROR_BODY_SECONDS = 30.0
+"""The longest an error reply is read for."""
 _STEP = 65536  # the most one inflation step produces
 
 
@@ -76,13 +85,22 @@ def _inflate(raw: Iterable[bytes], wbits: int) -> Iterator[bytes]:
         yield rest
 
 
-def read_at_most(response: httpx.Response, limit: int = ERROR_BODY_BYTES) -> bytes:
-    """The first ``limit`` bytes of the decompressed body; the rest is never read."""
+def read_at_most(
+    response: httpx.Response, limit: int = ERROR_BODY_BYTES, seconds: float = ERROR_BODY_SECONDS
+) -> bytes:
+    """The first ``limit`` bytes of the decompressed body, read within ``seconds`` (a reply
+    that trickles in is not waited for longer); the rest is never read."""
     body = bytearray()
+    deadline = time.monotonic() + seconds
     for chunk in decoded(response):
         body += chunk[: limit - len(body)]
         if len(body) >= limit:
             break
+        if time.monotonic() > deadline:
+            raise CozeTimeoutError(
+                f"Coze's reply trickled in for more than {seconds:g} seconds, so it was "
+                "abandoned: try again."
+            )
     return bytes(body)
 
 
@@ -128,10 +146,10 @@ class StreamBody(httpx.SyncByteStream):
         # The end of the last event in this chunk: a blank line, maybe straddling two chunks.
         end = chunk.rfind(b"\n\n")
         if has_cr:
-            end = max(end, chunk.rfind(b"\r\r"), chunk.rfind(b"\r\n\r\n"))
+            end = max(end, chunk.rfind(b"\r\r"), chunk.rfind(b"\r\n\r\n"), chunk.rfind(b"\n\r\n"))
         if end < 0 and self._tail:
             joined = self._tail + chunk[:3]
-            if b"\n\n" in joined or b"\r\r" in joined or b"\r\n\r\n" in joined:
+            if any(blank in joined for blank in (b"\n\n", b"\r\r", b"\n\r\n", b"\r\n\r\n")):
                 end = 0
         if end >= 0:
             self._event = len(chunk) - end

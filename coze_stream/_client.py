@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from ._body import read_at_most
 from ._config import CozeConfig
 from ._errors import RETRY_AFTER_CAP, error_for, error_from_reply, http_error, log_id
 from ._events import iter_events
@@ -201,12 +203,15 @@ def cancel_chat(
     http = _new_client(config) if client is None else client
     failure: CozeError | None = None
     try:
-        response = http.post(
+        with http.stream(
+            "POST",
             f"{config.base_url}/v3/chat/cancel",
             json={"conversation_id": conversation_id, "chat_id": chat_id},
             headers=_headers(config) | {"Accept": "application/json"},
             timeout=httpx.Timeout(config.connect_timeout),
-        )
+        ) as response:
+            # A few KB read within the timeout: the answer to a cancel is a small JSON object.
+            body = read_at_most(response, seconds=config.connect_timeout)
     except httpx.HTTPError as exc:
         failure = http_error(exc, config)
     finally:
@@ -216,8 +221,8 @@ def cancel_chat(
         raise failure
     logid = response.headers.get("x-tt-logid") or None
     try:
-        payload = response.json()
-    except ValueError:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("code"), int):
         code = payload["code"]

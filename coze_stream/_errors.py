@@ -199,7 +199,7 @@ def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
     if "json" in content_type or body.lstrip().startswith(b"{"):
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = None
     if isinstance(payload, dict):
         detail = payload.get("detail")

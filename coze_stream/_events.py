@@ -141,6 +141,16 @@ def _requires_action(chat: dict[str, Any], pat: str) -> ReplyRequested:
     )
 
 
+def _text_id(value: object) -> str:
+    """An id as text: Coze's are strings of digits (a number is taken too); anything else is
+    no id (nested values must not reach str(), where deep nesting raises RecursionError)."""
+    if isinstance(value, str):
+        return value[:64]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)[:64]
+    return ""
+
+
 def _too_long() -> CozeStreamError:
     return CozeStreamError(
         f"The answer grew past {MAX_ANSWER_CHARS:,} characters, more than this app shows, so "
@@ -200,7 +210,9 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     # The token is used as config.pat, never kept in a local of this long-lived frame.
     completed = done = False
     sse = None  # the last event httpx-sse dispatched: None, none at all
-    answer_chars = 0
+    # Text kept in memory is bounded: what streams (answer and reasoning deltas) and what
+    # comes whole (completed messages, follow-ups) each up to MAX_ANSWER_CHARS.
+    streamed_chars = whole_chars = 0
     failure: CozeError | None = None
     body = StreamBody(response, Limits(event_seconds=config.read_timeout))
     try:
@@ -216,15 +228,21 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                 get = message.get
                 if get("type") != "answer" or get("content_type", "text") != "text":
                     continue
+                message_id = get("id", "")
+                if type(message_id) is not str:
+                    message_id = ""
                 reasoning = get("reasoning_content")
                 if reasoning and type(reasoning) is str:
-                    yield ReasoningDelta(reasoning, get("id", ""))
+                    streamed_chars += len(reasoning)
+                    if streamed_chars > MAX_ANSWER_CHARS:
+                        raise _too_long()
+                    yield ReasoningDelta(reasoning, message_id)
                 content = get("content")
                 if content and type(content) is str:
-                    answer_chars += len(content)
-                    if answer_chars > MAX_ANSWER_CHARS:
+                    streamed_chars += len(content)
+                    if streamed_chars > MAX_ANSWER_CHARS:
                         raise _too_long()
-                    yield AnswerDelta(content, get("id", ""))
+                    yield AnswerDelta(content, message_id)
             elif name == "conversation.message.completed":
                 message = _load(sse.data, name)
                 kind = message.get("type")
@@ -232,17 +250,23 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                 if not isinstance(content, str):
                     continue
                 content_type = message.get("content_type", "text")
-                if kind == "answer" and content_type == "text":
-                    if len(content) > MAX_ANSWER_CHARS:
+                message_id = _text_id(message.get("id"))
+                if kind == "answer" and content_type in ("text", "object_string"):
+                    whole_chars += len(content)
+                    if whole_chars > MAX_ANSWER_CHARS:
                         raise _too_long()
-                    yield AnswerCompleted(content, message.get("id", ""))
-                elif kind == "answer" and content_type == "object_string":
-                    yield RichAnswerCompleted(_parts(content), message.get("id", ""))
+                    if content_type == "text":
+                        yield AnswerCompleted(content, message_id)
+                    else:
+                        yield RichAnswerCompleted(_parts(content), message_id)
                 elif kind == "follow_up" and content.strip():
+                    whole_chars += len(content)
+                    if whole_chars > MAX_ANSWER_CHARS:
+                        raise _too_long()
                     yield FollowUp(content.strip())
             elif name == "conversation.chat.created":
                 chat = _load(sse.data, name)
-                yield ChatStarted(str(chat.get("conversation_id", "")), str(chat.get("id", "")))
+                yield ChatStarted(_text_id(chat.get("conversation_id")), _text_id(chat.get("id")))
             elif name == "conversation.chat.completed":
                 chat = _load(sse.data, name)
                 completed = True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -53,16 +54,26 @@ def _as_httpx_errors() -> Iterator[None]:
 
 
 class _Readers:
-    """Which stream each thread is reading or writing right now (one lock for all)."""
+    """Which stream each thread is reading or writing right now (one lock for all).
+
+    Threads are told apart by the thread object, not its ident: Linux reuses idents, and a stop
+    aimed at a chat whose thread has ended must not reach a newer chat's thread.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._streams: dict[int, _Stream] = {}
+        self._streams: dict[threading.Thread, _Stream] = {}
+        # Threads told to stop while they had no stream (still connecting): their next read or
+        # write fails at once. Weak, so an ended thread is forgotten.
+        self._doomed: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
     @contextlib.contextmanager
     def using(self, stream: _Stream) -> Iterator[None]:
-        me = threading.get_ident()
+        me = threading.current_thread()
         with self._lock:
+            if me in self._doomed:
+                self._doomed.discard(me)
+                _shut(stream)
             self._streams[me] = stream
         try:
             yield
@@ -70,18 +81,23 @@ class _Readers:
             with self._lock:
                 self._streams.pop(me, None)
 
-    def abort(self, thread_id: int) -> bool:
-        """Shut down the socket ``thread_id`` is blocked on. The lock is held throughout, so
-        the stream cannot have gone back to the pool (to another thread) in between."""
+    def abort(self, thread: threading.Thread) -> None:
+        """Shut down the socket ``thread`` is blocked on, or the one it is about to use. The
+        lock is held throughout, so the stream cannot have gone back to the pool (to another
+        thread) in between."""
         with self._lock:
-            stream = self._streams.get(thread_id)
+            stream = self._streams.get(thread)
             if stream is None:
-                return False
-            sock = stream.get_extra_info("socket")
-            if isinstance(sock, socket.socket):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            return True
+                self._doomed.add(thread)
+            else:
+                _shut(stream)
+
+
+def _shut(stream: httpcore.NetworkStream) -> None:
+    sock = stream.get_extra_info("socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Stream(httpcore.NetworkStream):
@@ -194,7 +210,9 @@ class CozeHTTPClient(httpx.Client):
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         super().__init__(transport=_Transport(self._readers, limits), **kwargs)
 
-    def abort_requests_of(self, thread: threading.Thread) -> bool:
-        """Shut down the socket ``thread`` is reading or writing now, if any: its request then
-        fails at once (an :class:`httpx.ReadError`) instead of waiting for the read timeout."""
-        return thread.ident is not None and self._readers.abort(thread.ident)
+    def abort_requests_of(self, thread: threading.Thread) -> None:
+        """Shut down the socket ``thread`` is reading or writing now (or, while it is still
+        connecting, the next one it uses): its request then fails at once (an
+        :class:`httpx.ReadError`) instead of waiting for Coze. Call it only while ``thread``
+        is alive and waiting on this client."""
+        self._readers.abort(thread)

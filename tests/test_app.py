@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 import socket
 
 import pytest
@@ -44,6 +45,11 @@ def send(at: AppTest, text: str) -> AppTest:
     return at
 
 
+def as_text(markdown: str) -> str:
+    """What a Markdown string that was escaped as plain text reads as."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u00a0", " ").replace("  \n", "\n")
+
+
 def bubble_text(message) -> str:
     return "\n".join(element.value for element in message.markdown)
 
@@ -51,7 +57,7 @@ def bubble_text(message) -> str:
 def all_text(at: AppTest) -> str:
     parts = []
     for kind in ("markdown", "caption", "error", "info", "warning", "title", "header"):
-        parts += [str(element.value) for element in getattr(at, kind)]
+        parts += [as_text(str(element.value)) for element in getattr(at, kind)]
     parts += [str(element.label) for element in at.button]
     return "\n".join(parts)
 
@@ -130,7 +136,9 @@ def test_a_question_node_s_question_is_the_answer_with_a_neutral_note(live, sim)
 
 def test_an_object_string_answer_shows_its_text_image_and_file(live, sim, monkeypatch):
     send(live, "/rich 销售")  # the image's host (127.0.0.1) is not allowed: a link
-    assert f"\n[chart.png](<{sim.base_url}/files/chart.png>)" in bubble_text(live.chat_message[1])
+    assert f"\n\\![chart.png](<{sim.base_url}/files/chart.png>)" in bubble_text(
+        live.chat_message[1]
+    )
     monkeypatch.setenv("COZE_IMAGE_HOSTS", "127.0.0.1")
     send(live, "/rich 销售")
     text = bubble_text(live.chat_message[3])
@@ -198,7 +206,7 @@ def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(
     send(live, f"{command} question")
     assistant = live.chat_message[1]
     assert len(assistant.error) == 1
-    error = assistant.error[0].value
+    error = as_text(assistant.error[0].value)
     assert words in error and context in error
     # Whatever went wrong, the log id Coze support needs is there.
     assert f"log id {sim.requests[-1].logid}" in error
@@ -212,7 +220,7 @@ def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(
     turn = live.session_state.history[1]
     assert turn.error == error and (turn.content != "") == partial
     live.run()  # both stay after the next rerun
-    assert live.chat_message[1].error[0].value == error
+    assert as_text(live.chat_message[1].error[0].value) == error
     assert bubble_text(live.chat_message[1]).replace("\n", "") == shown.replace("\n", "")
     send(live, "and now a normal question")  # the app keeps working
     assert "and now a normal question" in bubble_text(live.chat_message[3])
@@ -231,7 +239,7 @@ def test_silence_past_the_read_timeout(sim, monkeypatch, live):
     monkeypatch.setenv("COZE_READ_TIMEOUT", "0.5")
     live.run()
     send(live, "/stall 3 wait for me")
-    error = live.chat_message[1].error[0].value
+    error = as_text(live.chat_message[1].error[0].value)
     assert "sent nothing for 0.5 seconds" in error
     assert bubble_text(live.chat_message[1])  # the text before the silence is kept
 
@@ -246,7 +254,7 @@ def test_unreachable_host(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     send(at, "anyone there?")
-    assert "Could not reach Coze at 127.0.0.1" in at.chat_message[1].error[0].value
+    assert "Could not reach Coze at 127.0.0.1" in as_text(at.chat_message[1].error[0].value)
 
 
 def test_the_token_never_reaches_the_page_even_when_coze_echoes_it(live, sim):

@@ -428,3 +428,128 @@ def test_each_hostile_payload_in_each_event_gives_only_coze_errors(name: str, da
                 pass
         except CozeError:
             pass
+
+
+# -- found in review ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"id": ["m"], "type": "answer", "content": "x", "content_type": "text"}',
+        '{"id": {"a": 1}, "type": "answer", "content": "x", "reasoning_content": "r"}',
+        '{"conversation_id": ' + "[" * 1000 + "]" * 1000 + ', "id": 7}',
+    ],
+)
+def test_odd_ids_never_escape_as_other_errors(data: str) -> None:
+    body = b"".join(
+        f"event:{name}\ndata:{data}\n\n".encode()
+        for name in (
+            "conversation.chat.created",
+            "conversation.message.delta",
+            "conversation.message.completed",
+        )
+    ) + frame("conversation.chat.completed", {"id": "c"})
+    from coze_answer import AnswerStream
+
+    config = CozeConfig(pat=TOKEN, bot_id=BOT_ID)
+    with respx.mock:
+        respx.post("https://api.coze.cn/v3/chat").mock(
+            return_value=httpx.Response(
+                200, content=body, headers={"content-type": "text/event-stream"}
+            )
+        )
+        answer = AnswerStream(frame_seconds=0)
+        for event in stream_chat(config, "hi"):
+            answer.update([event])  # the model takes whatever the client yields
+        answer.finish()
+
+
+def test_a_deeply_nested_error_body_is_a_coze_error() -> None:
+    config = CozeConfig(pat=TOKEN, bot_id=BOT_ID, max_retries=0)
+    with respx.mock:
+        respx.post("https://api.coze.cn/v3/chat").mock(
+            return_value=httpx.Response(
+                400, content=b"[" * 8000, headers={"content-type": "application/json"}
+            )
+        )
+        with pytest.raises(CozeAPIError, match="HTTP 400"):
+            list(stream_chat(config, "hi"))
+
+
+def test_whole_messages_and_reasoning_count_toward_the_answer_limit() -> None:
+    config = CozeConfig(pat=TOKEN, bot_id=BOT_ID)
+    whole = b"".join(
+        frame(
+            "conversation.message.completed",
+            {"id": f"m{n}", "type": "answer", "content": "w" * 300_000, "content_type": "text"},
+        )
+        for n in range(5)
+    )
+    reasoning = b"".join(
+        frame(
+            "conversation.message.delta",
+            {"id": "m", "type": "answer", "content": "", "reasoning_content": "r" * 300_000},
+        )
+        for _ in range(5)
+    )
+    for body in (whole, reasoning):
+        with respx.mock:
+            respx.post("https://api.coze.cn/v3/chat").mock(
+                return_value=httpx.Response(
+                    200, content=CREATED + body, headers={"content-type": "text/event-stream"}
+                )
+            )
+            with pytest.raises(CozeStreamError, match="1,000,000 characters"):
+                list(stream_chat(config, "hi"))
+
+
+def test_a_blank_line_of_mixed_line_endings_ends_an_event() -> None:
+    from coze_stream._body import Limits, StreamBody
+
+    event = b"event:x\ndata:" + b"y" * 40 + b"\n\r\n"
+    reply = httpx.Response(200, content=event * 50)
+    assert b"".join(StreamBody(reply, Limits(line_bytes=100, event_bytes=100))).count(b"y") == 2000
+
+
+def test_a_stop_aimed_at_a_thread_hits_that_thread_only(hostile: Hostile) -> None:
+    from coze_stream import CozeHTTPClient
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(0.5)
+        handler.send_response(200)
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        handler.wfile.write(b"ok")
+
+    hostile.send = slow
+    url = hostile.config.base_url + "/v3/chat"
+    with CozeHTTPClient() as client:
+        outcomes: dict[str, object] = {}
+
+        def post(name: str, go: threading.Event | None = None) -> None:
+            if go is not None:
+                go.wait(5)
+            try:
+                outcomes[name] = client.post(url, content=b"{}").status_code
+            except httpx.HTTPError as error:
+                outcomes[name] = type(error).__name__
+
+        done = threading.Thread(target=post, args=("done",))
+        done.start()
+        done.join()
+        # A stop for a thread that has ended reaches no other thread's request.
+        waiting = threading.Thread(target=post, args=("waiting",))
+        waiting.start()
+        time.sleep(0.1)
+        client.abort_requests_of(done)
+        waiting.join()
+        # A stop for a thread that has not yet connected fails its first read or write.
+        go = threading.Event()
+        doomed = threading.Thread(target=post, args=("doomed", go))
+        doomed.start()
+        client.abort_requests_of(doomed)
+        go.set()
+        doomed.join()
+    assert outcomes["done"] == 200 and outcomes["waiting"] == 200
+    assert outcomes["doomed"] in ("ReadError", "WriteError", "RemoteProtocolError")
