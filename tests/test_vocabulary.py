@@ -313,3 +313,48 @@ def test_a_completed_text_that_differs_is_a_replace_for_a_ui_that_can_redraw(moc
     for event in stream_chat(CONFIG, "hi"):
         answer.update([event])
     assert answer.finish() == [Replace("2024")]
+
+
+def _outcome(body: bytes | list[bytes]) -> tuple[list[object], CozeError | None]:
+    events: list[object] = []
+    with respx.mock:
+        respx.post(CHAT_URL).mock(return_value=sse_response(body))
+        try:
+            events.extend(stream_chat(CONFIG, "hi"))
+        except CozeError as error:
+            return events, error
+    return events, None
+
+
+FAILED_BARE = (
+    frame("conversation.chat.created", chat("created"))
+    + frame("conversation.message.delta", message("answer", "partial"))
+    + frame("conversation.chat.failed", {"code": 4011, "msg": "balance is not enough"})
+)
+ERROR_STRING_CODE = frame("conversation.chat.created", chat("created")) + frame(
+    "error", {"code": "4020", "msg": "slow down"}
+)
+PLUGIN = frame("conversation.chat.created", chat("created")) + frame(
+    "conversation.chat.requires_action",
+    requires_action({"id": "c1", "type": "function", "function": {"name": "get_weather"}}),
+)
+EVERY_CASE = {
+    "question node": QUESTION_NODE,
+    "object_string": RICH_ANSWER,
+    "failed, bare": FAILED_BARE,
+    "error code string": ERROR_STRING_CODE,
+    "bare JSON": BARE_JSON,
+    "client plugin": PLUGIN,
+}
+
+
+@pytest.mark.parametrize("body", EVERY_CASE.values(), ids=EVERY_CASE.keys())
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_case_reads_the_same_however_its_bytes_are_split(body, data):
+    whole_events, whole_error = _outcome(body)
+    cuts = data.draw(st.lists(st.integers(1, len(body) - 1), max_size=30))
+    events, error = _outcome(chunked(body, cuts))
+    assert events == whole_events
+    assert type(error) is type(whole_error)
+    assert str(error) == str(whole_error)
