@@ -68,7 +68,7 @@ from coze_stream.simulator import CozeSimulator  # noqa: E402
 APP = ROOT / "bench" / "app_traced.py"  # streamlit_app.py, its generator timed
 BASELINE = ROOT / "bench" / "baseline_app.py"
 TARGET_DELTA_BYTES = 12.0
-PAT = "bench-token"
+PAT = "bench-token-of-the-ui-run"  # 16 characters or more, as the app asks
 BOT_ID = "7379462189365198898"
 TRACE_DIR = Path(tempfile.mkdtemp(prefix="bench-ui-trace-"))
 atexit.register(shutil.rmtree, TRACE_DIR, ignore_errors=True)
