@@ -130,38 +130,28 @@ class FairShare:
 
 def refusal_sentence(refusal: Refusal, *, chinese: bool = False, in_box: bool = True) -> str:
     """What the visitor reads when a message is not sent, in their language (``in_box``: the
-    message went back in the box; otherwise it is in the chat above)."""
-    sentence = _refusal(refusal, chinese)
-    if in_box:
-        return sentence
-    if chinese:
-        return sentence.replace("消息仍在输入框里", "消息没有发送")
-    return (
-        sentence.replace(": it is still in the box", "")
-        .replace(": your message is still in the box", "")
-        .replace(": it is in the box", "")
-    )
-
-
-def _refusal(refusal: Refusal, chinese: bool) -> str:
+    message went back in the box; otherwise it is in the chat above, or was a click)."""
     seconds = max(1, round(refusal.retry_after))
-    if refusal.reason == "streaming":
-        if chinese:
-            return "上一个回答还没有结束。请稍后再发送；消息仍在输入框里。"
-        return "Your previous answer is still finishing. Send again in a moment: it is in the box."
-    if refusal.reason == "rate":
-        if chinese:
-            return f"一分钟内发送的消息太多了。请 {seconds} 秒后再发送；消息仍在输入框里。"
-        return (
-            f"That is more messages in a minute than this page takes. Send it again in "
-            f"{seconds} s: it is still in the box."
-        )
     if chinese:
-        return "现在同时提问的人太多了。请稍后再试；消息仍在输入框里。"
-    return (
-        "This page is answering too many people right now. Try again in a moment: your "
-        "message is still in the box."
+        reason = {
+            "streaming": "上一个回答还没有结束。请稍后再发送",
+            "rate": f"一分钟内发送的消息太多了。请 {seconds} 秒后再发送",
+        }.get(refusal.reason, "现在同时提问的人太多了。请稍后再试")
+        return reason + ("；消息仍在输入框里。" if in_box else "；消息没有发送。")
+    reason, kept = {
+        "streaming": ("Your previous answer is still finishing. Send again in a moment", "it is"),
+        "rate": (
+            f"That is more messages in a minute than this page takes. Send it again in {seconds} s",
+            "it is still",
+        ),
+    }.get(
+        refusal.reason,
+        (
+            "This page is answering too many people right now. Try again in a moment",
+            "your message is still",
+        ),
     )
+    return f"{reason}: {kept} in the box." if in_box else f"{reason}."
 
 
 def limits_from(settings: Mapping[str, str], name: str, default: int) -> int:
