@@ -22,12 +22,14 @@ from ._model import (
     AppendText,
     Change,
     EndBlock,
+    EndPiece,
     EndReasoningBlock,
     Replace,
     Status,
     StatusKind,
     ThinkingDone,
 )
+from ._pieces import PIECE_CHARS, PieceCutter, PieceKind
 from ._rich import parts_markdown, web_address
 from ._text import stream_text
 from ._turn import (
@@ -54,6 +56,7 @@ __all__ = [
     "MAX_FORMULAS",
     "MAX_MESSAGE_CHARS",
     "NO_TEXT_NOTICE",
+    "PIECE_CHARS",
     "STILL_ANSWERING_AFTER",
     "STOPPED_CAPTION",
     "AnswerStream",
@@ -62,8 +65,11 @@ __all__ = [
     "BlockSplitter",
     "Change",
     "EndBlock",
+    "EndPiece",
     "EndReasoningBlock",
     "MarkdownGuard",
+    "PieceCutter",
+    "PieceKind",
     "Replace",
     "Status",
     "StatusKind",

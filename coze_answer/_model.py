@@ -11,7 +11,10 @@ line and the benchmarks:
 - Text arriving within one frame of the last update goes out together, and none waits longer
   than a frame; once the answer is over, what is pending goes out at once.
 - Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
-  open block; reasoning is split the same way.
+  open block; reasoning is split the same way. With ``piece_chars``, a long open block is cut
+  into pieces too (:class:`PieceCutter`), and a cut block is shown whole once it is finished.
+- With ``end_whole``, the finished answer is shown once more as one block, exactly as its whole
+  text renders (a UI that redraws its history from that text then shows the same thing).
 - Images load only from ``image_hosts`` (Coze's own by default); any other image becomes a
   link, and formulas past ``max_formulas`` show as TeX source (:class:`MarkdownGuard`), in the
   answer and in the reasoning.
@@ -46,6 +49,7 @@ from coze_stream import (
 
 from ._blocks import BlockSplitter, needs_whole_render
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
+from ._pieces import Cut, PieceCutter, PieceKind
 from ._rich import parts_markdown
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "AppendText",
     "Change",
     "EndBlock",
+    "EndPiece",
     "EndReasoningBlock",
     "Replace",
     "Status",
@@ -78,7 +83,23 @@ class AppendText:
 
 @dataclass(frozen=True, slots=True)
 class EndBlock:
-    """The open answer block is finished: later text goes into a new block."""
+    """The open answer block is finished: later text goes into a new block.
+
+    ``whole`` is the block's text when it was cut into pieces: show it as one element now.
+    """
+
+    whole: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndPiece:
+    """The open block goes on in a new element: what was shown of it so far is finished.
+
+    ``kind`` says what the block is, so a UI can style its pieces to read as one block; the
+    next :class:`AppendText` starts the new piece (with what it needs to render on its own).
+    """
+
+    kind: PieceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +145,14 @@ class Replace:
 
 
 Change = (
-    AppendText | EndBlock | AppendReasoning | EndReasoningBlock | ThinkingDone | Status | Replace
+    AppendText
+    | EndBlock
+    | EndPiece
+    | AppendReasoning
+    | EndReasoningBlock
+    | ThinkingDone
+    | Status
+    | Replace
 )
 
 
@@ -154,7 +182,9 @@ class AnswerStream:
     """What to show of one answer, decided from Coze's events and a clock.
 
     ``frame_seconds`` 0 shows every piece at once (a terminal, a plain ``st.write_stream``);
-    ``split_blocks`` False never closes a block. After the answer, :attr:`text`, :attr:`blocks`,
+    ``split_blocks`` False never closes a block; ``piece_chars`` cuts a long open block into
+    pieces of about that many characters (:class:`EndPiece`); ``end_whole`` replaces the
+    answer by its whole text once it is complete. After the answer, :attr:`text`, :attr:`blocks`,
     :attr:`reasoning`, :attr:`thought_seconds`, :attr:`first_text_seconds`,
     :attr:`total_seconds`, :attr:`usage` and :attr:`follow_ups` describe it, and
     :attr:`has_no_text` says the person got nothing to read.
@@ -168,8 +198,12 @@ class AnswerStream:
         clock: Callable[[], float] = time.monotonic,
         image_hosts: Iterable[str] | None = DEFAULT_IMAGE_HOSTS,
         max_formulas: int = MAX_FORMULAS,
+        piece_chars: int | None = None,
+        end_whole: bool = False,
     ) -> None:
         self._frame = frame_seconds
+        self._cutter = PieceCutter(piece_chars) if piece_chars and split_blocks else None
+        self._end_whole = end_whole
         self._split_blocks = split_blocks
         self._clock = clock
         self._started = clock()
@@ -262,7 +296,7 @@ class AnswerStream:
         (what the guard held back as a possible image included, as text)."""
         self._over = True
         changes = self._flush(self._clock())
-        return changes + self._flush_guards()
+        return changes + self._flush_guards() + self._end_cut_block()
 
     def finish(self) -> list[Change]:
         """The answer is over: thinking time, Coze's final text, and the summary attributes."""
@@ -279,8 +313,14 @@ class AnswerStream:
         if needs_whole_render(final) or not final.startswith(shown):
             self.blocks = [final]
             changes.append(Replace(final))
-        elif final != shown:  # Coze's text goes on where the deltas stopped
-            changes += self._show(final[len(shown) :], already_guarded=True)
+        else:
+            if final != shown:  # Coze's text goes on where the deltas stopped
+                changes += self._show(final[len(shown) :], already_guarded=True)
+            if self._end_whole and final.strip():
+                self.blocks = [final]
+                changes.append(Replace(final))
+            else:
+                changes += self._end_cut_block()
         if self._status is not None:
             self._status = None
             changes.append(Status(None))
@@ -356,13 +396,29 @@ class AnswerStream:
         for piece in self._split(self._splitter, text):
             if piece is None:  # BLOCK_END
                 self.blocks.append("")
-                changes.append(EndBlock())
-            else:
-                if not self.blocks:
-                    self.blocks.append("")
-                self.blocks[-1] += piece
+                whole = self._cutter.end_block() if self._cutter is not None else None
+                changes.append(EndBlock(whole))
+                continue
+            if not self.blocks:
+                self.blocks.append("")
+            self.blocks[-1] += piece
+            if self._cutter is None:
                 changes.append(AppendText(piece))
+                continue
+            for shown in self._cutter.feed(piece):
+                if isinstance(shown, Cut):
+                    changes.append(EndPiece(shown.value))
+                else:
+                    changes.append(AppendText(shown))
         return changes
+
+    def _end_cut_block(self) -> list[Change]:
+        """The open block, if it was cut into pieces, shown whole (the answer is over)."""
+        if self._cutter is None or not self._cutter.cut:
+            return []
+        whole = self._cutter.end_block()
+        self.blocks.append("")
+        return [EndBlock(whole)]
 
     def _split(self, splitter: BlockSplitter, text: str) -> list[str | None]:
         if not text:

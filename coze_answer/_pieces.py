@@ -1,0 +1,440 @@
+"""Where one long Markdown block may be cut into pieces that a UI shows as separate elements.
+
+:class:`BlockSplitter` freezes finished blocks, but a block can itself be long: one paragraph, a
+code block, a list or a table of thousands of lines. A UI that re-sends the open block on every
+frame then does work that grows with the square of that block's length. :class:`PieceCutter`
+cuts the open block every ``piece_chars`` characters or so, at a point where each piece,
+rendered on its own and styled by its :class:`PieceKind`, reads as part of the one block:
+
+- ``PARAGRAPH``: after a space (the next piece starts with ``&#32;``, so the space survives
+  Markdown's stripping of leading spaces) or between two CJK characters, and only where no
+  inline markup (code span, emphasis, link, autolink, formula) is open. The UI shows the pieces'
+  paragraphs inline, one after the other.
+- ``CODE``: at a line start inside a fenced code block, not where the fence may close and not
+  inside a multi-line string or comment; the next piece reopens the fence with the same line.
+- ``LIST``: before a top-level item; in an ordered list the next piece's first item carries its
+  real number, so a list numbered ``1.`` throughout still counts on.
+- ``TABLE``: before a row; the next piece repeats the header and delimiter rows (the UI hides
+  the repeated header and lays the rows out as one table).
+
+Anything else is never cut: headings, quotes, HTML, math, indented code, and a block whose
+structure changes after its first line (a paragraph followed by a list, say). The pieces differ
+from the block's text only by those prefixes, and only while it streams: :meth:`end_block`
+returns the whole text of a block that was cut, for the UI to show it as one element.
+
+Deciding needs only text already received: a cut is made before a line only when the start of
+that line arrived with it, so no text is ever held back.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from ._blocks import _fence
+
+__all__ = ["PIECE_CHARS", "Cut", "PieceCutter", "PieceKind"]
+
+PIECE_CHARS = 512
+"""A piece is cut at the first safe point after it holds this many characters of the block."""
+
+
+class PieceKind(enum.Enum):
+    """What a block cut into pieces is, so a UI can hide the seams between them."""
+
+    PARAGRAPH = "paragraph"
+    CODE = "code"
+    LIST = "list"
+    TABLE = "table"
+
+
+class Cut(enum.Enum):
+    """In :meth:`PieceCutter.feed`'s output: the open piece ends here (its value: the kind)."""
+
+    PARAGRAPH = PieceKind.PARAGRAPH
+    CODE = PieceKind.CODE
+    LIST = PieceKind.LIST
+    TABLE = PieceKind.TABLE
+
+
+_CUT_OF = {cut.value: cut for cut in Cut}
+
+# The block is not known yet, or may no longer be cut.
+_UNKNOWN = "unknown"
+_NEVER = "never"
+
+_BULLET = re.compile(r"( {0,3})([-*+])(?: |\t|$)")
+_ORDERED = re.compile(r"( {0,3})(\d{1,9})([.)])(?: |\t|$)")
+_DELIMITER_ROW = re.compile(r" {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
+# Line starts that end a paragraph or a table (or were never one): ATX headings, quotes, HTML,
+# formulas, fences, thematic breaks and setext underlines, list items, indented code.
+_INTERRUPTS = re.compile(
+    r"(?: {0,3}(?:#|>|<|\$\$|```|~~~|[-*+](?: |\t|$)|\d{1,9}[.)](?: |\t|$)|[=_*-]{3,}\s*$))"
+    r"| {4}|\t"
+)
+_CJK = (
+    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+)
+# Where a paragraph may be cut: after a space or tab and before a non-space, or between CJK.
+_PARAGRAPH_CUT = re.compile(rf"(?<=[ \t])(?=[^\s])|(?<=[{_CJK}])(?=[{_CJK}])")
+# The start of a line long enough to tell a closing fence or a list item from anything else.
+_HEAD_CHARS = 14
+
+
+_OPENING_ANGLE = re.compile(r"<(?=[A-Za-z/!?])")
+_RUN_CHARS = "`*_~"
+_RUNS = {char: re.compile(re.escape(char) + "+") for char in "`*~"}
+_LONE_STARS = re.compile(r"(?<= )\*+(?= )")
+_WORD_EDGE_UNDERSCORES = re.compile(r"(?<![0-9A-Za-z_])_+|_+(?![0-9A-Za-z_])")
+
+
+class _Inline:
+    """Counts of inline markup in a paragraph piece so far: open markup blocks a cut.
+
+    Emphasis, code spans and strike-through open and close with runs of their character
+    (``**``, ````` `` `````), so runs are counted; a run between spaces cannot open anything
+    (``2 * 3``), nor can a ``_`` inside a word (``snake_case``): counting those would block
+    every later cut. A run at the end of the text so far is not counted until the character
+    after it arrives (it may go on, or end a word).
+    """
+
+    __slots__ = ("angle", "before", "brackets", "dollars", "parens", "pending", "runs")
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0, 0]  # backtick, star, underscore and tilde runs
+        self.brackets = self.parens = self.angle = self.dollars = 0
+        self.before = ""  # the character before the pending text
+        self.pending = ""  # a trailing run of markup characters, not counted yet
+
+    def add(self, text: str) -> None:
+        text = self.pending + text
+        settled = len(text.rstrip(_RUN_CHARS))
+        if settled == 0:
+            self.pending = text
+            return
+        self._count(text[:settled])
+        self.before, self.pending = text[settled - 1], text[settled:]
+
+    def _count(self, text: str) -> None:
+        context = len(self.before)
+        with_before = self.before + text
+        backticks, stars, underscores, tildes = self.runs
+        self.runs = [
+            backticks + len(_RUNS["`"].findall(text)),
+            stars + len(_RUNS["*"].findall(text)) - len(_LONE_STARS.findall(with_before, context)),
+            underscores + len(_WORD_EDGE_UNDERSCORES.findall(with_before, context)),
+            tildes + len(_RUNS["~"].findall(text)),
+        ]
+        self.dollars += text.count("$") - text.count("\\$")
+        self.brackets += text.count("[") - text.count("]")
+        self.parens += text.count("(") - text.count(")")
+        self.angle += len(_OPENING_ANGLE.findall(text)) - text.count(">")
+
+    def closed_before(self, text: str, following: str) -> bool:
+        """Would the piece be free of open markup if it ended after ``text``, with
+        ``following`` the character that comes next?"""
+        trial = _Inline()
+        trial.runs = list(self.runs)
+        trial.brackets, trial.parens = self.brackets, self.parens
+        trial.angle, trial.dollars = self.angle, self.dollars
+        trial.before, trial.pending = self.before, self.pending
+        trial.add(text + following)  # what ``following`` opens stays pending: not counted
+        if following and following not in _RUN_CHARS:
+            trial._uncount(following)
+        return (
+            all(count % 2 == 0 for count in trial.runs)
+            and trial.brackets <= 0
+            and trial.parens <= 0
+            and trial.angle <= 0
+            and trial.dollars % 2 == 0
+        )
+
+    def _uncount(self, char: str) -> None:
+        # ``following`` belongs to the next piece: only its own brackets and the like count.
+        self.dollars -= char == "$"
+        self.brackets -= (char == "[") - (char == "]")
+        self.parens -= (char == "(") - (char == ")")
+        self.angle -= -(char == ">")
+
+
+class _Code:
+    """Counts, over a code piece's lines, of what opens and closes multi-line strings and
+    comments in common languages: a cut inside one would break the piece's highlighting."""
+
+    __slots__ = ("counts",)
+
+    _TOKENS = ('"""', "'''", "/*", "*/", "<!--", "-->", "`")
+
+    def __init__(self) -> None:
+        self.counts = [0] * len(self._TOKENS)
+
+    def add(self, line: str) -> None:
+        for index, token in enumerate(self._TOKENS):
+            self.counts[index] += line.count(token)
+
+    @property
+    def closed(self) -> bool:
+        triple_double, triple_single, c_open, c_close, html_open, html_close, ticks = self.counts
+        return (
+            triple_double % 2 == 0
+            and triple_single % 2 == 0
+            and c_open <= c_close
+            and html_open <= html_close
+            and ticks % 2 == 0
+        )
+
+
+class PieceCutter:
+    """Feeds one block at a time through, marking where the open block may be cut.
+
+    :meth:`feed` takes the open block's text as it arrives and returns the text to show, with a
+    :class:`Cut` where a piece ends (the text after it starts the next piece, its prefix
+    included); :meth:`end_block` says the block is over and starts the next one.
+    """
+
+    def __init__(self, piece_chars: int = PIECE_CHARS) -> None:
+        self._piece_chars = piece_chars
+        self._reset()
+
+    def _reset(self) -> None:
+        self._raw: list[str] = []  # the block's text, as received
+        self._kind: PieceKind | str = _UNKNOWN
+        self._was_cut = False
+        self._piece_length = 0  # characters of the block's text in the open piece
+        self._inline = _Inline()  # a paragraph piece's markup counts
+        self._code = _Code()  # a code piece's string and comment counts
+        self._line: list[str] = []  # the current line so far
+        self._line_length = 0
+        self._line_checked = False  # the current line's start was looked at
+        self._lines_done = 0
+        self._first_line = ""
+        self._prefix = ""  # what starts each later piece of a code block or table
+        self._fence = ""
+        self._fence_closed = False
+        self._list_item: re.Pattern[str] | None = None  # this list's top-level items
+        self._ordered_indent: str | None = None  # an ordered list's indentation
+        self._next_number = 0  # the number the ordered list's next item shows
+
+    # -- the interface --
+
+    def feed(self, text: str) -> list[str | Cut]:
+        """``text`` of the open block, as pieces to show, with a :class:`Cut` between them."""
+        out: list[str | Cut] = []
+        start = 0  # where the part of ``text`` not handed out yet begins
+        position = 0
+        length = len(text)
+        while position < length:
+            if self._line_length == 0:
+                start = self._at_line_start(text, position, start, out)
+            newline = text.find("\n", position)
+            end = length if newline < 0 else newline
+            if not self._line_checked:
+                head = "".join(self._line) + text[position : position + _HEAD_CHARS]
+                if newline >= 0 or len(head) >= _HEAD_CHARS:
+                    self._check_line(head[: head.find("\n")] if "\n" in head else head)
+            if self._kind is PieceKind.PARAGRAPH and self._line_checked:
+                # Not within a line's first characters: they decided what the line is.
+                lowest = position + max(0, _HEAD_CHARS - self._line_length)
+                start = self._cut_in_line(text, lowest, end, start, out)
+            segment = text[position:end]
+            self._line.append(segment)
+            self._line_length += len(segment)
+            if newline < 0:
+                break
+            self._end_line("".join(self._line))
+            self._line = []
+            self._line_length = 0
+            self._line_checked = False
+            position = newline + 1
+        if start < length:
+            self._hand_out(text[start:], out)
+        return _joined(out)
+
+    def end_block(self) -> str | None:
+        """The block is over: its whole text if it was cut (to show it as one), else None."""
+        whole = "".join(self._raw) if self._was_cut else None
+        self._reset()
+        return whole
+
+    @property
+    def cut(self) -> bool:
+        """The open block was cut into pieces."""
+        return self._was_cut
+
+    # -- inside --
+
+    def _hand_out(self, text: str, out: list[str | Cut]) -> None:
+        self._raw.append(text)
+        self._piece_length += len(text)
+        self._inline.add(text)
+        out.append(text)
+
+    def _cut(self, kind: PieceKind, text: str, at: int, start: int, out: list[str | Cut]) -> int:
+        """End the open piece before ``text[at]``; the next piece's text starts there."""
+        if at > start:
+            self._hand_out(text[start:at], out)
+        out.append(_CUT_OF[kind])
+        self._was_cut = True
+        self._piece_length = 0
+        self._inline = _Inline()
+        self._inline.before = text[at - 1 : at]  # context for a run that starts the piece
+        self._code = _Code()
+        return at
+
+    def _check_line(self, head: str) -> None:
+        """The start of the current line is known: does it end a paragraph?"""
+        self._line_checked = True
+        if self._lines_done == 0:
+            if not _INTERRUPTS.match(head) and "|" not in head:
+                self._kind = PieceKind.PARAGRAPH  # until its first line shows a "|"
+        elif self._kind is PieceKind.PARAGRAPH and (
+            not head.strip() or _INTERRUPTS.match(head) or head.lstrip().startswith("|")
+        ):
+            self._kind = _NEVER
+
+    def _cut_in_line(
+        self, text: str, lowest: int, end: int, start: int, out: list[str | Cut]
+    ) -> int:
+        """Cut a paragraph between ``lowest`` and ``end`` (both in the current line)."""
+        if not self._was_cut and self._lines_done == 0 and "|" in text[lowest:end]:
+            self._kind = _UNKNOWN  # the first line may be a table's header
+            return start
+        search = max(lowest, 1)  # at 0, what came before is in the last call's text
+        while search < end:
+            missing = self._piece_chars - self._piece_length - (search - start)
+            if missing > 0:
+                search += missing
+                continue
+            match = _PARAGRAPH_CUT.search(text, search, end)
+            if match is None:
+                break
+            at = match.start()
+            if not self._inline.closed_before(text[start:at], text[at]):
+                # Markup is open: hand out what came so far (counted), look further on.
+                self._hand_out(text[start:at], out)
+                start = search = at
+                search += 1
+                continue
+            spaced = text[at - 1] in " \t"
+            start = self._cut(PieceKind.PARAGRAPH, text, at, start, out)
+            if spaced:
+                out.append("&#32;")
+            search = at + 1
+        return start
+
+    def _at_line_start(self, text: str, position: int, start: int, out: list[str | Cut]) -> int:
+        """At a line's first character: cut before the line if the block allows it here."""
+        pending = position - start  # not handed out yet, but part of the open piece
+        if self._piece_length + pending < self._piece_chars or self._kind not in _LINE_KINDS:
+            return start
+        head = text[position : position + _HEAD_CHARS]
+        complete = "\n" in head or len(head) == _HEAD_CHARS
+        head = head.split("\n", 1)[0]
+        if self._kind is PieceKind.CODE:
+            stripped = head.lstrip(" ")
+            if self._fence_closed or not self._code.closed or not (stripped or complete):
+                return start
+            if stripped.startswith(self._fence[0]):
+                return start  # it may be the closing fence
+            start = self._cut(PieceKind.CODE, text, position, start, out)
+            out.append(self._prefix)
+            return start
+        if self._kind is PieceKind.TABLE:
+            is_row = head.lstrip(" ").startswith("|") or (
+                complete and head.strip() and not _INTERRUPTS.match(head)
+            )
+            if not is_row:
+                return start
+            start = self._cut(PieceKind.TABLE, text, position, start, out)
+            out.append(self._prefix)
+            return start
+        assert self._list_item is not None
+        item = self._list_item.match(head)
+        if item is None or (item.end() == len(head) and not complete):
+            return start  # not an item, or not known yet to be one
+        start = self._cut(PieceKind.LIST, text, position, start, out)
+        if self._ordered_indent is not None:
+            # Markdown numbers a list from its first item: the piece starts with the number
+            # this item really has, so a list numbered "1." throughout still counts on.
+            number_end = position + item.end(2)
+            self._raw.append(text[position:number_end])
+            out.append(f"{self._ordered_indent}{self._next_number}")
+            return number_end
+        return start
+
+    def _end_line(self, line: str) -> None:
+        """A whole line of the block has arrived: follow what the block is."""
+        self._lines_done += 1
+        if self._lines_done == 1:
+            self._first_line = line
+            if self._kind is not PieceKind.PARAGRAPH or not self._was_cut:
+                self._kind = self._first_kind(line)
+            return
+        kind = self._kind
+        if kind is _UNKNOWN:  # the first line had a "|": a table if this is its delimiter row
+            is_delimiter = self._lines_done == 2 and _DELIMITER_ROW.fullmatch(line) and "-" in line
+            if is_delimiter:
+                self._kind = PieceKind.TABLE
+                self._prefix = f"{self._first_line}\n{line}\n"
+            else:
+                self._kind = _NEVER
+        elif kind is PieceKind.CODE:
+            closing = _fence(line)
+            if self._fence_closed:
+                self._kind = _NEVER  # more text after the code block, in the same block
+            elif (
+                closing is not None
+                and closing[0] == self._fence[0]
+                and len(closing) >= len(self._fence)
+                and not line.strip().lstrip(closing[0])
+            ):
+                self._fence_closed = True
+            else:
+                self._code.add(line)
+        elif kind is PieceKind.LIST:
+            assert self._list_item is not None
+            if self._list_item.match(line):
+                self._next_number += 1
+            elif line[:1] not in " \t" and line.strip() and _INTERRUPTS.match(line):
+                self._kind = _NEVER  # another kind of block, or another list
+        elif kind is PieceKind.TABLE and (not line.strip() or _INTERRUPTS.match(line)):
+            self._kind = _NEVER
+
+    def _first_kind(self, line: str) -> PieceKind | str:
+        fence = _fence(line)
+        if fence is not None:
+            self._fence = fence
+            self._prefix = f"{line}\n"
+            return PieceKind.CODE
+        bullet = _BULLET.match(line)
+        if bullet is not None:
+            indent, marker = map(re.escape, bullet.group(1, 2))
+            self._list_item = re.compile(rf"({indent})({marker})(?: |\t|$)")
+            return PieceKind.LIST
+        ordered = _ORDERED.match(line)
+        if ordered is not None:
+            self._ordered_indent = ordered.group(1)
+            self._next_number = int(ordered.group(2)) + 1
+            indent, delimiter = map(re.escape, ordered.group(1, 3))
+            self._list_item = re.compile(rf"({indent})(\d{{1,9}})({delimiter})(?: |\t|$)")
+            return PieceKind.LIST
+        if _INTERRUPTS.match(line):
+            return _NEVER
+        if "|" in line:
+            return _UNKNOWN  # a table's header if the next line is a delimiter row
+        return PieceKind.PARAGRAPH
+
+
+_LINE_KINDS = (PieceKind.CODE, PieceKind.TABLE, PieceKind.LIST)
+
+
+def _joined(out: list[str | Cut]) -> list[str | Cut]:
+    """Adjacent strings joined: one text change per piece and call."""
+    joined: list[str | Cut] = []
+    for item in out:
+        if isinstance(item, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += item
+        elif item != "":
+            joined.append(item)
+    return joined
