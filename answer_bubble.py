@@ -26,12 +26,14 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
     MAX_FORMULAS,
+    PIECE_CHARS,
     STOPPED_CAPTION,
     AnswerStream,
     AppendReasoning,
     AppendText,
     Change,
     EndBlock,
+    EndPiece,
     EndReasoningBlock,
     Replace,
     Status,
@@ -45,8 +47,9 @@ from coze_answer import (
 from coze_stream import BackgroundChat, CozeConfig, CozeError, redact
 
 __all__ = [
+    "PIECE_STYLE",
     "AnswerView",
-    "answer_pieces",
+    "answer_changes",
     "new_answer",
     "render_turn",
     "show_status",
@@ -60,6 +63,58 @@ logger = logging.getLogger("coze_chat")
 # next check, so this bounds how long Stop can take.
 HEARTBEAT_SECONDS = 0.2
 
+_PIECES = '[class*="st-key-cz-{kind}-"]'
+_WRAPPERS = (
+    "{box} > div, {box} .stMarkdown, {box} .stMarkdown > div, "
+    '{box} [data-testid="stMarkdownContainer"]'
+)
+# The pieces of one long block (see AnswerView._stream_block), styled to read as one block:
+# the wrappers Streamlit puts around each element are taken out of the layout (display:
+# contents), so a paragraph's pieces flow inline, a table's rows share one set of columns, and
+# a code block's pieces form one box that scrolls as one. tests/e2e checks the geometry.
+PIECE_STYLE = "\n".join(
+    rule.replace("{box}", _PIECES.format(kind=kind))
+    for kind, rules in {
+        "paragraph": [
+            "{box} { display: block !important; }",
+            _WRAPPERS + " { display: contents !important; }",
+            '{box} [data-testid="stMarkdownContainer"] > p { display: inline; }',
+        ],
+        "code": [
+            "{box} { display: grid !important; gap: 0 !important;"
+            " grid-template-columns: minmax(100%, max-content); overflow-x: auto; }",
+            _WRAPPERS + ', {box} [data-testid="stMarkdownPre"], {box} .stCode'
+            " { display: contents !important; }",
+            "{box} pre { overflow: visible !important; margin: 0 !important; }",
+            "{box} > div:not(:first-child) pre { border-top-left-radius: 0 !important;"
+            " border-top-right-radius: 0 !important; padding-top: 0 !important; }",
+            "{box} > div:not(:last-child) pre { border-bottom-left-radius: 0 !important;"
+            " border-bottom-right-radius: 0 !important; padding-bottom: 0 !important; }",
+            '{box} .stCode > div:not(:first-child), {box} [data-testid="stElementToolbarButton"]'
+            " { display: none !important; }",
+        ],
+        "list": [
+            "{box} { display: block !important; }",
+            # Streamlit pulls each element's last margin back (margin-bottom: -1rem): not here.
+            '{box} > div:not(:last-child) [data-testid="stMarkdownContainer"],'
+            ' {box} > div:not(:last-child) [data-testid="stMarkdownContainer"] > :is(ul, ol)'
+            " { margin-bottom: 0 !important; padding-bottom: 0 !important; }",
+            '{box} > div:not(:first-child) [data-testid="stMarkdownContainer"] > :is(ul, ol)'
+            " { margin-top: 0 !important; padding-top: 0 !important; }",
+            # Margins do not collapse across the elements: the first item's is dropped.
+            '{box} > div:not(:first-child) [data-testid="stMarkdownContainer"] > :is(ul, ol)'
+            " > li:first-child { margin-top: 0 !important; }",
+        ],
+        "table": [
+            "{box} { display: table !important; width: max-content !important; max-width: 100%;"
+            " border-collapse: collapse; }",
+            _WRAPPERS + ", {box} table, {box} tbody { display: contents !important; }",
+            "{box} > div:not(:first-child) thead { display: none !important; }",
+        ],
+    }.items()
+    for rule in rules
+)
+
 
 class AnswerView:
     """The parts of the assistant bubble that change while an answer streams."""
@@ -72,29 +127,78 @@ class AnswerView:
         self._thinking: Any = None
         self._reasoning_block: DeltaGenerator | None = None
         self._reasoning_text = ""
+        self._piece_end: Change | None = None  # the change that ended the open piece
+        self._boxes = 0
 
-    def show(self, changes: Iterable[Change]) -> Iterator[str | Callable[[], None]]:
-        """Apply ``changes``; what belongs to the answer text is yielded to ``st.write_stream``
-        (a callable there starts a new element: the finished block is no longer re-sent)."""
+    def stream(self, changes: Iterator[Change]) -> None:
+        """Show ``changes`` as they come: each block of the answer is streamed through
+        ``st.write_stream``, and a block cut into pieces, piece by piece."""
+        with self.answer_slot.container():
+            change = next(changes, None)
+            while change is not None:
+                if isinstance(change, AppendText):
+                    change = self._stream_block(change.text, changes)
+                else:
+                    self.apply(change)
+                    change = next(changes, None)
+
+    def _stream_block(self, text: str, changes: Iterator[Change]) -> Change | None:
+        """Stream one block, starting with ``text``; return the change after it, if any.
+
+        The block's first piece streams into ``slot``. At the first cut, ``slot`` becomes a
+        container styled for the block's kind (see :data:`PIECE_STYLE`) holding that piece, and
+        each later piece streams into an element of its own there: only the open piece is
+        re-sent. Once the block is finished it is shown whole, as one element.
+        """
+        slot = st.empty()
+        box: DeltaGenerator | None = None
+        while True:
+            self._piece_end = None
+            shown = (box or slot).write_stream(self._piece(text, changes))
+            end, text = self._piece_end, ""
+            if isinstance(end, EndPiece):
+                if box is None:
+                    self._boxes += 1
+                    box = slot.container(key=f"cz-{end.kind.value}-{self._boxes}-{id(self)}")
+                    box.markdown(shown if isinstance(shown, str) else "")
+                continue
+            if isinstance(end, EndBlock):
+                if end.whole is not None:
+                    slot.markdown(end.whole)
+                return next(changes, None)
+            return end  # a Replace, or None: the answer is over
+
+    def _piece(self, text: str, changes: Iterator[Change]) -> Iterator[str]:
+        """The open piece's text for ``st.write_stream``; other changes are applied on the way."""
+        if text:
+            yield text
         for change in changes:
-            match change:
-                case AppendText(text):
-                    yield text
-                case EndBlock():
-                    yield _close_block
-                case Replace(text):
-                    yield self._replace(text)
-                case AppendReasoning(text):
-                    self.reasoning(text)
-                case EndReasoningBlock():
-                    self._reasoning_block = None
-                case ThinkingDone(seconds):
-                    if self._thinking is not None:
-                        self._thinking.update(
-                            label=thought_label(seconds), state="complete", expanded=False
-                        )
-                case Status(kind, seconds):
-                    self.status(kind, seconds)
+            if isinstance(change, AppendText):
+                yield change.text
+            elif isinstance(change, EndPiece | EndBlock | Replace):
+                self._piece_end = change
+                return
+            else:
+                self.apply(change)
+
+    def apply(self, change: Change) -> None:
+        """Show a change that is not the answer's text."""
+        match change:
+            case Replace(text):
+                # An element in place of the container: a container put there would keep the
+                # old one's elements (Streamlit keeps a block's children until the run ends).
+                self.answer_slot.markdown(text)
+            case AppendReasoning(text):
+                self.reasoning(text)
+            case EndReasoningBlock():
+                self._reasoning_block = None
+            case ThinkingDone(seconds):
+                if self._thinking is not None:
+                    self._thinking.update(
+                        label=thought_label(seconds), state="complete", expanded=False
+                    )
+            case Status(kind, seconds):
+                self.status(kind, seconds)
 
     def status(self, kind: StatusKind | None, seconds: float) -> None:
         # Also the heartbeat: every Streamlit call is where a Stop or rerun takes effect.
@@ -115,37 +219,26 @@ class AnswerView:
         self._reasoning_text += text
         self._reasoning_block.markdown(self._reasoning_text)
 
-    def _replace(self, text: str) -> Callable[[], None]:
-        def replace() -> None:
-            with self.answer_slot.container():
-                st.markdown(text)
 
-        return replace
-
-
-def _close_block() -> None:
-    """Yielded to ``st.write_stream`` between blocks: the finished block stops being re-sent."""
-
-
-def answer_pieces(
-    chat: BackgroundChat, answer: AnswerStream, view: AnswerView
-) -> Iterator[str | Callable[[], None]]:
-    """What ``st.write_stream`` shows of ``chat``'s answer, as ``answer`` decides it."""
+def answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:
+    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes."""
     while not answer.done:
         try:
             events = chat.take(answer.next_wait(HEARTBEAT_SECONDS))
         except CozeError:
-            yield from view.show(answer.fail())  # everything that came before the failure
+            yield from answer.fail()  # everything that came before the failure
             raise
-        yield from view.show(answer.update(events, ended=chat.finished))
-    yield from view.show(answer.finish())
+        yield from answer.update(events, ended=chat.finished)
+    yield from answer.finish()
 
 
 def new_answer(
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS, formulas: int = MAX_FORMULAS
 ) -> AnswerStream:
     """The model that decides what to show of one answer (bench/baseline_app.py swaps it)."""
-    return AnswerStream(image_hosts=image_hosts, max_formulas=formulas)
+    return AnswerStream(
+        image_hosts=image_hosts, max_formulas=formulas, piece_chars=PIECE_CHARS, end_whole=True
+    )
 
 
 def stream_answer(
@@ -167,8 +260,7 @@ def stream_answer(
     chat = BackgroundChat(config, prompt, client=client)
     finished = False
     try:
-        with view.answer_slot.container():
-            st.write_stream(answer_pieces(chat, answer, view))
+        view.stream(answer_changes(chat, answer))
         finished = True
     except CozeError as error:
         finished = True
@@ -230,9 +322,12 @@ def render_turn(turn: Turn) -> None:
         label = thought_label(turn.thought_seconds) if turn.thought_seconds else "Thinking"
         with thinking.expander(label, type="compact"):
             st.markdown(turn.reasoning)
-    with answer.container():
-        for block in turn.blocks:
-            if block:  # a trailing empty block was never shown
+    shown = [block for block in turn.blocks if block]  # a trailing "" was never shown
+    if len(shown) == 1:
+        answer.markdown(shown[0])  # as a finished answer ends: one element (see Replace)
+    else:
+        with answer.container():
+            for block in shown:
                 st.markdown(block)
     show_status(status, turn)
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from answer_bubble import render_turn, stream_answer, unexpected_error
+from answer_bubble import PIECE_STYLE, render_turn, stream_answer, unexpected_error
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
     MAX_FORMULAS,
@@ -59,6 +59,7 @@ logger = logging.getLogger("coze_chat")
 
 def main() -> None:
     st.set_page_config(page_title="Coze chat", page_icon=":material/forum:")
+    st.html(f"<style>{PIECE_STYLE}</style>")  # a long block streams in pieces that read as one
     history: list[Turn] = st.session_state.setdefault("history", [])
     settings = read_settings()
     demo_allowed = settings.get("COZE_DEMO", "").lower() not in ("off", "0", "no", "false")

@@ -1,9 +1,11 @@
-"""Record when the page's answer generator hands each piece of text to ``st.write_stream``.
+"""Record when the page's answer generator hands each piece of text on to ``st.write_stream``.
 
 Used by ``bench/app_traced.py`` and ``bench/baseline_app.py`` when ``BENCH_TRACE_DIR`` is set:
 for every answer, ``<chat_id>.json`` there holds ``[[time.time(), characters so far], ...]``, one
-entry per text piece yielded, so ``bench/ui.py`` can tell how long each delta waited inside the
-app before Streamlit got it. Without ``BENCH_TRACE_DIR`` the generator is passed through as is.
+entry per text change yielded (characters of the answer's own text: what the model added to
+show a block in pieces is not counted), so ``bench/ui.py`` can tell how long each delta
+waited inside the app before Streamlit got it. Without ``BENCH_TRACE_DIR`` the generator is
+passed through as is.
 """
 
 from __future__ import annotations
@@ -23,15 +25,13 @@ def traced(pieces: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]
         return pieces
 
     @functools.wraps(pieces)
-    def wrapper(chat: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def wrapper(chat: Any, answer: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         log: list[tuple[float, int]] = []
-        length = 0
         try:
-            for piece in pieces(chat, *args, **kwargs):
-                if isinstance(piece, str):
-                    length += len(piece)
-                    log.append((time.time(), length))
-                yield piece
+            for change in pieces(chat, answer, *args, **kwargs):
+                if type(change).__name__ == "AppendText":
+                    log.append((time.time(), sum(map(len, answer.blocks))))
+                yield change
         finally:
             started = getattr(chat, "started", None)
             if started is not None:

@@ -1,7 +1,7 @@
 """``streamlit_app.py`` unchanged, with ``bench/_trace.py`` recording its answer generator.
 
 ``bench/ui.py`` runs this as "the app" so it can see, for every delta, when the app's
-``answer_bubble.answer_pieces`` handed it to ``st.write_stream``. The wrapper only passes
+``answer_bubble.answer_changes`` handed it to ``st.write_stream``. The wrapper only passes
 pieces through.
 """
 
@@ -21,6 +21,6 @@ import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
 
 if not hasattr(answer_bubble, "_bench_original_pieces"):
-    answer_bubble._bench_original_pieces = answer_bubble.answer_pieces
-answer_bubble.answer_pieces = _trace.traced(answer_bubble._bench_original_pieces)
+    answer_bubble._bench_original_pieces = answer_bubble.answer_changes
+answer_bubble.answer_changes = _trace.traced(answer_bubble._bench_original_pieces)
 streamlit_app.main()

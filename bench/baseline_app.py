@@ -1,7 +1,7 @@
 """The chat page with a plain ``st.write_stream`` of every answer delta: the benchmark baseline.
 
 Run by ``bench/ui.py`` (``streamlit run bench/baseline_app.py``). It is ``streamlit_app``
-with ``answer_bubble.answer_pieces`` replaced by the naive generator most Streamlit chat apps
+with ``answer_bubble.answer_changes`` replaced by the naive generator most Streamlit chat apps
 use: one yield per answer delta, as soon as it arrives, no coalescing and no block freezing,
 so Streamlit re-sends and re-renders the whole answer on every delta. The answer is assembled
 by the same model
@@ -12,7 +12,7 @@ else (page, settings, errors, the background reader thread) is the app's own cod
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,20 +25,18 @@ import _trace  # noqa: E402
 
 import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
-from coze_answer import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, AnswerStream  # noqa: E402
+from coze_answer import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, AnswerStream, Change  # noqa: E402
 from coze_stream import BackgroundChat  # noqa: E402
 
 
-def plain_answer_pieces(
-    chat: BackgroundChat, answer: AnswerStream, view: answer_bubble.AnswerView
-) -> Iterator[str | Callable[[], None]]:
-    """Every answer delta's text, yielded the moment it is taken from the stream."""
+def plain_answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:
+    """Every answer delta's text, handed on the moment it is taken from the stream."""
     while not answer.done:
         events = chat.take(answer.next_wait(answer_bubble.HEARTBEAT_SECONDS))
-        for event in events:  # one update, so one yield, per delta
-            yield from view.show(answer.update([event]))
-        yield from view.show(answer.update(ended=chat.finished))
-    yield from view.show(answer.finish())
+        for event in events:  # one update, so one yield to st.write_stream, per delta
+            yield from answer.update([event])
+        yield from answer.update(ended=chat.finished)
+    yield from answer.finish()
 
 
 def plain_answer(
@@ -51,5 +49,5 @@ def plain_answer(
 
 answer_bubble.new_answer = plain_answer
 # With BENCH_TRACE_DIR set, bench/_trace.py records when each piece is yielded.
-answer_bubble.answer_pieces = _trace.traced(plain_answer_pieces)
+answer_bubble.answer_changes = _trace.traced(plain_answer_changes)
 streamlit_app.main()
