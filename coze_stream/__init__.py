@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._background import BackgroundChat
 from ._client import cancel_chat, stream_chat
 from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
+from ._context import MAX_CONTEXT_MESSAGES, ContextMessage
 from ._exceptions import (
     CozeAPIError,
     CozeAuthError,
@@ -45,6 +46,7 @@ from ._transport import CozeHTTPClient
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_CONTEXT_MESSAGES",
     "AnswerCompleted",
     "AnswerDelta",
     "AnswerPart",
@@ -52,6 +54,7 @@ __all__ = [
     "ChatCompleted",
     "ChatEvent",
     "ChatStarted",
+    "ContextMessage",
     "CozeAPIError",
     "CozeAuthError",
     "CozeBotError",
