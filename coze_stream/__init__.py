@@ -1,9 +1,10 @@
 """Stream a Coze bot's answer: Coze v3 chat over Server-Sent Events, as typed events.
 
-This package is Coze's wire protocol only: settings, the request, its retries and errors, the
-events of the answer, a background reader that can stop at once, and a local simulator
-(:mod:`coze_stream.simulator`). How an answer is shown (its text assembled, Markdown blocks,
-frames) is :mod:`coze_answer`'s job, one layer up.
+This package is Coze's wire protocol only: settings, the request (with the earlier turns the
+bot should know, :class:`ContextMessage`), its retries and errors, the events of the answer, a
+background reader that can stop at once, feedback on an answer (:func:`send_feedback`), and a
+local simulator (:mod:`coze_stream.simulator`). How an answer is shown (its text assembled,
+Markdown blocks, frames) is :mod:`coze_answer`'s job, one layer up.
 
 >>> from coze_stream import AnswerDelta, load_config, stream_chat
 >>> for event in stream_chat(load_config(), "你好"):
@@ -29,6 +30,7 @@ from ._exceptions import (
     CozeTimeoutError,
     redact,
 )
+from ._feedback import Feedback, send_feedback
 from ._models import (
     AnswerCompleted,
     AnswerDelta,
@@ -66,6 +68,7 @@ __all__ = [
     "CozeRateLimitError",
     "CozeStreamError",
     "CozeTimeoutError",
+    "Feedback",
     "FollowUp",
     "ReasoningDelta",
     "ReplyRequested",
@@ -74,5 +77,6 @@ __all__ = [
     "cancel_chat",
     "load_config",
     "redact",
+    "send_feedback",
     "stream_chat",
 ]
