@@ -13,6 +13,7 @@ Streamlit page, a terminal). It imports neither Streamlit nor httpx's internals:
 from __future__ import annotations
 
 from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
+from ._context import CONTEXT_CHARS, CONTEXT_MESSAGES, pick_context
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._model import (
     FRAME_SECONDS,
@@ -50,6 +51,8 @@ from ._turn import (
 __all__ = [
     "AWAITING_REPLY_NOTE",
     "BLOCK_END",
+    "CONTEXT_CHARS",
+    "CONTEXT_MESSAGES",
     "DEFAULT_IMAGE_HOSTS",
     "FORMULAS_CAPPED_NOTE",
     "FRAME_SECONDS",
@@ -79,6 +82,7 @@ __all__ = [
     "guarded",
     "needs_whole_render",
     "parts_markdown",
+    "pick_context",
     "plain_markdown",
     "status_caption",
     "stream_text",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from coze_stream import CozeConfig, stream_chat
+from coze_stream import ContextMessage, CozeConfig, stream_chat
 
 if TYPE_CHECKING:  # the answer layer never uses httpx itself: it only passes a client along
     import httpx
@@ -21,8 +21,12 @@ def stream_text(
     *,
     client: httpx.Client | None = None,
     user_id: str | None = None,
+    context: Iterable[ContextMessage] = (),
 ) -> Iterator[str]:
     """Send ``message`` to the bot and yield the answer's text as it arrives.
+
+    ``context``: the earlier turns the bot should know, oldest first (see
+    :func:`coze_stream.stream_chat` and :func:`coze_answer.pick_context`).
 
     Assembled by :class:`AnswerStream`'s rule: answer messages joined by a blank line, a message
     that came whole yielded whole, and Coze's completed text used at the end. When that text
@@ -31,7 +35,7 @@ def stream_text(
     :class:`AnswerStream` with :func:`coze_stream.stream_chat`, which says ``Replace``.
     Raises :class:`coze_stream.CozeError` on any failure, after the text that came before it.
     """
-    events = stream_chat(config, message, client=client, user_id=user_id)
+    events = stream_chat(config, message, client=client, user_id=user_id, context=context)
     answer = AnswerStream(frame_seconds=0, split_blocks=False)
     try:
         for event in events:

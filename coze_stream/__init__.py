@@ -1,9 +1,10 @@
 """Stream a Coze bot's answer: Coze v3 chat over Server-Sent Events, as typed events.
 
-This package is Coze's wire protocol only: settings, the request, its retries and errors, the
-events of the answer, a background reader that can stop at once, and a local simulator
-(:mod:`coze_stream.simulator`). How an answer is shown (its text assembled, Markdown blocks,
-frames) is :mod:`coze_answer`'s job, one layer up.
+This package is Coze's wire protocol only: settings, the request (with the earlier turns the
+bot should know, :class:`ContextMessage`), its retries and errors, the events of the answer, a
+background reader that can stop at once, feedback on an answer (:func:`send_feedback`), and a
+local simulator (:mod:`coze_stream.simulator`). How an answer is shown (its text assembled,
+Markdown blocks, frames) is :mod:`coze_answer`'s job, one layer up.
 
 >>> from coze_stream import AnswerDelta, load_config, stream_chat
 >>> for event in stream_chat(load_config(), "你好"):
@@ -16,6 +17,7 @@ from __future__ import annotations
 from ._background import BackgroundChat
 from ._client import cancel_chat, stream_chat
 from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
+from ._context import MAX_CONTEXT_MESSAGES, ContextMessage
 from ._exceptions import (
     CozeAPIError,
     CozeAuthError,
@@ -28,6 +30,7 @@ from ._exceptions import (
     CozeTimeoutError,
     redact,
 )
+from ._feedback import Feedback, send_feedback
 from ._models import (
     AnswerCompleted,
     AnswerDelta,
@@ -45,6 +48,7 @@ from ._transport import CozeHTTPClient
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_CONTEXT_MESSAGES",
     "AnswerCompleted",
     "AnswerDelta",
     "AnswerPart",
@@ -52,6 +56,7 @@ __all__ = [
     "ChatCompleted",
     "ChatEvent",
     "ChatStarted",
+    "ContextMessage",
     "CozeAPIError",
     "CozeAuthError",
     "CozeBotError",
@@ -63,6 +68,7 @@ __all__ = [
     "CozeRateLimitError",
     "CozeStreamError",
     "CozeTimeoutError",
+    "Feedback",
     "FollowUp",
     "ReasoningDelta",
     "ReplyRequested",
@@ -71,5 +77,6 @@ __all__ = [
     "cancel_chat",
     "load_config",
     "redact",
+    "send_feedback",
     "stream_chat",
 ]

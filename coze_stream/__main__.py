@@ -2,6 +2,11 @@
 
 The answer is assembled by :class:`coze_answer.AnswerStream`, the same rule the page uses. This
 is an entry point on top of both layers, never imported by the library itself.
+
+stdout carries the answer (and, with ``--follow-ups``, the suggested questions after it); stderr
+carries everything about it: notes, errors, and with ``--reasoning`` the bot's reasoning, dimmed
+when stderr is a terminal (unless ``NO_COLOR`` is set). ``--events`` prints every event instead,
+reasoning and follow-ups included.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-from coze_answer import AnswerStream, AppendText, Change, Replace
+from coze_answer import AnswerStream, AppendReasoning, AppendText, Change, Replace
 
 from ._client import stream_chat
 from ._config import CozeConfig, load_config
@@ -33,7 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("message", help="the message to send")
     parser.add_argument(
-        "--events", action="store_true", help="print every event as one JSON line instead"
+        "--events",
+        action="store_true",
+        help="print every event as one JSON line instead (reasoning and follow-ups included)",
+    )
+    parser.add_argument(
+        "--reasoning",
+        action="store_true",
+        help="show the bot's reasoning (deep-thinking models) on stderr as it arrives, dimmed "
+        "on a terminal",
+    )
+    parser.add_argument(
+        "--follow-ups",
+        action="store_true",
+        help="print the bot's suggested follow-up questions after the answer, one per line",
     )
     parser.add_argument(
         "--demo",
@@ -58,13 +76,49 @@ def _print_events(events: Iterator[ChatEvent]) -> None:
         print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
-def _print_answer(events: Iterator[ChatEvent]) -> None:
+class _Reasoning:
+    """The bot's reasoning on stderr (or nowhere), its line ended before anything else is said."""
+
+    _DIM, _RESET = "\x1b[2m", "\x1b[0m"
+
+    def __init__(self, shown: bool) -> None:
+        self._shown = shown
+        self._dim = shown and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        self._line_open = False
+
+    def write(self, text: str) -> None:
+        if not self._shown or not text:
+            return
+        # Dimmed piece by piece: an interrupted answer leaves the terminal as it was.
+        sys.stderr.write(f"{self._DIM}{text}{self._RESET}" if self._dim else text)
+        sys.stderr.flush()
+        self._line_open = not text.endswith("\n")
+
+    def end_line(self) -> None:
+        if self._line_open:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._line_open = False
+
+
+def _print_answer(
+    events: Iterator[ChatEvent], *, reasoning: bool = False, follow_ups: bool = False
+) -> None:
     # A terminal fetches no images: Markdown images are printed as the bot wrote them.
     answer = AnswerStream(frame_seconds=0, split_blocks=False, image_hosts=None)
-    for event in events:
-        _write(answer.update((event,)))
-    _write(answer.finish())
+    thoughts = _Reasoning(reasoning)
+    try:
+        for event in events:
+            _write(answer.update((event,)), thoughts)
+        _write(answer.finish(), thoughts)
+    finally:
+        thoughts.end_line()  # before the error, or the answer's end, is said
     sys.stdout.write("\n")
+    if follow_ups and answer.follow_ups:
+        # One blank line after the answer (the line the answer's end started is one).
+        gap = "\n" if answer.shown and not answer.shown.endswith("\n") else ""
+        sys.stdout.write(f"{gap}Follow-up questions:\n")
+        sys.stdout.writelines(f"- {' '.join(text.split())}\n" for text in answer.follow_ups)
     sys.stdout.flush()
     if answer.awaiting_reply:  # a note about the answer, not part of it: stderr
         print("(The bot asked a question and is waiting for your reply.)", file=sys.stderr)
@@ -72,13 +126,17 @@ def _print_answer(events: Iterator[ChatEvent]) -> None:
         print("(The bot finished without any text to show.)", file=sys.stderr)
 
 
-def _write(changes: list[Change]) -> None:
+def _write(changes: list[Change], thoughts: _Reasoning) -> None:
     for change in changes:
-        if isinstance(change, AppendText):
+        if isinstance(change, AppendReasoning):
+            thoughts.write(change.text)
+        elif isinstance(change, AppendText):
+            thoughts.end_line()
             sys.stdout.write(change.text)
             sys.stdout.flush()
         elif isinstance(change, Replace):
             # Coze's completed text differs from what was streamed; a terminal cannot redraw.
+            thoughts.end_line()
             sys.stdout.write(f"\n\n[final text from Coze]\n{change.text}")
 
 
@@ -103,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.events:
                 _print_events(events)
             else:
-                _print_answer(events)
+                _print_answer(events, reasoning=args.reasoning, follow_ups=args.follow_ups)
     except CozeConfigError as error:
         print(error, file=sys.stderr)
         print("Or try the built-in simulator: python -m coze_stream --demo 你好", file=sys.stderr)

@@ -21,7 +21,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -29,6 +29,7 @@ import httpx
 
 from ._client import _stream_chat, cancel_chat
 from ._config import CozeConfig
+from ._context import ContextMessage
 from ._exceptions import CozeError, redact
 from ._models import ChatEvent, ChatStarted
 from ._transport import CozeHTTPClient
@@ -122,7 +123,10 @@ _END: Final = _End()
 
 
 class BackgroundChat:
-    """``stream_chat(config, message)`` running on a daemon thread.
+    """``stream_chat(config, message, context=...)`` running on a daemon thread.
+
+    A message or context that ``stream_chat`` refuses (``ValueError``, ``TypeError``) is
+    refused here, before the thread starts.
 
     Use :meth:`take` to receive events, :meth:`stop` to end the answer early (closes the stream
     at once and asks Coze to cancel the chat). Events keep their order; an error is raised by
@@ -154,6 +158,7 @@ class BackgroundChat:
         *,
         client: httpx.Client | None = None,
         user_id: str | None = None,
+        context: Iterable[ContextMessage] = (),
         start_grace: float = START_GRACE,
     ) -> None:
         self._config = config
@@ -177,14 +182,20 @@ class BackgroundChat:
         self._pending: BaseException | None = None  # UI thread only: raised by the next take()
         self.started: ChatStarted | None = None
         self.cancel_thread: threading.Thread | None = None
-        self._events: Iterator[ChatEvent] = _stream_chat(
-            config,
-            message,
-            client=self._http,
-            user_id=user_id,
-            on_response=self._opened,
-            stop=self._stop_requested,
-        )
+        try:
+            self._events: Iterator[ChatEvent] = _stream_chat(
+                config,
+                message,
+                client=self._http,
+                user_id=user_id,
+                context=context,
+                on_response=self._opened,
+                stop=self._stop_requested,
+            )
+        except Exception:
+            if self._own_http:  # refused before anything ran: no thread will close it
+                self._http.close()
+            raise
         self._thread = threading.Thread(target=self._read, name="coze-chat", daemon=True)
         self._thread.start()
 

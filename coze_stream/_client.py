@@ -8,13 +8,14 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import httpx
 
 from ._body import read_at_most
 from ._config import CozeConfig
+from ._context import ContextMessage, additional_messages
 from ._errors import RETRY_AFTER_CAP, error_for, error_from_reply, http_error, log_id
 from ._events import iter_events
 from ._exceptions import CozeError
@@ -76,14 +77,19 @@ def stream_chat(
     *,
     client: httpx.Client | None = None,
     user_id: str | None = None,
+    context: Iterable[ContextMessage] = (),
 ) -> Generator[ChatEvent, None, None]:
     """Send ``message`` to the bot in a new conversation and yield the answer's events.
 
+    ``context`` is the earlier turns the bot should know, oldest first: they go before the
+    message in Coze's ``additional_messages`` (at most :data:`MAX_CONTEXT_MESSAGES`); nothing
+    is stored on Coze's side between messages.
+
     Events are yielded the moment their bytes arrive. Closing the generator closes the HTTP
     response at once. Raises a :class:`CozeError` subclass on any failure, and ``ValueError``
-    at once (before any request) for an empty message.
+    or ``TypeError`` at once (before any request) for an empty message or a malformed context.
     """
-    return _stream_chat(config, message, client=client, user_id=user_id)
+    return _stream_chat(config, message, client=client, user_id=user_id, context=context)
 
 
 def _stream_chat(
@@ -92,13 +98,14 @@ def _stream_chat(
     *,
     client: httpx.Client | None = None,
     user_id: str | None = None,
+    context: Iterable[ContextMessage] = (),
     on_response: Callable[[httpx.Response | None], None] | None = None,
     stop: threading.Event | None = None,
 ) -> Generator[ChatEvent, None, None]:
     """``stream_chat`` for :class:`BackgroundChat`: ``on_response`` hears of each response while
     it is open (then of None), so another thread can abort it; ``stop`` ends the retry waits.
     A response that opens after ``stop`` is still read: the caller may want its chat's ids.
-    Checks ``message`` now, so a caller hears of an empty one before anything runs.
+    Checks ``message`` and ``context`` now, so a caller hears of a bad one before anything runs.
     """
     if not isinstance(message, str) or not message.strip():
         raise ValueError("message must be a non-empty string")
@@ -107,9 +114,7 @@ def _stream_chat(
         "user_id": user_id if user_id is not None else str(uuid.uuid4()),
         "stream": True,
         "auto_save_history": True,
-        "additional_messages": [
-            {"role": "user", "type": "question", "content": message, "content_type": "text"}
-        ],
+        "additional_messages": additional_messages(context, message),
     }
     return _chat_events(config, body, client, on_response, stop)
 

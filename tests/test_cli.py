@@ -164,3 +164,116 @@ def test_the_new_failure_shapes_exit_1_with_their_sentence(sim_env, command, wor
     result = run(f"{command} hi", env=sim_env)
     assert result.returncode == 1 and words in result.stderr
     assert TOKEN not in result.stderr + result.stdout
+
+
+# -- reasoning and follow-ups ----------------------------------------------------------------------
+
+
+def test_reasoning_goes_to_stderr_when_asked_and_the_answer_stays_alone_on_stdout(sim_env):
+    from coze_stream.simulator.answers import reasoning
+
+    result = run("--reasoning", "/think 想一想", env=sim_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == build_answer("想一想") + "\n"
+    # Not a terminal: plain text, no ANSI codes; its line is ended.
+    assert result.stderr == reasoning("想一想") + "\n"
+    assert "\x1b" not in result.stderr
+
+
+def test_without_the_flag_the_reasoning_is_not_shown(sim_env):
+    from coze_stream.simulator.answers import reasoning
+
+    result = run("/think 想一想", env=sim_env)
+    assert result.returncode == 0 and result.stderr == ""
+    assert reasoning("想一想") not in result.stdout
+
+
+def run_with_stderr_on_a_terminal(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run the command with stderr on a pseudo-terminal: (exit code, stdout, what the terminal
+    got)."""
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("COZE_") and k != "NO_COLOR"}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "coze_stream", *args],
+            cwd=ROOT,
+            env={**base, **env},
+            stdout=subprocess.PIPE,
+            stderr=follower,
+        )
+        os.close(follower)
+        got = bytearray()
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other side closed: the process is done with it
+                break
+            if not chunk:
+                break
+            got += chunk
+        assert process.stdout is not None
+        stdout = process.stdout.read().decode()
+        code = process.wait(timeout=60)
+    finally:
+        os.close(leader)
+    return code, stdout, got.decode().replace("\r\n", "\n")
+
+
+def test_reasoning_on_a_terminal_is_dimmed_piece_by_piece(sim_env):
+    from coze_stream.simulator.answers import reasoning
+
+    code, stdout, terminal = run_with_stderr_on_a_terminal("--reasoning", "/think dim", env=sim_env)
+    assert code == 0 and stdout == build_answer("dim") + "\n"
+    pieces = terminal.removesuffix("\n").split("\x1b[0m")
+    assert pieces[-1] == "" and len(pieces) > 2  # each piece closes its own dimming
+    assert all(piece.startswith("\x1b[2m") for piece in pieces[:-1])
+    assert "".join(piece.removeprefix("\x1b[2m") for piece in pieces) == reasoning("dim")
+
+
+def test_no_color_keeps_reasoning_plain_on_a_terminal(sim_env):
+    from coze_stream.simulator.answers import reasoning
+
+    code, _, terminal = run_with_stderr_on_a_terminal(
+        "--reasoning", "/think plain", env={**sim_env, "NO_COLOR": "1"}
+    )
+    assert code == 0 and terminal == reasoning("plain") + "\n"
+
+
+def test_follow_ups_are_printed_after_the_answer_when_asked(sim_env):
+    from coze_stream.simulator.answers import follow_ups
+
+    result = run("--follow-ups", "接下来", env=sim_env)
+    assert result.returncode == 0, result.stderr
+    suggestions = "".join(f"- {q}\n" for q in follow_ups("接下来"))
+    assert result.stdout == build_answer("接下来") + "\n" + "Follow-up questions:\n" + suggestions
+    assert "Follow-up" not in run("接下来", env=sim_env).stdout
+
+
+def test_follow_ups_of_an_answer_without_text(sim_env):
+    from coze_stream.simulator.answers import follow_ups
+
+    result = run("--follow-ups", "/card x", env=sim_env)
+    assert result.returncode == 0
+    assert result.stdout == "\nFollow-up questions:\n" + "".join(
+        f"- {q}\n" for q in follow_ups("x")
+    )
+    assert "without any text" in result.stderr
+
+
+def test_events_include_reasoning_and_follow_ups(sim_env):
+    from coze_stream.simulator.answers import follow_ups, reasoning
+
+    result = run("--events", "/think both", env=sim_env)
+    assert result.returncode == 0 and result.stderr == ""
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    thoughts = [line for line in lines if line["event"] == "ReasoningDelta"]
+    assert "".join(line["text"] for line in thoughts) == reasoning("both")
+    assert all(set(line) == {"event", "text", "message_id"} for line in thoughts)
+    kinds = [line["event"] for line in lines]
+    assert kinds.index("ReasoningDelta") < kinds.index("AnswerDelta")
+    assert [line["text"] for line in lines if line["event"] == "FollowUp"] == follow_ups("both")
+    # --reasoning and --follow-ups change nothing here: every event is printed already.
+    again = run("--events", "--reasoning", "--follow-ups", "/think both", env=sim_env)
+    assert [json.loads(line)["event"] for line in again.stdout.splitlines()] == kinds
+    assert again.stderr == ""

@@ -828,3 +828,236 @@ def test_fail_bare_json_is_an_event_stream_of_json(client: httpx.Client) -> None
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/event-stream")
     assert r.json()["code"] == 4101 and "event:" not in r.text
+
+
+# -- memory: earlier messages in additional_messages ---------------------------------------
+
+
+def question(text: str) -> dict[str, Any]:
+    return {"role": "user", "type": "question", "content": text, "content_type": "text"}
+
+
+def said(text: str) -> dict[str, Any]:
+    return {"role": "assistant", "type": "answer", "content": text, "content_type": "text"}
+
+
+def with_messages(*messages: Any) -> dict[str, Any]:
+    return {**body(), "additional_messages": list(messages)}
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (with_messages(), "non-empty list"),
+        ({**body(), "additional_messages": "hi"}, "non-empty list"),
+        ({**body(), "additional_messages": None}, "non-empty list"),
+        (with_messages(*[question("x")] * 101), "at most 100"),
+        (with_messages("hi", question("q")), "additional_messages[0] must be an object"),
+        (with_messages({**said("a"), "role": "system"}, question("q")), "[0].role"),
+        (with_messages({**said("a"), "role": "bot"}, question("q")), "[0].role"),
+        (with_messages(said("a"), {**question("q"), "role": None}), "[1].role"),
+        (with_messages({**said("a"), "type": "question"}, question("q")), "[0].type"),
+        (with_messages(said("a"), {**question("q"), "type": "answer"}), "[1].type"),
+        (with_messages({**said("a"), "type": "follow_up"}, question("q")), "[0].type"),
+        (with_messages({**said("a"), "content": 7}, question("q")), "[0].content"),
+        (with_messages(said(" \n"), question("q")), "[0].content"),
+        (with_messages({**said("a"), "content_type": "card"}, question("q")), "[0].content_type"),
+        (with_messages(question("q"), said("a")), "end with the user's message"),
+        (with_messages(question("q"), {"role": "user"}), "[1].content"),
+    ],
+)
+def test_malformed_additional_messages_are_refused_with_4000(
+    sim: CozeSimulator, client: httpx.Client, payload: dict[str, Any], words: str
+) -> None:
+    data = assert_json_error(client.post("/v3/chat", json=payload, headers=auth()), 200, 4000)
+    assert data["msg"].startswith("invalid parameter: ") and words in data["msg"]
+    assert sim.streams == []
+
+
+def test_type_and_content_type_may_be_left_out(client: httpx.Client) -> None:
+    messages = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
+    r = client.post("/v3/chat", json=with_messages(*messages, question("q")), headers=auth())
+    assert r.status_code == 200 and events(r.text)[-1] == ("done", "[DONE]")
+
+
+def test_one_hundred_messages_are_taken(sim: CozeSimulator, client: httpx.Client) -> None:
+    earlier = [question(f"m{i}") if i % 2 else said(f"a{i}") for i in range(99)]
+    r = client.post("/v3/chat", json=with_messages(*earlier, question("q")), headers=auth())
+    assert r.status_code == 200
+    assert len(sim.streams[-1].earlier) == 99
+
+
+def test_each_chat_records_the_earlier_messages_it_was_told(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    payload = with_messages(question("我叫小明"), said("你好，小明！"), question("我叫什么？"))
+    client.post("/v3/chat", json=payload, headers=auth())
+    (record,) = sim.streams
+    assert record.message == record.question == "我叫什么？"
+    assert record.earlier == [
+        simulator.RecordedMessage("user", "我叫小明", "question", "text"),
+        simulator.RecordedMessage("assistant", "你好，小明！", "answer", "text"),
+    ]
+    chat(client, "alone")
+    assert sim.streams[1].earlier == []
+
+
+def test_recall_lists_what_the_bot_was_told(client: httpx.Client) -> None:
+    payload = with_messages(
+        question("我叫小明"),
+        said("## 你好\n\n小明！  Nice\tto meet you."),
+        question("what is my name"),
+        said("小明"),
+        question("/recall 我叫什么？"),
+    )
+    evs = events(client.post("/v3/chat", json=payload, headers=auth()).text)
+    (content,) = [d["content"] for d in completed(evs, "answer")]
+    assert content == (
+        "## 我记得的对话 / What I was told\n\n"
+        'You asked: "我叫什么？"\n\n'
+        "I was sent 4 earlier messages / 更早的消息：\n\n"
+        "- user: 我叫小明\n"
+        "- assistant: ## 你好 小明！ Nice to meet you.\n"
+        "- user: what is my name\n"
+        "- assistant: 小明\n"
+    )
+    assert "".join(d["content"] for d in answer_deltas(evs)) == content
+
+
+def test_recall_without_earlier_messages_says_so(client: httpx.Client) -> None:
+    content = completed(events(chat(client, "/recall").text), "answer")[0]["content"]
+    assert "I was sent no earlier messages" in content and "- user" not in content
+
+
+def test_the_input_count_grows_with_what_the_bot_was_told(client: httpx.Client) -> None:
+    def input_count(payload: dict[str, Any]) -> int:
+        evs = events(client.post("/v3/chat", json=payload, headers=auth()).text)
+        (usage,) = [d["usage"] for n, d in evs if n == "conversation.chat.completed"]
+        return int(usage["input_count"])
+
+    alone = input_count(with_messages(question("q")))
+    assert input_count(with_messages(said("x" * 400), question("q"))) == alone + 200
+
+
+# -- message feedback ----------------------------------------------------------------------
+
+
+def feedback_path(conversation_id: str, message_id: str) -> str:
+    return f"/v1/conversations/{conversation_id}/messages/{message_id}/feedback"
+
+
+def answered(client: httpx.Client, message: str = "rate me") -> tuple[str, str]:
+    """(conversation id, answer message id) of a finished chat."""
+    (answer,) = completed(events(chat(client, message).text), "answer")
+    return answer["conversation_id"], answer["id"]
+
+
+def test_feedback_on_an_answer_is_taken_and_can_be_taken_back(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    conv, msg = answered(client)
+    path = feedback_path(conv, msg)
+    r = client.post(path, json={"feedback_type": "like"}, headers=auth())
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert r.json() == {"code": 0, "msg": "", "detail": {"logid": r.headers["x-tt-logid"]}}
+    assert sim.feedback_of(conv, msg) == "like"
+    extra = {"feedback_type": "unlike", "reason_types": ["wrong"], "comment": "不对"}
+    assert client.post(path, json=extra, headers=auth()).json()["code"] == 0
+    assert sim.feedback_of(conv, msg) == "unlike"
+    r = client.delete(path, headers=auth())
+    assert r.status_code == 200 and r.json()["code"] == 0
+    assert sim.feedback_of(conv, msg) is None
+    assert client.delete(path, headers=auth()).json()["code"] == 0  # nothing to take back: fine
+    assert [(f.method, f.feedback_type, f.code) for f in sim.feedbacks] == [
+        ("POST", "like", 0),
+        ("POST", "unlike", 0),
+        ("DELETE", None, 0),
+        ("DELETE", None, 0),
+    ]
+    assert sim.feedbacks[1].reason_types == ["wrong"] and sim.feedbacks[1].comment == "不对"
+
+
+def test_feedback_on_every_kind_of_answer_message(sim: CozeSimulator, client: httpx.Client) -> None:
+    evs = events(chat(client, "/multi two").text)
+    first, second = completed(evs, "answer")
+    for answer in (first, second):
+        path = feedback_path(answer["conversation_id"], answer["id"])
+        assert client.post(path, json={"feedback_type": "like"}, headers=auth()).json()["code"] == 0
+    for command in ("/card x", "/rich y"):
+        (answer,) = completed(events(chat(client, command).text), "answer")
+        path = feedback_path(answer["conversation_id"], answer["id"])
+        assert client.post(path, json={"feedback_type": "like"}, headers=auth()).json()["code"] == 0
+
+
+def test_feedback_for_a_message_the_simulator_never_sent_is_not_found(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    conv, msg = answered(client)
+    other_conv, other_msg = answered(client, "another chat")
+    evs = events(chat(client, "follow me").text)
+    (follow_up, *_) = completed(evs, "follow_up")
+    for c, m in [
+        ("1" * 19, msg),  # an unknown conversation
+        (conv, "2" * 19),  # an unknown message
+        (conv, other_msg),  # a message of another conversation
+        (follow_up["conversation_id"], follow_up["id"]),  # not an answer
+    ]:
+        for method in ("POST", "DELETE"):
+            r = client.request(
+                method, feedback_path(c, m), json={"feedback_type": "like"}, headers=auth()
+            )
+            data = assert_json_error(r, 200, 4200)
+            assert data["msg"].startswith("resource not found")
+    assert {f.code for f in sim.feedbacks} == {4200}
+    assert sim.feedback_of(conv, other_msg) is None and sim.feedback_of(other_conv, msg) is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        ({}, "feedback_type"),
+        ({"feedback_type": "love"}, "feedback_type"),
+        ({"feedback_type": "LIKE"}, "feedback_type"),
+        ({"feedback_type": None}, "feedback_type"),
+        ({"feedback_type": "like", "reason_types": "wrong"}, "reason_types"),
+        ({"feedback_type": "like", "reason_types": [1]}, "reason_types"),
+        ({"feedback_type": "like", "comment": 5}, "comment"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_malformed_feedback_is_refused_with_4000(
+    sim: CozeSimulator, client: httpx.Client, payload: Any, words: str
+) -> None:
+    conv, msg = answered(client)
+    r = client.post(feedback_path(conv, msg), json=payload, headers=auth())
+    data = assert_json_error(r, 200, 4000)
+    assert data["msg"].startswith("invalid parameter: ") and words in data["msg"]
+    assert sim.feedback_of(conv, msg) is None and sim.feedbacks[-1].code == 4000
+
+
+def test_feedback_needs_the_token(sim: CozeSimulator, client: httpx.Client) -> None:
+    conv, msg = answered(client)
+    for headers in (auth("wrong"), {}):
+        r = client.post(feedback_path(conv, msg), json={"feedback_type": "like"}, headers=headers)
+        assert_json_error(r, 401, 4100)
+        assert_json_error(client.delete(feedback_path(conv, msg), headers=headers), 401, 4100)
+    assert sim.feedbacks == [] and sim.feedback_of(conv, msg) is None
+
+
+def test_feedback_paths_are_percent_decoded_and_other_shapes_are_no_endpoint(
+    sim: CozeSimulator, client: httpx.Client
+) -> None:
+    conv, msg = answered(client)
+    encoded = "".join(f"%{b:02X}" for b in msg.encode())  # every digit percent-encoded
+    r = client.post(feedback_path(conv, encoded), json={"feedback_type": "like"}, headers=auth())
+    assert r.json()["code"] == 0 and sim.feedback_of(conv, msg) == "like"
+    for path in (
+        f"/v1/conversations/{conv}/messages/{msg}",
+        f"/v1/conversations/{conv}/messages//feedback",
+        f"/v1/conversations/{conv}/messages/{msg}/feedback/more",
+        f"/v2/conversations/{conv}/messages/{msg}/feedback",
+    ):
+        assert_json_error(client.post(path, json={}, headers=auth()), 404, 4000)
+    assert_json_error(client.get(feedback_path(conv, msg), headers=auth()), 404, 4000)
+    assert_json_error(client.put(feedback_path(conv, msg), json={}, headers=auth()), 404, 4000)

@@ -9,11 +9,13 @@ import time
 import httpx
 import pytest
 
-from coze_answer import stream_text
+from coze_answer import Turn, pick_context, stream_text
 from coze_stream import (
     AnswerCompleted,
     AnswerDelta,
     ChatCompleted,
+    ChatStarted,
+    ContextMessage,
     CozeAPIError,
     CozeAuthError,
     CozeBotError,
@@ -26,6 +28,7 @@ from coze_stream import (
     ReasoningDelta,
     _client,
     cancel_chat,
+    send_feedback,
     stream_chat,
 )
 from coze_stream._background import BackgroundChat, ChatState
@@ -366,3 +369,113 @@ def test_stop_during_a_retry_wait_starts_no_new_chat(sim, config):
     chat.join(5)
     assert not chat.reading  # over: no retry can come from it any more
     assert len(sim.requests) == before + 1
+
+
+# -- memory: the earlier turns reach the bot -------------------------------------------------------
+
+
+def recalled(events: list) -> str:
+    (answer,) = [e.text for e in events if isinstance(e, AnswerCompleted)]
+    return answer
+
+
+def test_the_bot_is_told_the_earlier_turns(sim, config):
+    context = [ContextMessage("user", "我叫小明"), ContextMessage("assistant", "你好，小明！")]
+    events = list(stream_chat(config, "/recall 我叫什么？", context=context))
+    assert recalled(events) == (
+        "## 我记得的对话 / What I was told\n\n"
+        'You asked: "我叫什么？"\n\n'
+        "I was sent 2 earlier messages / 更早的消息：\n\n"
+        "- user: 我叫小明\n"
+        "- assistant: 你好，小明！\n"
+    )
+    record = sim.streams[-1]
+    assert [(m.role, m.type, m.content) for m in record.earlier] == [
+        ("user", "question", "我叫小明"),
+        ("assistant", "answer", "你好，小明！"),
+    ]
+    # Still a conversation of its own: no memory is kept between chats on the server side.
+    again = list(stream_chat(config, "/recall"))
+    assert "I was sent no earlier messages" in recalled(again)
+    assert sim.streams[-1].conversation_id != record.conversation_id
+    assert sim.streams[-1].user_id != record.user_id
+
+
+def test_a_follow_up_from_the_page_s_turns_reaches_a_bot_that_knows_them(sim, config):
+    first = build_answer("我叫小明")
+    turns = [Turn("user", ["我叫小明"]), Turn("assistant", [first])]
+    turns += [Turn("user", ["broken"]), Turn("assistant", ["half"], error="it broke")]
+    text = "".join(stream_text(config, "/recall what is my name", context=pick_context(turns)))
+    assert "- user: 我叫小明\n" in text and "- user: broken\n" in text
+    assert f"- assistant: {' '.join(first.split())}\n" in text
+    assert "half" not in text
+
+
+def test_a_background_chat_carries_the_context(sim, config):
+    chat = BackgroundChat(config, "/recall", context=[ContextMessage("user", "remember: 42")])
+    events = []
+    while not chat.finished:
+        events += chat.take(0.5)
+    chat.join(5)
+    assert "- user: remember: 42\n" in recalled(events)
+
+
+def test_coze_s_limit_of_100_messages_is_met(sim, config):
+    context = [ContextMessage("user" if i % 2 else "assistant", f"m{i}") for i in range(99)]
+    events = list(stream_chat(config, "/recall", context=context))
+    assert "I was sent 99 earlier messages" in recalled(events)
+
+
+# -- feedback ------------------------------------------------------------------------------------
+
+
+def answered(config) -> tuple[str, str]:
+    events = list(stream_chat(config, "rate this"))
+    started = next(e for e in events if isinstance(e, ChatStarted))
+    (answer,) = [e for e in events if isinstance(e, AnswerCompleted)]
+    return started.conversation_id, answer.message_id
+
+
+def test_feedback_on_an_answer_is_given_changed_and_taken_back(sim, config):
+    conv, msg = answered(config)
+    send_feedback(config, conv, msg, "like")
+    assert sim.feedback_of(conv, msg) == "like"
+    send_feedback(config, conv, msg, "unlike")
+    assert sim.feedback_of(conv, msg) == "unlike"
+    send_feedback(config, conv, msg, None)
+    assert sim.feedback_of(conv, msg) is None
+    assert [(f.method, f.feedback_type, f.code) for f in sim.feedbacks[-3:]] == [
+        ("POST", "like", 0),
+        ("POST", "unlike", 0),
+        ("DELETE", None, 0),
+    ]
+
+
+def test_feedback_reuses_a_given_client_s_connection(sim, config):
+    conv, msg = answered(config)
+    with httpx.Client() as client:
+        send_feedback(config, conv, msg, "like", client=client)
+        send_feedback(config, conv, msg, None, client=client)
+    ports = [r.client_port for r in sim.requests[-2:]]
+    assert ports[0] == ports[1]
+
+
+def test_feedback_on_an_answer_the_simulator_never_gave_is_a_clear_error(sim, config):
+    conv, _ = answered(config)
+    for message_id in ("1" * 19, "../../v3/chat"):
+        with pytest.raises(CozeAPIError) as caught:
+            send_feedback(config, conv, message_id, "like")
+        assert type(caught.value) is CozeAPIError and caught.value.code == 4200
+        assert "does not know this answer" in str(caught.value)
+        assert caught.value.logid == sim.requests[-1].logid  # what Coze support asks for
+        assert sim.feedbacks[-1].message_id == message_id  # one path segment, decoded as sent
+
+
+def test_feedback_with_a_wrong_token_is_an_auth_error(sim, config):
+    conv, msg = answered(config)
+    wrong = CozeConfig(pat="pat_" + "w" * 60, bot_id=BOT_ID, base_url=sim.base_url)
+    with pytest.raises(CozeAuthError) as caught:
+        send_feedback(wrong, conv, msg, "like")
+    assert caught.value.code == 4100 and caught.value.http_status == 401
+    assert "w" * 60 not in str(caught.value)
+    assert sim.feedback_of(conv, msg) is None

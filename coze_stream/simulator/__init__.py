@@ -3,11 +3,14 @@
 ``CozeSimulator`` runs an HTTP/1.1 server on 127.0.0.1 (a free port by default) that answers
 ``POST /v3/chat`` with a Server-Sent-Events stream framed exactly like Coze's (``event:NAME`` and
 ``data:<compact JSON>`` without a space, chunked transfer encoding, one socket write per event) and
-``POST /v3/chat/cancel`` like Coze. Requests are validated like Coze does (token, bot id, user id,
-user message, streaming) and every response carries an ``X-Tt-Logid`` header. Everything the server
-sees and does is recorded (``requests``, ``cancels``, ``disconnects``, ``streams``) so tests can
-check the client's behaviour from the server's side; ``on_delta`` reports the send time of every
-answer delta, and ``long_deltas`` gives the deltas ``/long N`` will send.
+``POST /v3/chat/cancel`` and ``POST``/``DELETE /v1/conversations/{id}/messages/{id}/feedback``
+(like, unlike, taken back) like Coze. Requests are validated like Coze does (token, bot id, user id,
+``additional_messages``: earlier user and assistant messages, the user's question last; streaming)
+and every response carries an ``X-Tt-Logid`` header. Everything the server sees and does is recorded
+(``requests``, ``cancels``, ``disconnects``, ``streams`` with the ``earlier`` messages each chat was
+told, ``feedbacks`` and ``feedback_of``) so tests can check the client's behaviour from the server's
+side; ``on_delta`` reports the send time of every answer delta, and ``long_deltas`` gives the
+deltas ``/long N`` will send.
 
 The answer quotes the question verbatim and is deterministic Markdown (heading, list, code block,
 link, Chinese and English). Commands anywhere in the user message (whitespace separated tokens
@@ -38,7 +41,13 @@ from .answers import build_answer, long_deltas
 from .cli import main
 from .commands import COMMANDS, Command, ParsedMessage, commands_markdown, parse_message
 from .faults import FAIL_KINDS, FAULTS, Fault, RequestFault, StreamFault
-from .records import RecordedCancel, RecordedRequest, StreamRecord
+from .records import (
+    RecordedCancel,
+    RecordedFeedback,
+    RecordedMessage,
+    RecordedRequest,
+    StreamRecord,
+)
 from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator, DeltaHook
 
 __all__ = [
@@ -53,6 +62,8 @@ __all__ = [
     "Fault",
     "ParsedMessage",
     "RecordedCancel",
+    "RecordedFeedback",
+    "RecordedMessage",
     "RecordedRequest",
     "RequestFault",
     "StreamFault",

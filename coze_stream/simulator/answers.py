@@ -6,8 +6,11 @@ answer (and the same deltas for the same delta size).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .commands import ParsedMessage, commands_markdown
 from .deltas import split_deltas
+from .records import RecordedMessage
 from .wire import dumps
 
 
@@ -41,6 +44,20 @@ def help_answer() -> str:
         + "\n\n命令可放在消息中任意位置并组合使用，例如 `/think /long 300 hello`。"
         "Commands can go anywhere in the message and combine.\n"
     )
+
+
+def recall_answer(question: str, earlier: Sequence[RecordedMessage]) -> str:
+    """``/recall``'s answer: the earlier messages the chat request carried, one list item each
+    (``role: text``, the text's whitespace runs shown as single spaces), oldest first."""
+    lines = ["## 我记得的对话 / What I was told\n\n"]
+    if question:
+        lines.append(f'You asked: "{question}"\n\n')
+    if not earlier:
+        lines.append("没有更早的消息。I was sent no earlier messages: I remember nothing.\n")
+        return "".join(lines)
+    lines.append(f"I was sent {len(earlier)} earlier messages / 更早的消息：\n\n")
+    lines.extend(f"- {m.role}: {' '.join(m.content.split())}\n" for m in earlier)
+    return "".join(lines)
 
 
 def _xss_lines() -> str:
@@ -161,10 +178,17 @@ def long_deltas(question: str, n: int, size: int) -> list[str]:
     return deltas
 
 
-def answer_messages(parsed: ParsedMessage, size: int) -> list[tuple[str, list[str]]]:
-    """(full text, deltas of about ``size`` characters) of each text answer message."""
+def answer_messages(
+    parsed: ParsedMessage, size: int, earlier: Sequence[RecordedMessage] = ()
+) -> list[tuple[str, list[str]]]:
+    """(full text, deltas of about ``size`` characters) of each text answer message.
+
+    ``earlier``: the messages before the question (what ``/recall`` lists)."""
     if parsed.help:
         text = help_answer()
+        return [(text, split_deltas(text, size))]
+    if parsed.recall:
+        text = recall_answer(parsed.question, earlier)
         return [(text, split_deltas(text, size))]
     if parsed.question_node:
         return [(QUESTION_NODE_TEXT, split_deltas(QUESTION_NODE_TEXT, size))]

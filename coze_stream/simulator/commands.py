@@ -39,6 +39,7 @@ class ParsedMessage:
     question_node: bool = False
     plugin: bool = False
     xss: bool = False
+    recall: bool = False
     fail: str | None = None
 
 
@@ -186,6 +187,14 @@ COMMANDS: tuple[Command[Any], ...] = (
         "a client-side plugin: conversation.chat.requires_action (function get_weather) and done",
         _no_argument,
         lambda p, _: replace(p, plugin=True),
+    ),
+    Command(
+        "/recall",
+        "",
+        "answer with what the bot was told before this message: a list of the earlier messages "
+        "it received in additional_messages (role: text)",
+        _no_argument,
+        lambda p, _: replace(p, recall=True),
     ),
     Command(
         "/xss",

@@ -1,4 +1,5 @@
-"""The HTTP request handler: routing, Coze's request validation, JSON errors, chat and cancel.
+"""The HTTP request handler: routing, Coze's request validation, JSON errors, chat, cancel and
+message feedback.
 
 Every response carries an ``X-Tt-Logid`` header and every request is recorded. The token is
 never logged or stored (only ``/fail echo-token`` sends it back, on purpose).
@@ -11,18 +12,93 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .commands import parse_message
 from .faults import FAULTS_BY_KIND, RequestFault
 from .files import FILES
-from .records import RecordedRequest
+from .records import RecordedFeedback, RecordedMessage, RecordedRequest
 from .state import SimulatorState
 from .stream import ChatStream
 from .wire import chat_object, dumps, new_logid
 
 if TYPE_CHECKING:
     from .server import CozeSimulator, SimulatorHTTPServer
+
+MAX_ADDITIONAL_MESSAGES = 100  # Coze's limit
+_TYPES = {"user": "question", "assistant": "answer"}
+FEEDBACK_TYPES = ("like", "unlike")
+
+
+def check_additional_messages(value: Any) -> tuple[list[RecordedMessage], str] | str:
+    """The earlier messages and the question of a chat request's ``additional_messages``, or
+    what is wrong with it (the ``msg`` of Coze's code 4000).
+
+    As Coze takes them: a list of 1 to 100 objects, each with ``role`` user or assistant,
+    ``content`` a non-empty string, ``type`` (when given) question for a user message and answer
+    for an assistant's, and the user's question last. The simulator takes text messages only
+    (``content_type`` text or absent), where Coze also takes ``object_string``.
+    """
+    if not isinstance(value, list) or not value:
+        return "additional_messages must be a non-empty list"
+    if len(value) > MAX_ADDITIONAL_MESSAGES:
+        return f"additional_messages holds at most {MAX_ADDITIONAL_MESSAGES} messages"
+    messages: list[RecordedMessage] = []
+    for index, item in enumerate(value):
+        where = f"additional_messages[{index}]"
+        if not isinstance(item, dict):
+            return f"{where} must be an object"
+        role, kind = item.get("role"), item.get("type")
+        content, content_type = item.get("content"), item.get("content_type")
+        if role not in _TYPES:
+            return f"{where}.role must be user or assistant"
+        if kind is not None and kind != _TYPES[role]:
+            return f"{where}.type must be {_TYPES[role]} for a {role} message"
+        if content_type is not None and content_type != "text":
+            return f"{where}.content_type must be text (the simulator takes text only)"
+        if not isinstance(content, str) or not content.strip():
+            return f"{where}.content must be a non-empty string"
+        messages.append(RecordedMessage(role, content, kind, content_type))
+    if messages[-1].role != "user":
+        return "additional_messages must end with the user's message"
+    return messages[:-1], messages[-1].content
+
+
+def check_feedback_body(body: Any) -> tuple[str, list[str], str | None] | str:
+    """(feedback_type, reason_types, comment) of a feedback request's body, or what is wrong
+    with it: ``feedback_type`` like or unlike; ``reason_types`` (a list of strings) and
+    ``comment`` (a string) may be left out, as cozepy does."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    kind, reasons, comment = (
+        body.get("feedback_type"),
+        body.get("reason_types"),
+        body.get("comment"),
+    )
+    if kind not in FEEDBACK_TYPES:
+        return "feedback_type must be like or unlike"
+    if reasons is not None and (
+        not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons)
+    ):
+        return "reason_types must be a list of strings"
+    if comment is not None and not isinstance(comment, str):
+        return "comment must be a string"
+    return kind, list(reasons or []), comment
+
+
+def feedback_ids(path: str) -> tuple[str, str] | None:
+    """(conversation id, message id) of ``/v1/conversations/{c}/messages/{m}/feedback``."""
+    parts = path.split("/")
+    if (
+        len(parts) == 7
+        and parts[:3] == ["", "v1", "conversations"]
+        and parts[4] == "messages"
+        and parts[6] == "feedback"
+        and parts[3]
+        and parts[5]
+    ):
+        return unquote(parts[3]), unquote(parts[5])
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -155,10 +231,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         rec = self._begin()
         route = urlsplit(self.path).path.rstrip("/")
+        ids = feedback_ids(route)
         if route == "/v3/chat":
             self._chat(rec)
         elif route == "/v3/chat/cancel":
             self._cancel(rec)
+        elif ids is not None:
+            self._feedback(rec, *ids)
+        else:
+            self._not_found(rec)
+
+    def do_DELETE(self) -> None:
+        rec = self._begin()
+        ids = feedback_ids(urlsplit(self.path).path.rstrip("/"))
+        if ids is not None:
+            self._feedback(rec, *ids)
         else:
             self._not_found(rec)
 
@@ -177,7 +264,7 @@ class Handler(BaseHTTPRequestHandler):
     def _other(self) -> None:
         self._not_found(self._begin())
 
-    do_PUT = do_DELETE = do_PATCH = _other
+    do_PUT = do_PATCH = _other
 
     def _not_found(self, rec: RecordedRequest) -> None:
         path = urlsplit(self.path).path
@@ -226,20 +313,11 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(user_id, str) or not user_id:
             self.send_error_json(rec, 4000, "invalid parameter: user_id must be a non-empty string")
             return
-        messages = body.get("additional_messages")
-        message: str | None = None
-        if isinstance(messages, list):
-            users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-            if users and isinstance(users[-1].get("content"), str):
-                message = users[-1]["content"]
-        if message is None or not message.strip():
-            self.send_error_json(
-                rec,
-                4000,
-                "invalid parameter: additional_messages must end with a user message "
-                "with non-empty string content",
-            )
+        checked = check_additional_messages(body.get("additional_messages"))
+        if isinstance(checked, str):
+            self.send_error_json(rec, 4000, f"invalid parameter: {checked}")
             return
+        earlier, message = checked
         if body.get("stream") is not True:
             self.send_error_json(
                 rec, 4000, "invalid parameter: stream must be true (the simulator only streams)"
@@ -254,7 +332,38 @@ class Handler(BaseHTTPRequestHandler):
                 return
         query = parse_qs(urlsplit(self.path).query)
         conv_id = (query.get("conversation_id") or [""])[0] or self.state.new_id()
-        ChatStream(self, self.sim, self.state, rec, parsed, message, user_id, conv_id).run()
+        ChatStream(
+            self, self.sim, self.state, rec, parsed, message, user_id, conv_id, earlier
+        ).run()
+
+    # -- /v1/conversations/{conversation_id}/messages/{message_id}/feedback ---------------------
+
+    def _feedback(self, rec: RecordedRequest, conversation_id: str, message_id: str) -> None:
+        """Like or unlike an answer (POST), or take the feedback back (DELETE, no body needed).
+
+        Only answer messages this simulator sent in that conversation can be rated: any other
+        id gets Coze's "resource not found" (code 4200, HTTP 200, as the chat's unknown bot).
+        Taking back feedback that was never given is no error.
+        """
+        if not self._authorized():
+            self.send_error_json(rec, 4100, "authentication is invalid", 401)
+            return
+        record = RecordedFeedback(self.command, conversation_id, message_id, None, 0)
+        msg = ""
+        if self.command == "POST":
+            checked = check_feedback_body(rec.body)
+            if isinstance(checked, str):
+                record.code, msg = 4000, f"invalid parameter: {checked}"
+            else:
+                record.feedback_type, record.reason_types, record.comment = checked
+        if record.code == 0 and not self.state.knows_answer(conversation_id, message_id):
+            record.code = 4200
+            msg = (
+                f"resource not found: message {message_id} of conversation {conversation_id} "
+                "does not exist"
+            )
+        self.state.add_feedback(record)
+        self.send_json(rec, 200, {"code": record.code, "msg": msg})
 
 
 class _FaultReply:

@@ -1,4 +1,5 @@
-"""What the simulator records of the requests, cancels and streams it sees (for tests to check)."""
+"""What the simulator records of the requests, cancels, feedback and streams it sees (for tests
+to check)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,31 @@ class RecordedCancel:
     received_at: float = field(default_factory=time.time)
 
 
+@dataclass(frozen=True)
+class RecordedMessage:
+    """One of the earlier messages a chat request carried in ``additional_messages``."""
+
+    role: str  # user or assistant
+    content: str
+    type: str | None = None  # question or answer, when the request said
+    content_type: str | None = None
+
+
+@dataclass
+class RecordedFeedback:
+    """A feedback request (``POST`` or ``DELETE`` of a message's feedback) that passed the
+    token check; ``code`` is the Coze code answered (0: it was taken)."""
+
+    method: str  # POST (give feedback) or DELETE (take it back)
+    conversation_id: str
+    message_id: str
+    feedback_type: str | None  # like or unlike; None for DELETE or a refused POST
+    code: int
+    reason_types: list[str] = field(default_factory=list)
+    comment: str | None = None
+    received_at: float = field(default_factory=time.time)
+
+
 @dataclass
 class StreamRecord:
     """One chat answered with a stream. Updated live while it runs."""
@@ -40,11 +66,15 @@ class StreamRecord:
     question: str  # the message without its commands
     commands: list[str]
     started_at: float  # time.time()
+    # The messages before the question in additional_messages, oldest first: what the bot knows.
+    earlier: list[RecordedMessage] = field(default_factory=list)
     first_delta_sent_at: float | None = None  # time.time() of the first delta (any kind)
     last_delta_sent_at: float | None = None
     first_delta_monotonic: float | None = None  # time.monotonic() of the same moments
     last_delta_monotonic: float | None = None
     answers: list[str] = field(default_factory=list)  # full text of each answer message
+    # The ids of the answer messages sent (text, card, object_string): what feedback may name.
+    answer_ids: list[str] = field(default_factory=list)
     reasoning: str = ""
     deltas_sent: int = 0  # answer deltas (reasoning deltas not included)
     reasoning_deltas_sent: int = 0

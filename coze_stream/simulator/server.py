@@ -11,7 +11,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from .handler import Handler
-from .records import RecordedCancel, RecordedRequest, StreamRecord
+from .records import RecordedCancel, RecordedFeedback, RecordedRequest, StreamRecord
 from .state import SimulatorState
 from .wire import DISCONNECT_ERRORS
 
@@ -167,6 +167,18 @@ class CozeSimulator:
     def disconnects(self) -> list[str]:
         with self._state.lock:
             return list(self._state.disconnects)
+
+    @property
+    def feedbacks(self) -> list[RecordedFeedback]:
+        """Every feedback request that passed the token check, taken or refused."""
+        with self._state.lock:
+            return list(self._state.feedbacks)
+
+    def feedback_of(self, conversation_id: str, message_id: str) -> str | None:
+        """The feedback an answer has now: ``"like"``, ``"unlike"``, or None (none, or taken
+        back)."""
+        with self._state.lock:
+            return self._state.feedback_now.get((conversation_id, message_id))
 
     @property
     def streams(self) -> list[StreamRecord]:

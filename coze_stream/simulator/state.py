@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .records import RecordedCancel, RecordedRequest, StreamRecord
+from .records import RecordedCancel, RecordedFeedback, RecordedRequest, StreamRecord
 
 _T = TypeVar("_T")
 
@@ -37,6 +37,9 @@ class SimulatorState:
         self.cancels: list[RecordedCancel] = []
         self.disconnects: list[str] = []
         self.streams: list[StreamRecord] = []
+        self.feedbacks: list[RecordedFeedback] = []
+        # The feedback each answer message has now: (conversation id, message id) -> type.
+        self.feedback_now: dict[tuple[str, str], str] = {}
         self._active: dict[str, ActiveChat] = {}
         self._rate_limited: set[tuple[str, str]] = set()
         self._rng = random.Random()
@@ -138,9 +141,35 @@ class SimulatorState:
                 record.deltas_sent += 1
             self._changed.notify_all()
 
-    def answer_completed(self, record: StreamRecord, text: str) -> None:
+    def answer_completed(self, record: StreamRecord, text: str | None, message_id: str) -> None:
+        """An answer message was sent whole: its text (None for a card or items), its id."""
         with self.lock:
-            record.answers.append(text)
+            if text is not None:
+                record.answers.append(text)
+            if message_id not in record.answer_ids:
+                record.answer_ids.append(message_id)
+
+    # -- feedback -----------------------------------------------------------------------------
+
+    def knows_answer(self, conversation_id: str, message_id: str) -> bool:
+        """True if ``message_id`` is an answer message this simulator sent in the conversation."""
+        with self.lock:
+            return any(
+                r.conversation_id == conversation_id and message_id in r.answer_ids
+                for r in self.streams
+            )
+
+    def add_feedback(self, feedback: RecordedFeedback) -> None:
+        """Record a feedback request; when it was taken (code 0), set or clear the feedback."""
+        with self.lock:
+            self.feedbacks.append(feedback)
+            if feedback.code == 0:
+                key = (feedback.conversation_id, feedback.message_id)
+                if feedback.feedback_type is None:
+                    self.feedback_now.pop(key, None)
+                else:
+                    self.feedback_now[key] = feedback.feedback_type
+            self._changed.notify_all()
 
     def finish(self, record: StreamRecord, outcome: str) -> None:
         """Record how the stream ended; a cancel from now on finds the chat over."""

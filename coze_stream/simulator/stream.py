@@ -12,6 +12,7 @@ import math
 import select
 import socket
 import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from .answers import PLUGIN_NAME, answer_messages, card, follow_ups, reasoning, 
 from .commands import STALL_AFTER_DELTAS, ParsedMessage
 from .deltas import split_deltas
 from .faults import FAULTS_BY_KIND, StreamFault
-from .records import RecordedRequest, StreamRecord
+from .records import RecordedMessage, RecordedRequest, StreamRecord
 from .state import ActiveChat, SimulatorState
 from .wire import DISCONNECT_ERRORS, chat_object, dumps
 
@@ -48,6 +49,7 @@ class ChatStream:
         message: str,
         user_id: str,
         conversation_id: str,
+        earlier: Sequence[RecordedMessage] = (),
     ) -> None:
         self.handler = handler
         self.sim = sim
@@ -68,6 +70,7 @@ class ChatStream:
             question=parsed.question,
             commands=list(parsed.commands),
             started_at=time.time(),
+            earlier=list(earlier),
         )
         rate = sim.deltas_per_second
         if parsed.slow:
@@ -174,7 +177,7 @@ class ChatStream:
     def run(self) -> None:
         """Send the stream (broken by ``/fail``'s stream fault, if any); record how it ended."""
         handler = self.handler
-        messages = answer_messages(self.parsed, self.sim.delta_chars)
+        messages = answer_messages(self.parsed, self.sim.delta_chars, self.record.earlier)
         self.state.stream_started(self.record, self.active)
         self.request.status = 200
         try:
@@ -239,11 +242,12 @@ class ChatStream:
             self.event(
                 "conversation.message.completed", self.message(msg_id, "answer", full, **extra)
             )
-            self.state.answer_completed(self.record, full)
+            self.state.answer_completed(self.record, full, msg_id)
         if parsed.card:
             # A card has no deltas and no text a text client could show.
             message = self.message(first_msg_id, "answer", card(parsed.question))
             self.event("conversation.message.completed", {**message, "content_type": "card"})
+            self.state.answer_completed(self.record, None, first_msg_id)
         if parsed.rich:
             # Items come whole, as a JSON array in a string, with no deltas.
             items = rich_items(parsed.question, self.sim.base_url)
@@ -251,6 +255,7 @@ class ChatStream:
             self.event(
                 "conversation.message.completed", {**message, "content_type": "object_string"}
             )
+            self.state.answer_completed(self.record, None, first_msg_id)
         self._check_halt()
         if parsed.question_node or parsed.plugin:
             self._requires_action("reply_message" if parsed.question_node else "function")
@@ -290,7 +295,8 @@ class ChatStream:
             msg = self.message(self.state.new_id(), "follow_up", question)
             self.event("conversation.message.completed", msg)
         answer_len = sum(len(full) for full, _ in messages)
-        input_count = 120 + len(self.record.message) // 2
+        told = len(self.record.message) + sum(len(m.content) for m in self.record.earlier)
+        input_count = 120 + told // 2
         output_count = max(1, answer_len // 2 + len(self.record.reasoning) // 2)
         usage = {
             "token_count": input_count + output_count,
