@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from coze_stream import simulator
 from coze_stream.simulator import COMMANDS, CozeSimulator, ParsedMessage, parse_message
@@ -410,6 +412,131 @@ def test_long_gives_exactly_n_deltas(client: httpx.Client, n: int) -> None:
 def test_long_10000_gives_exactly_10000_deltas() -> None:
     deltas = simulator.long_deltas("q", 10_000, 4)
     assert len(deltas) == 10_000 and all(deltas)
+
+
+# -- /shape: one long block of a kind, for bench/ui.py ---------------------------------------
+
+MARKDOWN = MarkdownIt("commonmark").enable("table")
+TARGET_DELTA_BYTES = 12.0
+
+
+def delta_size_for(kind: str, n: int) -> int:
+    """The delta size (characters) whose deltas average closest to 12 bytes, as bench/ui.py
+    chooses the simulator's ``delta_chars``."""
+    averages = {}
+    for size in range(1, 41):
+        deltas = simulator.shape_deltas(kind, "q", n, size)
+        averages[size] = len("".join(deltas).encode()) / len(deltas)
+    return min(averages, key=lambda size: abs(averages[size] - TARGET_DELTA_BYTES))
+
+
+def top_blocks(text: str) -> list[Token]:
+    """The top-level blocks of ``text`` as markdown-it parses it (their opening token)."""
+    return [t for t in MARKDOWN.parse(text) if t.level == 0 and t.nesting >= 0]
+
+
+def lines_of(text: str) -> list[str]:
+    assert text.endswith("\n")
+    return text[:-1].split("\n")
+
+
+def assert_one_list(text: str, opening: str) -> None:
+    tokens = MARKDOWN.parse(text)
+    assert [t.type for t in top_blocks(text)] == [opening]
+    items = [t for t in tokens if t.type == "list_item_open"]
+    assert len(items) == len(lines_of(text))  # one item a line
+    assert all(t.level == 1 for t in items)  # none nested
+
+
+@pytest.mark.parametrize("kind", [k for k in simulator.SHAPE_KINDS if k != "mixed"])
+def test_shape_is_its_markdown_block(kind: str) -> None:
+    size = delta_size_for(kind, 300)
+    deltas = simulator.shape_deltas(kind, "the question", 300, size)
+    text = "".join(deltas)
+    assert len(deltas) == 300 and all(deltas)
+    assert "the question" in text
+    # About 12 bytes each: all but the last have exactly ``size`` characters (no graphemes
+    # here); the last may finish a line of a list, table or code block.
+    assert all(len(d) == size for d in deltas[:-1])
+    assert 11 <= len(text[: -len(deltas[-1])].encode()) / 299 <= 13
+    blocks = top_blocks(text)
+    if kind in ("paragraph", "cjk"):
+        assert [t.type for t in blocks] == ["paragraph_open"] and "\n" not in text
+        inline = MARKDOWN.parse(text)[1]
+        assert [c.type for c in inline.children or []] == ["text"]  # no markup by accident
+        if kind == "cjk":
+            outside = text.replace("「the question」", "")
+            assert " " not in outside and "，" in outside and "。" in outside
+            assert sum(ord(c) > 0x2E80 for c in outside) > 0.95 * len(outside)
+        else:
+            assert text.isascii() and len(text.split()) > 300
+    elif kind == "code":
+        assert [t.type for t in blocks] == ["fence"] and blocks[0].info == "python"
+        assert len(blocks[0].content.splitlines()) == len(lines_of(text)) - 2
+    elif kind == "list":
+        assert_one_list(text, "bullet_list_open")
+    elif kind == "numbered":
+        assert_one_list(text, "ordered_list_open")
+        numbers = [int(line.split(".")[0]) for line in lines_of(text)]
+        assert numbers == list(range(1, len(numbers) + 1))
+    elif kind == "table":
+        assert [t.type for t in blocks] == ["table_open"]
+        tokens = MARKDOWN.parse(text)
+        rows = [t for t in tokens if t.type == "tr_open"]
+        assert len(rows) == len(lines_of(text)) - 1  # every line but the delimiter row
+        cells = [t.type for t in tokens if t.type in ("th_open", "td_open", "tr_close")]
+        assert cells.count("th_open") == 4 and cells.count("td_open") == 4 * (len(rows) - 1)
+    else:
+        assert kind == "mixed-long"
+        assert [t.type for t in blocks] == [
+            "heading_open",
+            "paragraph_open",
+            "fence",
+            "bullet_list_open",
+            "table_open",
+        ]
+        paragraph, fence = MARKDOWN.parse(text)[4], blocks[2]
+        assert paragraph.type == "inline" and len(paragraph.content) > 700
+        assert len(fence.content) > 700
+
+
+def test_shape_mixed_is_long() -> None:
+    for n, size in ((1, 4), (7, 1), (300, 7)):
+        assert simulator.shape_deltas("mixed", "q", n, size) == simulator.long_deltas("q", n, size)
+
+
+@pytest.mark.parametrize("kind", simulator.SHAPE_KINDS)
+@pytest.mark.parametrize("n", [1, 2, 50])
+def test_shape_gives_exactly_n_deltas_and_ends_whole(kind: str, n: int) -> None:
+    deltas = simulator.shape_deltas(kind, "q", n, 5)
+    text = "".join(deltas)
+    assert len(deltas) == n and all(deltas) and text.count("```") % 2 == 0
+    if kind in ("code", "list", "numbered", "table"):
+        assert text.endswith("\n")  # a cut line is finished
+
+
+def test_shape_10000_deltas() -> None:
+    deltas = simulator.shape_deltas("table", "q", 10_000, 11)
+    assert len(deltas) == 10_000 and all(deltas) and "| 第 " in deltas[-1] + deltas[-2]
+
+
+def test_shape_through_the_server(sim: CozeSimulator, client: httpx.Client) -> None:
+    evs = events(chat(client, "/long 40 /shape table 表格 question").text)
+    deltas = [d["content"] for d in answer_deltas(evs)]
+    assert deltas == simulator.shape_deltas("table", "表格 question", 40, sim.delta_chars)
+    assert completed(evs, "answer")[0]["content"] == "".join(deltas)
+    assert sim.streams[0].question == "表格 question"
+    # Without /long: the default number of deltas.
+    evs = events(chat(client, "/shape cjk q").text)
+    assert len(answer_deltas(evs)) == simulator.shapes.DEFAULT_SHAPE_DELTAS
+
+
+def test_shape_parses_and_unknown_kinds_are_text() -> None:
+    parsed = parse_message("/shape code /long 30 hello")
+    assert parsed.shape == "code" and parsed.long == 30 and parsed.question == "hello"
+    for text in ("/shape nope q", "/shape", "/shape Code q"):
+        assert parse_message(text).shape is None
+    assert parse_message("/shape nope q").question == "/shape nope q"
 
 
 def test_card_is_an_answer_without_text(client: httpx.Client) -> None:

@@ -9,8 +9,9 @@
 and every response carries an ``X-Tt-Logid`` header. Everything the server sees and does is recorded
 (``requests``, ``cancels``, ``disconnects``, ``streams`` with the ``earlier`` messages each chat was
 told, ``feedbacks`` and ``feedback_of``) so tests can check the client's behaviour from the server's
-side; ``on_delta`` reports the send time of every answer delta, and ``long_deltas`` gives the
-deltas ``/long N`` will send.
+side; ``on_delta`` reports the send time of every answer delta, ``long_deltas`` gives the deltas
+``/long N`` will send and ``shape_deltas`` those of ``/long N /shape KIND`` (one long block of a
+kind: ``SHAPE_KINDS``).
 
 The answer quotes the question verbatim and is deterministic Markdown (heading, list, code block,
 link, Chinese and English). Commands anywhere in the user message (whitespace separated tokens
@@ -22,9 +23,10 @@ This package is standard library only and shares no code with the client on purp
 the other.
 
 Modules: ``commands`` (the command table and parser), ``faults`` (the ``/fail`` kinds),
-``answers`` (the answer texts), ``deltas`` (splitting text into deltas), ``stream`` (one chat's
-SSE stream), ``handler`` (HTTP requests), ``server`` (``CozeSimulator``), ``state`` (the shared,
-locked state), ``records``, ``wire`` (Coze's formats), ``cli`` (the command line).
+``answers`` (the answer texts), ``shapes`` (the ``/shape`` texts), ``deltas`` (splitting text into
+deltas), ``stream`` (one chat's SSE stream), ``handler`` (HTTP requests), ``server``
+(``CozeSimulator``), ``state`` (the shared, locked state), ``records``, ``wire`` (Coze's formats),
+``cli`` (the command line).
 
 Command line::
 
@@ -37,7 +39,7 @@ Commands:
 
 from __future__ import annotations
 
-from .answers import build_answer, long_deltas
+from .answers import build_answer, long_deltas, shape_deltas
 from .cli import main
 from .commands import COMMANDS, Command, ParsedMessage, commands_markdown, parse_message
 from .faults import FAIL_KINDS, FAULTS, Fault, RequestFault, StreamFault
@@ -49,6 +51,7 @@ from .records import (
     StreamRecord,
 )
 from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator, DeltaHook
+from .shapes import SHAPE_KINDS, SHAPES, Shape
 
 __all__ = [
     "COMMANDS",
@@ -56,6 +59,8 @@ __all__ = [
     "DEMO_PAT",
     "FAIL_KINDS",
     "FAULTS",
+    "SHAPES",
+    "SHAPE_KINDS",
     "Command",
     "CozeSimulator",
     "DeltaHook",
@@ -66,12 +71,14 @@ __all__ = [
     "RecordedMessage",
     "RecordedRequest",
     "RequestFault",
+    "Shape",
     "StreamFault",
     "StreamRecord",
     "build_answer",
     "long_deltas",
     "main",
     "parse_message",
+    "shape_deltas",
 ]
 
 if __doc__ is not None:  # pragma: no branch - absent under python -OO

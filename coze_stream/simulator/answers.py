@@ -6,11 +6,13 @@ answer (and the same deltas for the same delta size).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .commands import ParsedMessage, commands_markdown
 from .deltas import split_deltas
 from .records import RecordedMessage
+from .shapes import DEFAULT_SHAPE_DELTAS, SHAPES
 from .wire import dumps
 
 
@@ -178,6 +180,51 @@ def long_deltas(question: str, n: int, size: int) -> list[str]:
     return deltas
 
 
+_SHAPE_TEXT = {shape.kind: shape.text for shape in SHAPES}
+# A line of a block that is read line by line: a list item, a table row, a fence.
+_LINE_ITEM = re.compile(r"\s*(?:[-*+] |\d{1,9}[.)] |\||`)")
+
+
+def _finish(sent: str, rest: str) -> str:
+    """What the last delta gets so the answer ends on whole structure.
+
+    A cut list item, table row or code line is completed up to its line end (so the last delta
+    may be up to a line longer than the others) and an open code fence is closed; a cut
+    paragraph stays cut, wherever that is.
+    """
+    current = sent[sent.rfind("\n") + 1 :]
+    tail = ""
+    if current and (sent.count("```") % 2 or _LINE_ITEM.match(current)):
+        end = rest.find("\n")
+        tail = rest if end < 0 else rest[: end + 1]
+    if (sent + tail).count("```") % 2:
+        tail += ("" if (sent + tail).endswith("\n") else "\n") + "```\n"
+    return tail
+
+
+def shape_deltas(kind: str, question: str, n: int, size: int) -> list[str]:
+    """``/long n /shape kind``'s answer as its exactly ``n`` deltas of about ``size`` characters.
+
+    ``mixed`` is ``long_deltas``; the other kinds are cut from ``shapes``' texts after ``n``
+    deltas, the last delta finishing a cut line of a list, table or code block (see ``_finish``).
+    The simulator sends exactly these deltas when its ``delta_chars`` is ``size``.
+    """
+    build = _SHAPE_TEXT[kind]
+    if build is None:
+        return long_deltas(question, n, size)
+    size = max(1, size)
+    chars = n * size + size
+    while True:
+        text = build(question, chars)
+        deltas = split_deltas(text, size, limit=n)
+        if len(deltas) >= n:
+            break
+        chars += n * size  # graphemes made the pieces longer: build more text
+    sent = "".join(deltas)
+    deltas[-1] += _finish(sent, text[len(sent) :])
+    return deltas
+
+
 def answer_messages(
     parsed: ParsedMessage, size: int, earlier: Sequence[RecordedMessage] = ()
 ) -> list[tuple[str, list[str]]]:
@@ -197,7 +244,11 @@ def answer_messages(
     if parsed.latex is not None:
         text = latex_answer(parsed.question, parsed.latex)
         return [(text, split_deltas(text, size))]
-    if parsed.long is not None:
+    if parsed.shape is not None:
+        n = DEFAULT_SHAPE_DELTAS if parsed.long is None else parsed.long
+        deltas = shape_deltas(parsed.shape, parsed.question, n, size)
+        messages = [("".join(deltas), deltas)]
+    elif parsed.long is not None:
         deltas = long_deltas(parsed.question, parsed.long, size)
         messages = [("".join(deltas), deltas)]
     else:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from .faults import FAULTS
+from .shapes import DEFAULT_SHAPE_DELTAS, SHAPES
 
 MAX_LONG = 100_000
 MAX_WAIT = 3600.0  # seconds, for /stall and /late
@@ -29,6 +30,7 @@ class ParsedMessage:
     help: bool = False
     think: bool = False
     long: int | None = None
+    shape: str | None = None
     slow: bool = False
     stall: float | None = None
     late: float | None = None
@@ -123,6 +125,16 @@ COMMANDS: tuple[Command[Any], ...] = (
         f"answer with a long Markdown document of exactly N deltas (1-{MAX_LONG})",
         _whole_number(1, MAX_LONG),
         lambda p, n: replace(p, long=n),
+    ),
+    *(
+        Command(
+            "/shape",
+            shape.kind,
+            f"{shape.help} (N deltas with /long N, else {DEFAULT_SHAPE_DELTAS})",
+            _word(shape.kind),
+            lambda p, k: replace(p, shape=k),
+        )
+        for shape in SHAPES
     ),
     Command(
         "/slow",
