@@ -1,9 +1,10 @@
 """Record when the page's answer generator hands each piece of text to ``st.write_stream``.
 
-Used by ``bench/app_traced.py`` and ``bench/baseline_app.py`` when ``BENCH_TRACE_DIR`` is set:
-for every answer, ``<chat_id>.json`` there holds ``[[time.time(), characters so far], ...]``, one
-entry per text piece yielded, so ``bench/ui.py`` can tell how long each delta waited inside the
-app before Streamlit got it. Without ``BENCH_TRACE_DIR`` the generator is passed through as is.
+Used by ``bench/app_traced.py``, ``bench/baseline_app.py`` and ``bench/split_app.py`` when
+``BENCH_TRACE_DIR`` is set: for every answer, ``<chat_id>.json`` there holds ``[[time.time(),
+characters so far], ...]``, one entry per text piece yielded (a string, or a callable with a
+``text``), so ``bench/ui.py`` can tell how long each delta waited inside the app before Streamlit
+got it. Without ``BENCH_TRACE_DIR`` the generator is passed through as is.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ def traced(pieces: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]
         length = 0
         try:
             for piece in pieces(chat, *args, **kwargs):
-                if isinstance(piece, str):
-                    length += len(piece)
+                # A callable that renders text itself (bench/split_app.py) says so in ``text``.
+                text = piece if isinstance(piece, str) else getattr(piece, "text", None)
+                if isinstance(text, str):
+                    length += len(text)
                     log.append((time.time(), length))
                 yield piece
         finally:
