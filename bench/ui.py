@@ -310,7 +310,7 @@ def _segments(text: str) -> list[tuple[int, int]]:
                 body = stripped[item.end() :] if item else stripped
             inner = body.strip()
             if inner:
-                begin = lead + len(stripped) - len(body) + len(body) - len(body.lstrip())
+                begin = lead + len(stripped) - len(body.lstrip())
                 out.append((begin, begin + len(inner)))
     return out
 
