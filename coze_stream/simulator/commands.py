@@ -2,7 +2,8 @@
 
 ``COMMANDS`` is the one table of commands: ``parse_message`` parses with it, ``/help`` and the
 package docstring list it. Each row says how its argument is read and what it changes in the
-``ParsedMessage``; adding a command is adding a row (a fault is a row of ``faults.FAULTS``).
+``ParsedMessage``; adding a command is adding a row (a fault is a row of ``faults.FAULTS``, a
+``/shape`` kind a row of ``shapes.SHAPES``).
 """
 
 from __future__ import annotations
