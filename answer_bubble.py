@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
     MAX_FORMULAS,
-    PIECE_CHARS,
+    PIECE_BYTES,
     STOPPED_CAPTION,
     AnswerStream,
     AppendReasoning,
@@ -237,7 +237,7 @@ def new_answer(
 ) -> AnswerStream:
     """The model that decides what to show of one answer (bench/baseline_app.py swaps it)."""
     return AnswerStream(
-        image_hosts=image_hosts, max_formulas=formulas, piece_chars=PIECE_CHARS, end_whole=True
+        image_hosts=image_hosts, max_formulas=formulas, piece_bytes=PIECE_BYTES, end_whole=True
     )
 
 

@@ -30,7 +30,7 @@ from ._model import (
     StatusKind,
     ThinkingDone,
 )
-from ._pieces import PIECE_CHARS, PieceCutter, PieceKind
+from ._pieces import PIECE_BYTES, PieceCutter, PieceKind
 from ._rich import parts_markdown, web_address
 from ._text import stream_text
 from ._turn import (
@@ -59,7 +59,7 @@ __all__ = [
     "MAX_FORMULAS",
     "MAX_MESSAGE_CHARS",
     "NO_TEXT_NOTICE",
-    "PIECE_CHARS",
+    "PIECE_BYTES",
     "STILL_ANSWERING_AFTER",
     "STOPPED_CAPTION",
     "AnswerStream",

@@ -11,7 +11,7 @@ line and the benchmarks:
 - Text arriving within one frame of the last update goes out together, and none waits longer
   than a frame; once the answer is over, what is pending goes out at once.
 - Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
-  open block; reasoning is split the same way. With ``piece_chars``, a long open block is cut
+  open block; reasoning is split the same way. With ``piece_bytes``, a long open block is cut
   into pieces too (:class:`PieceCutter`), and a cut block is shown whole once it is finished.
 - With ``end_whole``, the finished answer is shown once more as one block, exactly as its whole
   text renders (a UI that redraws its history from that text then shows the same thing).
@@ -182,8 +182,8 @@ class AnswerStream:
     """What to show of one answer, decided from Coze's events and a clock.
 
     ``frame_seconds`` 0 shows every piece at once (a terminal, a plain ``st.write_stream``);
-    ``split_blocks`` False never closes a block; ``piece_chars`` cuts a long open block into
-    pieces of about that many characters (:class:`EndPiece`); ``end_whole`` replaces the
+    ``split_blocks`` False never closes a block; ``piece_bytes`` cuts a long open block into
+    pieces of about that many bytes (:class:`EndPiece`); ``end_whole`` replaces the
     answer by its whole text once it is complete. After the answer, :attr:`text`, :attr:`blocks`,
     :attr:`reasoning`, :attr:`thought_seconds`, :attr:`first_text_seconds`,
     :attr:`total_seconds`, :attr:`usage` and :attr:`follow_ups` describe it, and
@@ -198,11 +198,11 @@ class AnswerStream:
         clock: Callable[[], float] = time.monotonic,
         image_hosts: Iterable[str] | None = DEFAULT_IMAGE_HOSTS,
         max_formulas: int = MAX_FORMULAS,
-        piece_chars: int | None = None,
+        piece_bytes: int | None = None,
         end_whole: bool = False,
     ) -> None:
         self._frame = frame_seconds
-        self._cutter = PieceCutter(piece_chars) if piece_chars and split_blocks else None
+        self._cutter = PieceCutter(piece_bytes) if piece_bytes and split_blocks else None
         self._end_whole = end_whole
         self._split_blocks = split_blocks
         self._clock = clock

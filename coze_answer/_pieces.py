@@ -3,8 +3,9 @@
 :class:`BlockSplitter` freezes finished blocks, but a block can itself be long: one paragraph, a
 code block, a list or a table of thousands of lines. A UI that re-sends the open block on every
 frame then does work that grows with the square of that block's length. :class:`PieceCutter`
-cuts the open block every ``piece_chars`` characters or so, at a point where each piece,
-rendered on its own and styled by its :class:`PieceKind`, reads as part of the one block:
+cuts the open block every ``piece_bytes`` bytes (UTF-8, as they travel) or so, at a point where
+each piece, rendered on its own and styled by its :class:`PieceKind`, reads as part of the
+one block:
 
 - ``PARAGRAPH``: after a space (the next piece starts with ``&#32;``, so the space survives
   Markdown's stripping of leading spaces) or between two CJK characters, and only where no
@@ -33,10 +34,11 @@ import re
 
 from ._blocks import _fence
 
-__all__ = ["PIECE_CHARS", "Cut", "PieceCutter", "PieceKind"]
+__all__ = ["PIECE_BYTES", "Cut", "PieceCutter", "PieceKind"]
 
-PIECE_CHARS = 512
-"""A piece is cut at the first safe point after it holds this many characters of the block."""
+PIECE_BYTES = 512
+"""A piece is cut at the first safe point after it holds this many bytes of the block's text
+(UTF-8: a UI re-sends the open piece as bytes, and a Chinese character is three of them)."""
 
 
 class PieceKind(enum.Enum):
@@ -193,15 +195,15 @@ class PieceCutter:
     included); :meth:`end_block` says the block is over and starts the next one.
     """
 
-    def __init__(self, piece_chars: int = PIECE_CHARS) -> None:
-        self._piece_chars = piece_chars
+    def __init__(self, piece_bytes: int = PIECE_BYTES) -> None:
+        self._piece_bytes = piece_bytes
         self._reset()
 
     def _reset(self) -> None:
         self._raw: list[str] = []  # the block's text, as received
         self._kind: PieceKind | str = _UNKNOWN
         self._was_cut = False
-        self._piece_length = 0  # characters of the block's text in the open piece
+        self._piece_length = 0  # bytes of the block's text in the open piece
         self._inline = _Inline()  # a paragraph piece's markup counts
         self._code = _Code()  # a code piece's string and comment counts
         self._line: list[str] = []  # the current line so far
@@ -266,7 +268,7 @@ class PieceCutter:
 
     def _hand_out(self, text: str, out: list[str | Cut]) -> None:
         self._raw.append(text)
-        self._piece_length += len(text)
+        self._piece_length += len(text.encode())
         self._inline.add(text)
         out.append(text)
 
@@ -302,9 +304,9 @@ class PieceCutter:
             return start
         search = max(lowest, 1)  # at 0, what came before is in the last call's text
         while search < end:
-            missing = self._piece_chars - self._piece_length - (search - start)
+            missing = self._piece_bytes - self._piece_length - len(text[start:search].encode())
             if missing > 0:
-                search += missing
+                search += max(1, missing // 3)  # a character is one to four bytes
                 continue
             match = _PARAGRAPH_CUT.search(text, search, end)
             if match is None:
@@ -325,8 +327,10 @@ class PieceCutter:
 
     def _at_line_start(self, text: str, position: int, start: int, out: list[str | Cut]) -> int:
         """At a line's first character: cut before the line if the block allows it here."""
-        pending = position - start  # not handed out yet, but part of the open piece
-        if self._piece_length + pending < self._piece_chars or self._kind not in _LINE_KINDS:
+        if self._kind not in _LINE_KINDS:
+            return start
+        pending = len(text[start:position].encode())  # not handed out yet, but in the piece
+        if self._piece_length + pending < self._piece_bytes:
             return start
         head = text[position : position + _HEAD_CHARS]
         complete = "\n" in head or len(head) == _HEAD_CHARS

@@ -32,9 +32,9 @@ MARKDOWN = MarkdownIt("commonmark").enable("table")
 PIECE = 80  # small pieces, so short documents are cut many times
 
 
-def cut(text: str, cuts: list[int], piece_chars: int = PIECE) -> tuple[list[str], list[Cut]]:
+def cut(text: str, cuts: list[int], piece_bytes: int = PIECE) -> tuple[list[str], list[Cut]]:
     """Feed ``text`` split at ``cuts``; the pieces' text, and the cuts made."""
-    cutter = PieceCutter(piece_chars)
+    cutter = PieceCutter(piece_bytes)
     pieces, kinds = [""], []
     for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
         for item in cutter.feed(text[start:end]):
@@ -209,7 +209,7 @@ def deltas(text: str, size: int = 5) -> list[AnswerDelta]:
 
 def test_the_model_streams_a_long_block_in_pieces_and_ends_with_the_whole_text():
     text = "Intro.\n\n" + " ".join(f"w{i}" for i in range(300)) + "\n\nEnd."
-    answer = AnswerStream(frame_seconds=0, piece_chars=PIECE, end_whole=True, clock=lambda: 0.0)
+    answer = AnswerStream(frame_seconds=0, piece_bytes=PIECE, end_whole=True, clock=lambda: 0.0)
     changes = []
     for event in deltas(text):
         changes += answer.update([event])
