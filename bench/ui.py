@@ -1109,7 +1109,7 @@ def sweep_mode(bench: Bench, kind: str, counts: list[int], args: argparse.Namesp
         result = ShapeResult(kind, n, {"baseline": [], "app": []})
         for run_number in range(args.runs):
             order = SIDES if (number + run_number) % 2 == 0 else SIDES[::-1]
-            for side in order:
+            for side in [side for side in order if side in args.sides]:
                 plan = make_plan(
                     kind, f"sweep {n} {side} run {run_number + 1}", n, delta_chars, args.markers
                 )
@@ -1121,7 +1121,7 @@ def sweep_mode(bench: Bench, kind: str, counts: list[int], args: argparse.Namesp
     rows: list[tuple[str, ...]] = []
     failed = False
     for result in results:
-        for side in SIDES:
+        for side in args.sides:
             ws = result.figure(side, "ws_per_byte")
             cpu = result.figure(side, "cpu")
             ok = None if ws is None else ws <= GOAL_WS_PER_BYTE
@@ -1154,7 +1154,7 @@ def sweep_mode(bench: Bench, kind: str, counts: list[int], args: argparse.Namesp
         ),
         rows,
     )
-    for side in SIDES:
+    for side in args.sides:
         values = [result.figure(side, "ws_per_byte") for result in results]
         growth = ratio(values[-1], values[0])
         print(
@@ -1183,7 +1183,7 @@ def history_mode(bench: Bench, args: argparse.Namespace) -> bool:
     )
     runs: dict[str, list[Run]] = {}
     try:
-        for side in SIDES:
+        for side in args.sides:
             session = bench.session(side)
             runs[side] = []
             try:
@@ -1211,11 +1211,16 @@ def history_mode(bench: Bench, args: argparse.Namespace) -> bool:
     for turn in shown:
         row = [str(turn)]
         for side in SIDES:
+            if side not in runs:
+                row += ["(not run)"] * 3
+                continue
             run = runs[side][turn - 1]
             row += [f"{run.ws_bytes:,}", seconds(run.first_word), cpu_seconds(run.cpu)]
         rows.append(tuple(row))
 
     def growth(side: str, name: str, window: int) -> float | None:
+        if side not in runs:
+            return None
         values = [getattr(run, name) for run in runs[side]]
         window = min(window, len(values) // 2) or 1
         return ratio(median(values[-window:]), median(values[:window]))
@@ -1300,6 +1305,13 @@ def main(argv: list[str] | None = None) -> int:
         "--history", type=int, metavar="TURNS", help="TURNS messages in one browser session"
     )
     parser.add_argument("--history-deltas", type=int, default=275, help="deltas per turn")
+    parser.add_argument(
+        "--sides",
+        type=lambda text: [side for side in SIDES if side in text.split(",")],
+        default=list(SIDES),
+        help="for --deltas-sweep and --history: 'app' skips plain st.write_stream (it takes "
+        "minutes at 10,000 deltas)",
+    )
     parser.add_argument("--history-rate", type=float, default=500.0, help="deltas per second")
     parser.add_argument(
         "--app",
