@@ -6,6 +6,7 @@ keeps what a reader of the answer needs, and turns failure events into :class:`C
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
@@ -51,9 +52,33 @@ except ImportError:  # optional: the standard library is correct, only slower
 _DELTA_KEYS: tuple[str, ...] = tuple(_fast_json('{"type":0,"content_type":0,"content":0,"id":0}'))
 
 
+class _EventStreamResponse(httpx.Response):
+    """A plain response around a :class:`StreamBody`, as httpx-sse reads it: by its text.
+
+    httpx's own ``iter_text`` passes each network chunk through four generators (raw, chunked,
+    decoded, text); here the body's chunks are decoded in one step, as httpx decodes them (the
+    response's charset, UTF-8 by default, bad bytes replaced). Should httpx-sse read a response
+    some other way, httpx's methods apply as they are.
+    """
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        body = self.stream
+        if chunk_size is not None or not isinstance(body, StreamBody):
+            yield from super().iter_text(chunk_size)
+            return
+        decode = codecs.getincrementaldecoder(self.encoding or "utf-8")(errors="replace").decode
+        for chunk in body:
+            text = decode(chunk)
+            if text:
+                yield text
+        text = decode(b"", True)
+        if text:
+            yield text
+
+
 def _terminated(body: StreamBody, response: httpx.Response) -> httpx.Response:
     """``response``'s events as httpx-sse reads them: a plain response around ``body``."""
-    return httpx.Response(
+    return _EventStreamResponse(
         response.status_code,
         headers={"content-type": response.headers.get("content-type", "text/event-stream")},
         stream=body,
