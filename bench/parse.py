@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "Goals: "
         + "; ".join(
-            f"{goal}: {'PASS' if ok else 'FAIL'} ({ratio:.2f}x)" for goal, ok, ratio in goals
+            f"{goal}: {'PASS' if ok else 'FAIL'} ({ratio:.3f}x)" for goal, ok, ratio in goals
         )
     )
     if "sse_orjson" in median:
