@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
+from httpx_sse import EventSource, ServerSentEvent
 
 from ._body import Limits, StreamBody
 from ._config import CozeConfig
@@ -182,11 +182,16 @@ def _text_id(value: object) -> str:
     return ""
 
 
-def _other_deltas(message: Any, event: str, streamed_chars: int) -> Generator[ChatEvent, None, int]:
-    """A delta that is not plain answer text (reasoning, a key missing, another type) by the
-    general rules; returns the count of streamed characters, this delta's included."""
+def _other_deltas(
+    message: Any, sse: ServerSentEvent, streamed_chars: int
+) -> Generator[ChatEvent, None, int]:
+    """A delta that is not plain answer text (reasoning, a key missing, another type, JSON that
+    orjson refused: ``message`` None) by the general rules; returns the count of streamed
+    characters, this delta's included."""
+    if message is None:
+        message = _parse_json_slowly(sse.data)
     if type(message) is not dict:
-        raise _unreadable(event)
+        raise _unreadable(sse.event)
     get = message.get
     if get("type") != "answer" or get("content_type", "text") != "text":
         return streamed_chars
@@ -289,9 +294,8 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                     content_type = message[content_type_key]
                     content = message[content_key]
                     message_id = message[id_key]
-                except ValueError:
-                    message = _parse_json_slowly(sse.data)
-                    kind = None
+                except ValueError:  # read again, by the general rules
+                    message = kind = None
                 except (KeyError, TypeError):  # TypeError: JSON, but not an object
                     kind = None
                 if (
@@ -307,7 +311,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                             raise _too_long()
                         yield AnswerDelta(content, message_id)
                     continue
-                streamed_chars = yield from _other_deltas(message, name, streamed_chars)
+                streamed_chars = yield from _other_deltas(message, sse, streamed_chars)
             elif name == "conversation.message.completed":
                 message = _load(sse.data, name)
                 kind = message.get("type")
