@@ -32,6 +32,7 @@ ERROR_BODY_BYTES = 8192
 ERROR_BODY_SECONDS = 30.0
 """The longest an error reply is read for."""
 _STEP = 65536  # the most one inflation step produces
+_CR = ord("\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,9 @@ class StreamBody(httpx.SyncByteStream):
 
     def _check(self, chunk: bytes) -> None:
         limits = self._limits
-        has_cr = b"\r" in chunk  # Coze sends "\n" only: the CR searches are usually skipped
+        # Coze sends "\n" only: the CR searches are usually skipped. (An int is looked for with
+        # memchr; ``b"\r" in chunk`` first fails, with a formatted TypeError, to read b"\r" as one.)
+        has_cr = _CR in chunk
         breaks = chunk.rfind(b"\n")
         if has_cr:
             breaks = max(breaks, chunk.rfind(b"\r"))

@@ -6,12 +6,13 @@ keeps what a reader of the answer needs, and turns failure events into :class:`C
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
+from httpx_sse import EventSource, ServerSentEvent
 
 from ._body import Limits, StreamBody
 from ._config import CozeConfig
@@ -45,9 +46,39 @@ except ImportError:  # optional: the standard library is correct, only slower
     _fast_json = json.loads
 
 
+# The keys a delta is read by, as the JSON decoder makes them: orjson hands out the same key
+# objects every time (its key cache), and a lookup by the very object skips a string comparison
+# per key (orjson's dicts are not of the str-keys-only kind, whose lookups compare cheaply).
+_DELTA_KEYS: tuple[str, ...] = tuple(_fast_json('{"type":0,"content_type":0,"content":0,"id":0}'))
+
+
+class _EventStreamResponse(httpx.Response):
+    """A plain response around a :class:`StreamBody`, as httpx-sse reads it: by its text.
+
+    httpx's own ``iter_text`` passes each network chunk through four generators (raw, chunked,
+    decoded, text); here the body's chunks are decoded in one step, as httpx decodes them (the
+    response's charset, UTF-8 by default, bad bytes replaced). Should httpx-sse read a response
+    some other way, httpx's methods apply as they are.
+    """
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        body = self.stream
+        if chunk_size is not None or not isinstance(body, StreamBody):
+            yield from super().iter_text(chunk_size)
+            return
+        decode = codecs.getincrementaldecoder(self.encoding or "utf-8")(errors="replace").decode
+        for chunk in body:
+            text = decode(chunk)
+            if text:
+                yield text
+        text = decode(b"", True)
+        if text:
+            yield text
+
+
 def _terminated(body: StreamBody, response: httpx.Response) -> httpx.Response:
     """``response``'s events as httpx-sse reads them: a plain response around ``body``."""
-    return httpx.Response(
+    return _EventStreamResponse(
         response.status_code,
         headers={"content-type": response.headers.get("content-type", "text/event-stream")},
         stream=body,
@@ -151,6 +182,37 @@ def _text_id(value: object) -> str:
     return ""
 
 
+def _other_deltas(
+    message: Any, sse: ServerSentEvent, streamed_chars: int
+) -> Generator[ChatEvent, None, int]:
+    """A delta that is not plain answer text (reasoning, a key missing, another type, JSON that
+    orjson refused: ``message`` None) by the general rules; returns the count of streamed
+    characters, this delta's included."""
+    if message is None:
+        message = _parse_json_slowly(sse.data)
+    if type(message) is not dict:
+        raise _unreadable(sse.event)
+    get = message.get
+    if get("type") != "answer" or get("content_type", "text") != "text":
+        return streamed_chars
+    message_id = get("id", "")
+    if type(message_id) is not str:
+        message_id = ""
+    reasoning = get("reasoning_content")
+    if reasoning and type(reasoning) is str:
+        streamed_chars += len(reasoning)
+        if streamed_chars > MAX_ANSWER_CHARS:
+            raise _too_long()
+        yield ReasoningDelta(reasoning, message_id)
+    content = get("content")
+    if content and type(content) is str:
+        streamed_chars += len(content)
+        if streamed_chars > MAX_ANSWER_CHARS:
+            raise _too_long()
+        yield AnswerDelta(content, message_id)
+    return streamed_chars
+
+
 def _too_long() -> CozeStreamError:
     return CozeStreamError(
         f"The answer grew past {MAX_ANSWER_CHARS:,} characters, more than this app shows, so "
@@ -215,34 +277,41 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     streamed_chars = whole_chars = 0
     failure: CozeError | None = None
     body = StreamBody(response, Limits(event_seconds=config.read_timeout))
+    # Names the hot path (one answer delta per event) reads as locals, not globals.
+    loads = _fast_json
+    limit = MAX_ANSWER_CHARS
+    type_key, content_type_key, content_key, id_key = _DELTA_KEYS
     try:
         for sse in EventSource(_terminated(body, response)).iter_sse():
             name = sse.event
             if name == "conversation.message.delta":  # the hot path: one per delta
+                # Plain answer text here, every other delta in _other_deltas: CPython 3.11
+                # specializes the comparison above only while the jump past this branch fits
+                # in one byte (about 250 code units; `dis` shows COMPARE_OP_STR_JUMP).
                 try:
-                    message = _fast_json(sse.data)
-                except ValueError:
-                    message = _parse_json_slowly(sse.data)
-                if type(message) is not dict:
-                    raise _unreadable(name)
-                get = message.get
-                if get("type") != "answer" or get("content_type", "text") != "text":
+                    message = loads(sse.data)
+                    kind = message[type_key]
+                    content_type = message[content_type_key]
+                    content = message[content_key]
+                    message_id = message[id_key]
+                except ValueError:  # read again, by the general rules
+                    message = kind = None
+                except (KeyError, TypeError):  # TypeError: JSON, but not an object
+                    kind = None
+                if (
+                    kind == "answer"
+                    and content_type == "text"
+                    and type(content) is str
+                    and type(message_id) is str
+                    and "reasoning_content" not in message
+                ):
+                    if content:
+                        streamed_chars += len(content)
+                        if streamed_chars > limit:
+                            raise _too_long()
+                        yield AnswerDelta(content, message_id)
                     continue
-                message_id = get("id", "")
-                if type(message_id) is not str:
-                    message_id = ""
-                reasoning = get("reasoning_content")
-                if reasoning and type(reasoning) is str:
-                    streamed_chars += len(reasoning)
-                    if streamed_chars > MAX_ANSWER_CHARS:
-                        raise _too_long()
-                    yield ReasoningDelta(reasoning, message_id)
-                content = get("content")
-                if content and type(content) is str:
-                    streamed_chars += len(content)
-                    if streamed_chars > MAX_ANSWER_CHARS:
-                        raise _too_long()
-                    yield AnswerDelta(content, message_id)
+                streamed_chars = yield from _other_deltas(message, sse, streamed_chars)
             elif name == "conversation.message.completed":
                 message = _load(sse.data, name)
                 kind = message.get("type")

@@ -1,4 +1,4 @@
-"""The typed events a Coze chat stream yields, one frozen dataclass each."""
+"""The typed events a Coze chat stream yields, one dataclass each (frozen but for the deltas)."""
 
 from __future__ import annotations
 
@@ -27,37 +27,26 @@ class ChatStarted:
     chat_id: str
 
 
-@dataclass(frozen=True, slots=True, init=False)
+# The two delta events, one per delta, are the only ones not frozen: a frozen dataclass sets
+# its fields through object.__setattr__ (or the slots' setters), which makes one cost about twice
+# as much as a plain slotted instance (see bench/parse.py). They are read-only by convention, and
+# hash and compare by value like the others.
+
+
+@dataclass(slots=True, unsafe_hash=True)
 class AnswerDelta:
     """A piece of the answer's text, as soon as it arrived."""
 
     text: str
     message_id: str
 
-    def __init__(self, text: str, message_id: str) -> None:
-        # One of these per delta: setting the slots directly is twice as fast as the frozen
-        # dataclass __init__ (object.__setattr__ per field), and the instance stays frozen.
-        _set_answer_text(self, text)
-        _set_answer_message_id(self, message_id)
 
-
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(slots=True, unsafe_hash=True)
 class ReasoningDelta:
     """A piece of a deep-thinking model's reasoning, sent before (or between) answer text."""
 
     text: str
     message_id: str
-
-    def __init__(self, text: str, message_id: str) -> None:
-        _set_reasoning_text(self, text)
-        _set_reasoning_message_id(self, message_id)
-
-
-# The slots' own setters (member descriptors), which a frozen dataclass's __setattr__ bypasses.
-_set_answer_text = AnswerDelta.__dict__["text"].__set__
-_set_answer_message_id = AnswerDelta.__dict__["message_id"].__set__
-_set_reasoning_text = ReasoningDelta.__dict__["text"].__set__
-_set_reasoning_message_id = ReasoningDelta.__dict__["message_id"].__set__
 
 
 @dataclass(frozen=True, slots=True)
