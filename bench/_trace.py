@@ -30,7 +30,7 @@ def traced(pieces: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]
         try:
             for change in pieces(chat, answer, *args, **kwargs):
                 if type(change).__name__ == "AppendText":
-                    log.append((time.time(), sum(map(len, answer.blocks))))
+                    log.append((time.time(), answer.shown_chars))
                 yield change
         finally:
             started = getattr(chat, "started", None)

@@ -224,8 +224,12 @@ class AnswerStream:
         self._status: StatusKind | None = None
         self._over = False  # chat.completed came, the stream ended or failed
         self._finished = False
-        self.blocks: list[str] = []
-        """The answer as shown, one entry per block (a trailing "" was never shown)."""
+        self._blocks: list[str] = []
+        # The open block's text as it came: joined when read (adding to one string per frame
+        # would copy the whole block each time).
+        self._open_block: list[str] = []
+        self.shown_chars = 0
+        """How many characters of the answer were handed out so far."""
         self.reasoning = ""
         self.thought_seconds: float | None = None
         self.first_text_seconds: float | None = None
@@ -241,6 +245,19 @@ class AnswerStream:
         return MarkdownGuard(self._image_hosts, self._max_formulas)
 
     # -- reading the state --
+
+    @property
+    def blocks(self) -> list[str]:
+        """The answer as shown, one entry per block (a trailing "" was never shown)."""
+        if self._open_block:
+            self._blocks[-1] += "".join(self._open_block)
+            self._open_block.clear()
+        return self._blocks
+
+    @blocks.setter
+    def blocks(self, blocks: list[str]) -> None:
+        self._open_block.clear()
+        self._blocks = blocks
 
     @property
     def shown(self) -> str:
@@ -399,9 +416,10 @@ class AnswerStream:
                 whole = self._cutter.end_block() if self._cutter is not None else None
                 changes.append(EndBlock(whole))
                 continue
-            if not self.blocks:
-                self.blocks.append("")
-            self.blocks[-1] += piece
+            if not self._blocks:
+                self._blocks.append("")
+            self._open_block.append(piece)
+            self.shown_chars += len(piece)
             if self._cutter is None:
                 changes.append(AppendText(piece))
                 continue

@@ -71,7 +71,8 @@ _DELIMITER_ROW = re.compile(r" {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
 # Line starts that end a paragraph or a table (or were never one): ATX headings, quotes, HTML,
 # formulas, fences, thematic breaks and setext underlines, list items, indented code.
 _INTERRUPTS = re.compile(
-    r"(?: {0,3}(?:#|>|<|\$\$|```|~~~|[-*+](?: |\t|$)|\d{1,9}[.)](?: |\t|$)|[=_*-]{3,}\s*$))"
+    r"(?: {0,3}(?:#|>|<|\$\$|```|~~~|[-*+](?: |\t|$)|\d{1,9}[.)](?: |\t|$)|[_*-]{3,}\s*$"
+    r"|=+\s*$|-+\s*$))"
     r"| {4}|\t"
 )
 _CJK = (
@@ -84,30 +85,41 @@ _PARAGRAPH_CUT = re.compile(rf"(?<=[ \t])(?=[^\s])|(?<=[{_CJK}])(?=[{_CJK}])")
 _HEAD_CHARS = 14
 
 
-_OPENING_ANGLE = re.compile(r"<(?=[A-Za-z/!?])")
-_RUN_CHARS = "`*_~"
-_RUNS = {char: re.compile(re.escape(char) + "+") for char in "`*~"}
-_LONE_STARS = re.compile(r"(?<= )\*+(?= )")
-_WORD_EDGE_UNDERSCORES = re.compile(r"(?<![0-9A-Za-z_])_+|_+(?![0-9A-Za-z_])")
+# The characters of inline markup, and the runs they come in: a backslash escape, a run of
+# backticks, "*", "_" or "~", one bracket, parenthesis, angle bracket or dollar.
+_MARKUP = re.compile(r"\\.|`+|\*+|_+|~+|[\[\]()<>$]", re.DOTALL)
+_RUN_CHARS = "`*_~\\"
+_WORD = re.compile(r"\w")
 
 
 class _Inline:
-    """Counts of inline markup in a paragraph piece so far: open markup blocks a cut.
+    """What inline markup is open in a paragraph piece so far: open markup blocks a cut.
 
-    Emphasis, code spans and strike-through open and close with runs of their character
-    (``**``, ````` `` `````), so runs are counted; a run between spaces cannot open anything
-    (``2 * 3``), nor can a ``_`` inside a word (``snake_case``): counting those would block
-    every later cut. A run at the end of the text so far is not counted until the character
-    after it arrives (it may go on, or end a word).
+    A small reader of CommonMark's inline syntax, strict enough to be safe and simple enough to
+    run on every frame: a backslash escapes the next character; inside a code span nothing else
+    counts, and the span closes only with a run of as many backticks; a run of ``*``, ``_`` or
+    ``~`` that can open (not followed by a space) is pushed, one that can close (not after a
+    space) pops a run of its character; a ``_`` inside a word (``snake_case``) and a run between
+    spaces (``2 * 3``) are nothing; brackets, parentheses and angle brackets (``<`` before a
+    letter) must be balanced, dollars paired. A run at the end of the text so far waits for the
+    next character (it may go on, or end a word).
     """
 
-    __slots__ = ("angle", "before", "brackets", "dollars", "parens", "pending", "runs")
+    __slots__ = ("before", "code", "dollars", "nesting", "pending", "stack")
 
     def __init__(self) -> None:
-        self.runs = [0, 0, 0, 0]  # backtick, star, underscore and tilde runs
-        self.brackets = self.parens = self.angle = self.dollars = 0
+        self.stack: list[str] = []  # the open emphasis and strike-through runs' characters
+        self.code = 0  # the length of the open code span's backtick run, 0 outside one
+        self.nesting = [0, 0, 0]  # open brackets, parentheses, angle brackets
+        self.dollars = 0
         self.before = ""  # the character before the pending text
-        self.pending = ""  # a trailing run of markup characters, not counted yet
+        self.pending = ""  # a trailing run of markup characters, not read yet
+
+    def copy(self) -> _Inline:
+        other = _Inline()
+        other.stack, other.code, other.nesting = list(self.stack), self.code, list(self.nesting)
+        other.dollars, other.before, other.pending = self.dollars, self.before, self.pending
+        return other
 
     def add(self, text: str) -> None:
         text = self.pending + text
@@ -115,49 +127,65 @@ class _Inline:
         if settled == 0:
             self.pending = text
             return
-        self._count(text[:settled])
+        self._read(text[:settled])
         self.before, self.pending = text[settled - 1], text[settled:]
 
-    def _count(self, text: str) -> None:
-        context = len(self.before)
-        with_before = self.before + text
-        backticks, stars, underscores, tildes = self.runs
-        self.runs = [
-            backticks + len(_RUNS["`"].findall(text)),
-            stars + len(_RUNS["*"].findall(text)) - len(_LONE_STARS.findall(with_before, context)),
-            underscores + len(_WORD_EDGE_UNDERSCORES.findall(with_before, context)),
-            tildes + len(_RUNS["~"].findall(text)),
-        ]
-        self.dollars += text.count("$") - text.count("\\$")
-        self.brackets += text.count("[") - text.count("]")
-        self.parens += text.count("(") - text.count(")")
-        self.angle += len(_OPENING_ANGLE.findall(text)) - text.count(">")
+    def _read(self, text: str) -> None:
+        for match in _MARKUP.finditer(text):
+            token, at = match.group(), match.start()
+            first = token[0]
+            if first == "\\":
+                continue
+            if first == "`":
+                if self.code == 0:
+                    self.code = len(token)
+                elif self.code == len(token):
+                    self.code = 0
+                continue
+            if self.code:
+                continue  # inside a code span, nothing else is markup
+            before = text[at - 1] if at else self.before
+            after = text[match.end()] if match.end() < len(text) else ""
+            if first in "*_~":
+                self._run(first, before, after)
+            elif first == "$":
+                self.dollars ^= 1
+            else:
+                index, opens = _BRACKETS[first]
+                if first == "<" and not (after.isalpha() or after in "/!?"):
+                    continue  # "a < b": not a tag or an autolink
+                nesting = self.nesting[index] + (1 if opens else -1)
+                self.nesting[index] = max(0, nesting)  # a stray closer is text
+
+    def _run(self, char: str, before: str, after: str) -> None:
+        space_before = not before or before.isspace()
+        space_after = not after or after.isspace()
+        if space_before and space_after:
+            return  # "2 * 3": neither opens nor closes
+        if char == "_" and _WORD.match(before or " ") and _WORD.match(after or " "):
+            return  # snake_case
+        if not space_before and char in self.stack:
+            while self.stack and self.stack.pop() != char:
+                pass  # closing it closes what opened inside it
+        elif not space_after:
+            self.stack.append(char)
+
+    @property
+    def closed(self) -> bool:
+        return not (self.stack or self.code or any(self.nesting) or self.dollars)
 
     def closed_before(self, text: str, following: str) -> bool:
         """Would the piece be free of open markup if it ended after ``text``, with
         ``following`` the character that comes next?"""
-        trial = _Inline()
-        trial.runs = list(self.runs)
-        trial.brackets, trial.parens = self.brackets, self.parens
-        trial.angle, trial.dollars = self.angle, self.dollars
-        trial.before, trial.pending = self.before, self.pending
-        trial.add(text + following)  # what ``following`` opens stays pending: not counted
-        if following and following not in _RUN_CHARS:
-            trial._uncount(following)
-        return (
-            all(count % 2 == 0 for count in trial.runs)
-            and trial.brackets <= 0
-            and trial.parens <= 0
-            and trial.angle <= 0
-            and trial.dollars % 2 == 0
-        )
+        trial = self.copy()
+        trial.add(text + following)  # ``following`` itself is the next piece's (see below)
+        if following in _BRACKETS or following == "$":
+            return False  # it may close something the piece opened
+        return trial.closed
 
-    def _uncount(self, char: str) -> None:
-        # ``following`` belongs to the next piece: only its own brackets and the like count.
-        self.dollars -= char == "$"
-        self.brackets -= (char == "[") - (char == "]")
-        self.parens -= (char == "(") - (char == ")")
-        self.angle -= -(char == ">")
+
+_BRACKETS = {"[": (0, True), "]": (0, False), "(": (1, True), ")": (1, False)}
+_BRACKETS |= {"<": (2, True), ">": (2, False)}
 
 
 class _Code:
@@ -195,8 +223,13 @@ class PieceCutter:
     included); :meth:`end_block` says the block is over and starts the next one.
     """
 
-    def __init__(self, piece_bytes: int = PIECE_BYTES) -> None:
+    def __init__(self, piece_bytes: int = PIECE_BYTES, *, give_up_after: int | None = 8) -> None:
         self._piece_bytes = piece_bytes
+        # A piece whose markup stays open (a lone "$5", a "/*" in a shell command) would grow
+        # with the block, and re-sending it would grow with the square again: past this many
+        # times ``piece_bytes``, it is cut at the next point anyway. That piece may show some
+        # markup as text until the block is complete. None: never (the property tests).
+        self._forced_bytes = None if give_up_after is None else give_up_after * piece_bytes
         self._reset()
 
     def _reset(self) -> None:
@@ -217,6 +250,7 @@ class PieceCutter:
         self._list_item: re.Pattern[str] | None = None  # this list's top-level items
         self._ordered_indent: str | None = None  # an ordered list's indentation
         self._next_number = 0  # the number the ordered list's next item shows
+        self._after_blank = False  # the last line of a list was blank
 
     # -- the interface --
 
@@ -299,20 +333,23 @@ class PieceCutter:
         self, text: str, lowest: int, end: int, start: int, out: list[str | Cut]
     ) -> int:
         """Cut a paragraph between ``lowest`` and ``end`` (both in the current line)."""
-        if not self._was_cut and self._lines_done == 0 and "|" in text[lowest:end]:
-            self._kind = _UNKNOWN  # the first line may be a table's header
+        if "|" in text[lowest:end]:
+            # A line with a "|" may be a table's header (the next line tells): no cut in it.
+            if not self._was_cut and self._lines_done == 0:
+                self._kind = _UNKNOWN
             return start
         search = max(lowest, 1)  # at 0, what came before is in the last call's text
         while search < end:
-            missing = self._piece_bytes - self._piece_length - len(text[start:search].encode())
+            missing = self._piece_bytes - self._bytes_in_piece(text, start, search)
             if missing > 0:
-                search += max(1, missing // 3)  # a character is one to four bytes
+                search += max(1, missing // 4)  # a character is one to four bytes
                 continue
             match = _PARAGRAPH_CUT.search(text, search, end)
             if match is None:
                 break
             at = match.start()
-            if not self._inline.closed_before(text[start:at], text[at]):
+            forced = self._forced(text, start, at)
+            if not (forced or self._inline.closed_before(text[start:at], text[at])):
                 # Markup is open: hand out what came so far (counted), look further on.
                 self._hand_out(text[start:at], out)
                 start = search = at
@@ -325,19 +362,35 @@ class PieceCutter:
             search = at + 1
         return start
 
+    def _bytes_in_piece(self, text: str, start: int, end: int) -> int:
+        """The open piece's size in bytes if it went on to ``text[end]`` (what is not handed
+        out yet starts at ``text[start]``), exactly only where that decides something: counting
+        the bytes of a long stretch at every line would cost the square of its length."""
+        chars = end - start
+        if self._piece_length + chars >= self._piece_bytes:
+            return self._piece_length + chars  # a character is at least one byte: long enough
+        return self._piece_length + len(text[start:end].encode())
+
+    def _forced(self, text: str, start: int, end: int) -> bool:
+        """The piece is so long that it is cut even with markup open (see ``give_up_after``)."""
+        if self._forced_bytes is None:
+            return False
+        return self._piece_length + (end - start) >= self._forced_bytes
+
     def _at_line_start(self, text: str, position: int, start: int, out: list[str | Cut]) -> int:
         """At a line's first character: cut before the line if the block allows it here."""
         if self._kind not in _LINE_KINDS:
             return start
-        pending = len(text[start:position].encode())  # not handed out yet, but in the piece
-        if self._piece_length + pending < self._piece_bytes:
+        if self._bytes_in_piece(text, start, position) < self._piece_bytes:
             return start
         head = text[position : position + _HEAD_CHARS]
         complete = "\n" in head or len(head) == _HEAD_CHARS
         head = head.split("\n", 1)[0]
         if self._kind is PieceKind.CODE:
             stripped = head.lstrip(" ")
-            if self._fence_closed or not self._code.closed or not (stripped or complete):
+            if self._fence_closed or not (stripped or complete):
+                return start
+            if not (self._code.closed or self._forced(text, start, position)):
                 return start
             if stripped.startswith(self._fence[0]):
                 return start  # it may be the closing fence
@@ -377,7 +430,12 @@ class PieceCutter:
             return
         kind = self._kind
         if kind is _UNKNOWN:  # the first line had a "|": a table if this is its delimiter row
-            is_delimiter = self._lines_done == 2 and _DELIMITER_ROW.fullmatch(line) and "-" in line
+            is_delimiter = (
+                self._lines_done == 2
+                and _DELIMITER_ROW.fullmatch(line) is not None
+                and "-" in line
+                and _cells(line) == _cells(self._first_line)  # else it is no table at all
+            )
             if is_delimiter:
                 self._kind = PieceKind.TABLE
                 self._prefix = f"{self._first_line}\n{line}\n"
@@ -400,10 +458,17 @@ class PieceCutter:
             assert self._list_item is not None
             if self._list_item.match(line):
                 self._next_number += 1
-            elif line[:1] not in " \t" and line.strip() and _INTERRUPTS.match(line):
-                self._kind = _NEVER  # another kind of block, or another list
+            elif (
+                line[:1] not in " \t"
+                and line.strip()
+                and (_INTERRUPTS.match(line) or self._after_blank)
+            ):
+                self._kind = _NEVER  # another kind of block, or the list ended
+            self._after_blank = not line.strip()
         elif kind is PieceKind.TABLE and (not line.strip() or _INTERRUPTS.match(line)):
             self._kind = _NEVER
+        elif kind is PieceKind.PARAGRAPH and "|" in line:
+            self._kind = _NEVER  # the next line may make it a table's header
 
     def _first_kind(self, line: str) -> PieceKind | str:
         fence = _fence(line)
@@ -431,6 +496,14 @@ class PieceCutter:
 
 
 _LINE_KINDS = (PieceKind.CODE, PieceKind.TABLE, PieceKind.LIST)
+
+
+def _cells(row: str) -> int:
+    """How many cells a table row has (its leading and trailing pipes are optional)."""
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return len(re.split(r"(?<!\\)\|", row))
 
 
 def _joined(out: list[str | Cut]) -> list[str | Cut]:

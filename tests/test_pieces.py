@@ -34,7 +34,7 @@ PIECE = 80  # small pieces, so short documents are cut many times
 
 def cut(text: str, cuts: list[int], piece_bytes: int = PIECE) -> tuple[list[str], list[Cut]]:
     """Feed ``text`` split at ``cuts``; the pieces' text, and the cuts made."""
-    cutter = PieceCutter(piece_bytes)
+    cutter = PieceCutter(piece_bytes, give_up_after=None)
     pieces, kinds = [""], []
     for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
         for item in cutter.feed(text[start:end]):
@@ -64,6 +64,8 @@ WORDS = st.sampled_from(
         *("word", "Coze", "**bold**", "*it*", "`code`", "[link](https://x.cn)", "a_b", "2 * 3"),
         *("中文", "句子。", "(note)", "<https://coze.cn>", "$x$", "x>1", "~~gone~~", "snake_case"),
         *("_two words_", "**three bold words**", "`a code span`", "[a long link](https://x.cn)"),
+        *("`*args`", "**bold *italic words* bold**", "\\*", "`` a ` b ``", "$5", "2*3", ":)"),
+        *("]", "~5", "_private", "*a [link](https://x.cn) in it*", "x < y", "<b>tag</b>"),
     ]
 )
 paragraphs = st.lists(WORDS, min_size=20, max_size=200).map(" ".join)
@@ -188,6 +190,58 @@ def test_a_paragraph_that_turns_into_a_list_stops_being_cut():
     pieces, kinds = cut(document, list(range(3, len(document), 5)))
     assert kinds  # the paragraph was cut ...
     assert "\n- " + " ".join(["item"] * 60) in pieces[-1]  # ... the list item was not
+
+
+@pytest.mark.parametrize(
+    ("document", "kept_whole"),
+    [
+        # A list that ended, and a new one numbered from 1 in the same block: not renumbered.
+        (
+            "\n".join(f"{i}. step {i} text" for i in range(1, 30)) + "\n\n2024 brought:\n1. new",
+            "\n1. new",
+        ),
+        # Header and delimiter rows that do not match: no table, and the rows are no rows.
+        (
+            "| a | b |\n|---|\n" + "\n".join(f"| {i} | x |" for i in range(60)),
+            "| a | b |\n|---|\n| 0 | x |",
+        ),
+        # A paragraph, then a table without leading pipes: no cut from the table on.
+        (
+            "Here is the data. " * 10
+            + "\nName | Value\n---|---\n"
+            + "\n".join(f"alpha beta {i} | {i}" for i in range(60)),
+            "Name | Value\n---|---\n" + "\n".join(f"alpha beta {i} | {i}" for i in range(60)),
+        ),
+        # A setext underline (one "=") makes a heading: no cut after it.
+        ("word " * 60 + "\n=\n" + "more " * 60, "\n=\n" + "more " * 60),
+    ],
+)
+def test_no_cut_once_the_block_is_no_longer_what_was_cut(document, kept_whole):
+    pieces, _ = cut(document, list(range(3, len(document), 5)))
+    assert kept_whole in pieces[-1]
+
+
+def test_open_markup_stops_cutting_only_for_a_while():
+    """A lone "$5" leaves a formula open: the piece grows, but not past give_up_after pieces."""
+    document = "It costs $5 and then " + "word " * 2000
+    pieces, kinds = cut_forced(document)
+    assert len(kinds) > 10  # still cut: the piece was not left to grow with the block
+    assert max(len(piece.encode()) for piece in pieces) <= 8 * PIECE + 40
+    code = "```sh\nrm -rf /tmp/*\n" + "echo line\n" * 600 + "```"
+    assert len(cut_forced(code)[1]) > 10
+
+
+def cut_forced(text: str) -> tuple[list[str], list[Cut]]:
+    cutter = PieceCutter(PIECE)  # give_up_after: its default
+    pieces, kinds = [""], []
+    for start in range(0, len(text), 7):
+        for item in cutter.feed(text[start : start + 7]):
+            if isinstance(item, Cut):
+                pieces.append("")
+                kinds.append(item)
+            else:
+                pieces[-1] += item
+    return pieces, kinds
 
 
 def test_nothing_is_held_back():
