@@ -25,9 +25,11 @@ BLOCK_END = None
 """Marks, in :meth:`BlockSplitter.feed`'s output, that everything before it is a finished block."""
 
 # First characters of a line after a blank one that may continue the block before it: indented
-# code or a list item's continuation (space, tab), list items (bullets, ordered lists), and
-# footnote or link reference definitions ("[").
+# code or a list item's continuation (space, tab), list items (bullets, ordered lists: only
+# after a block that holds a list, see _LIST_MARKS), and footnote or link reference definitions.
 _MAY_CONTINUE = frozenset(" \t-*+0123456789[")
+_LIST_MARKS = frozenset("-*+0123456789")
+_LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _FENCE_CHARS = "`~"
 # Lines that may open a block with blank lines inside it: HTML blocks and $$ math.
 _OPENS_LOOSE_BLOCK = re.compile(r" {0,3}(?:<|\$\$)")
@@ -61,6 +63,9 @@ class BlockSplitter:
         self._blank_after_block = False  # a blank line closed a block outside any fence
         self._line_has_text = False
         self._cutting = True  # False once a line may have opened a block with blank lines
+        # A list item can only continue a block that holds a list: after a paragraph, a
+        # heading or a closed code block, a line starting with "-" or "1." starts a new block.
+        self._block_has_list = False
 
     def feed(self, text: str) -> list[str | None]:
         """``text`` cut into pieces, with :data:`BLOCK_END` where a finished block ends."""
@@ -76,11 +81,15 @@ class BlockSplitter:
                 # line starts a block that cannot belong to the one before.
                 char = text[position]
                 if char not in "\r\n":
-                    if char not in _MAY_CONTINUE:
+                    continues = char in _MAY_CONTINUE and (
+                        char not in _LIST_MARKS or self._block_has_list
+                    )
+                    if not continues:
                         if position > start:
                             out.append(text[start:position])
                         out.append(BLOCK_END)
                         start = position
+                        self._block_has_list = False
                     self._blank_after_block = False
             newline = text.find("\n", position)
             if newline < 0:
@@ -114,6 +123,7 @@ class BlockSplitter:
             return
         self._blank_after_block = False
         self._line_has_text = True
+        self._block_has_list = self._block_has_list or _LIST_ITEM.match(line) is not None
         self._open_fence = _fence(line)
         if self._open_fence is None and _OPENS_LOOSE_BLOCK.match(line):
             self._cutting = False

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +14,7 @@ from coze_answer import BLOCK_END, BlockSplitter, needs_whole_render
 
 # CommonMark with tables, as GitHub-flavoured Markdown renders them (Streamlit's renderer is GFM).
 MARKDOWN = MarkdownIt("commonmark").enable("table")
+LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 BLOCK_KINDS = [
     "# Heading {n}",
@@ -79,8 +83,11 @@ def test_no_block_ends_inside_a_fence_or_before_a_continuation(document):
     for block in blocks_of(split(document, []))[:-1]:
         assert block.count("```") % 2 == 0 and block.count("~~~") % 2 == 0
         assert block.endswith("\n\n")
-    for block in blocks_of(split(document, []))[1:]:
-        assert block[:1] not in (" ", "-", "*", "+", "\t") and not block[:1].isdigit()
+    blocks = blocks_of(split(document, []))
+    for before, block in itertools.pairwise(blocks):
+        assert block[:1] not in (" ", "\t")
+        if block[:1] in ("-", "*", "+") or block[:1].isdigit():  # only after a block without
+            assert not any(LIST_ITEM.match(line) for line in before.splitlines())  # a list
 
 
 @pytest.mark.parametrize(
@@ -91,6 +98,8 @@ def test_no_block_ends_inside_a_fence_or_before_a_continuation(document):
         ("```\ncode\n\nmore\n```\n\nnext", ["```\ncode\n\nmore\n```\n\n", "next"]),
         ("para\n\n    indented\n\nend", ["para\n\n    indented\n\n", "end"]),
         ("line one\nline two", ["line one\nline two"]),
+        ("```\ncode\n```\n\n- a\n- b", ["```\ncode\n```\n\n", "- a\n- b"]),
+        ("para\n\n1. a\n\n2. b\n\n- c", ["para\n\n", "1. a\n\n2. b\n\n- c"]),
         ("````\n```\n\n````\n\nz", ["````\n```\n\n````\n\n", "z"]),
     ],
 )
