@@ -143,16 +143,19 @@ def test_finished_blocks_are_closed_and_kept_as_shown(clock):
     answer = AnswerStream(clock=clock)
     text = "# Title\n\nFirst para.\n\n- a\n\n- b\n\n> quote\n"
     changes = answer.update([delta(text), ChatCompleted(None)])
-    # A list item after a blank line may continue the list: no cut before "- b".
+    # A list starts a block after a paragraph; a list item after a blank line may continue
+    # the list: no cut before "- b".
     assert changes == [
         AppendText("# Title\n\n"),
         EndBlock(),
-        AppendText("First para.\n\n- a\n\n- b\n\n"),
+        AppendText("First para.\n\n"),
+        EndBlock(),
+        AppendText("- a\n\n- b\n\n"),
         EndBlock(),
         AppendText("> quote\n"),
     ]
     assert answer.finish() == []
-    assert answer.blocks == ["# Title\n\n", "First para.\n\n- a\n\n- b\n\n", "> quote\n"]
+    assert answer.blocks == ["# Title\n\n", "First para.\n\n", "- a\n\n- b\n\n", "> quote\n"]
 
 
 def test_without_block_splitting_text_is_never_cut(clock):
