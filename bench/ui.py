@@ -1330,13 +1330,15 @@ def main(argv: list[str] | None = None) -> int:
     default = not (kinds or args.deltas_sweep or args.history)
 
     failed: dict[str, bool] = {}
-    env = {"BENCH_TRACE_DIR": str(TRACE_DIR)}
+    # The page's fair share (20 messages a minute per visitor) would refuse --history's turns.
+    env = {"BENCH_TRACE_DIR": str(TRACE_DIR), "COZE_MESSAGES_PER_MINUTE": "100000"}
     with (
         CozeSimulator(
             pat=PAT, bot_id=BOT_ID, deltas_per_second=args.rate, on_delta=record_sent
         ) as sim,
-        harness.StreamlitServer(args.app, env=sim.env() | env) as app_server,
-        harness.StreamlitServer(BASELINE, env=sim.env() | env) as base_server,
+        # Both in the project's folder: the project's .streamlit/config.toml applies to both.
+        harness.StreamlitServer(args.app, env=sim.env() | env, cwd=ROOT) as app_server,
+        harness.StreamlitServer(BASELINE, env=sim.env() | env, cwd=ROOT) as base_server,
         sync_playwright() as pw,
     ):
         assert app_server.process is not None and base_server.process is not None

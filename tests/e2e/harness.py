@@ -94,8 +94,12 @@ class StreamlitServer:
         port: int | None = None,
         *,
         startup_timeout: float = 60.0,
+        cwd: str | Path | None = None,
     ) -> None:
         self.app_path = str(Path(app_path).resolve())
+        # Streamlit reads .streamlit/config.toml from the folder it runs in: the app's own,
+        # unless told otherwise (bench/ runs its pages with the project's configuration).
+        self.cwd = str(cwd) if cwd is not None else str(Path(self.app_path).parent)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.startup_timeout = startup_timeout
@@ -129,7 +133,7 @@ class StreamlitServer:
         self.process = subprocess.Popen(
             cmd,
             env=self.env,
-            cwd=str(Path(self.app_path).parent),
+            cwd=self.cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
