@@ -49,7 +49,7 @@ from coze_stream import (
 
 from ._blocks import BlockSplitter, needs_whole_render
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
-from ._pieces import Cut, PieceCutter, PieceKind
+from ._pieces import PieceCutter, PieceKind
 from ._rich import parts_markdown
 
 __all__ = [
@@ -424,8 +424,8 @@ class AnswerStream:
                 changes.append(AppendText(piece))
                 continue
             for shown in self._cutter.feed(piece):
-                if isinstance(shown, Cut):
-                    changes.append(EndPiece(shown.value))
+                if isinstance(shown, PieceKind):  # the open piece ends here
+                    changes.append(EndPiece(shown))
                 else:
                     changes.append(AppendText(shown))
         return changes

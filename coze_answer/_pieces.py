@@ -34,7 +34,7 @@ import re
 
 from ._blocks import _fence
 
-__all__ = ["PIECE_BYTES", "Cut", "PieceCutter", "PieceKind"]
+__all__ = ["PIECE_BYTES", "PieceCutter", "PieceKind"]
 
 PIECE_BYTES = 512
 """A piece is cut at the first safe point after it holds this many bytes of the block's text
@@ -50,16 +50,8 @@ class PieceKind(enum.Enum):
     TABLE = "table"
 
 
-class Cut(enum.Enum):
-    """In :meth:`PieceCutter.feed`'s output: the open piece ends here (its value: the kind)."""
-
-    PARAGRAPH = PieceKind.PARAGRAPH
-    CODE = PieceKind.CODE
-    LIST = PieceKind.LIST
-    TABLE = PieceKind.TABLE
-
-
-_CUT_OF = {cut.value: cut for cut in Cut}
+# What feed() returns: text to show, and the kind of the block where a piece ends.
+_Shown = list[str | PieceKind]
 
 # The block is not known yet, or may no longer be cut.
 _UNKNOWN = "unknown"
@@ -219,7 +211,7 @@ class PieceCutter:
     """Feeds one block at a time through, marking where the open block may be cut.
 
     :meth:`feed` takes the open block's text as it arrives and returns the text to show, with a
-    :class:`Cut` where a piece ends (the text after it starts the next piece, its prefix
+    :class:`PieceKind` where a piece ends (the text after it starts the next piece, its prefix
     included); :meth:`end_block` says the block is over and starts the next one.
     """
 
@@ -254,9 +246,10 @@ class PieceCutter:
 
     # -- the interface --
 
-    def feed(self, text: str) -> list[str | Cut]:
-        """``text`` of the open block, as pieces to show, with a :class:`Cut` between them."""
-        out: list[str | Cut] = []
+    def feed(self, text: str) -> list[str | PieceKind]:
+        """``text`` of the open block, as pieces to show, with the block's :class:`PieceKind`
+        where one piece ends and the next begins."""
+        out: list[str | PieceKind] = []
         start = 0  # where the part of ``text`` not handed out yet begins
         position = 0
         length = len(text)
@@ -300,17 +293,17 @@ class PieceCutter:
 
     # -- inside --
 
-    def _hand_out(self, text: str, out: list[str | Cut]) -> None:
+    def _hand_out(self, text: str, out: _Shown) -> None:
         self._raw.append(text)
         self._piece_length += len(text.encode())
         self._inline.add(text)
         out.append(text)
 
-    def _cut(self, kind: PieceKind, text: str, at: int, start: int, out: list[str | Cut]) -> int:
+    def _cut(self, kind: PieceKind, text: str, at: int, start: int, out: _Shown) -> int:
         """End the open piece before ``text[at]``; the next piece's text starts there."""
         if at > start:
             self._hand_out(text[start:at], out)
-        out.append(_CUT_OF[kind])
+        out.append(kind)
         self._was_cut = True
         self._piece_length = 0
         self._inline = _Inline()
@@ -329,9 +322,7 @@ class PieceCutter:
         ):
             self._kind = _NEVER
 
-    def _cut_in_line(
-        self, text: str, lowest: int, end: int, start: int, out: list[str | Cut]
-    ) -> int:
+    def _cut_in_line(self, text: str, lowest: int, end: int, start: int, out: _Shown) -> int:
         """Cut a paragraph between ``lowest`` and ``end`` (both in the current line)."""
         if "|" in text[lowest:end]:
             # A line with a "|" may be a table's header (the next line tells): no cut in it.
@@ -377,7 +368,7 @@ class PieceCutter:
             return False
         return self._piece_length + (end - start) >= self._forced_bytes
 
-    def _at_line_start(self, text: str, position: int, start: int, out: list[str | Cut]) -> int:
+    def _at_line_start(self, text: str, position: int, start: int, out: _Shown) -> int:
         """At a line's first character: cut before the line if the block allows it here."""
         if self._kind not in _LINE_KINDS:
             return start
@@ -506,9 +497,9 @@ def _cells(row: str) -> int:
     return len(re.split(r"(?<!\\)\|", row))
 
 
-def _joined(out: list[str | Cut]) -> list[str | Cut]:
+def _joined(out: list[str | PieceKind]) -> list[str | PieceKind]:
     """Adjacent strings joined: one text change per piece and call."""
-    joined: list[str | Cut] = []
+    joined: list[str | PieceKind] = []
     for item in out:
         if isinstance(item, str) and joined and isinstance(joined[-1], str):
             joined[-1] += item

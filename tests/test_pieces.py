@@ -25,20 +25,19 @@ from coze_answer import (
     PieceKind,
     Replace,
 )
-from coze_answer._pieces import Cut
 from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 PIECE = 80  # small pieces, so short documents are cut many times
 
 
-def cut(text: str, cuts: list[int], piece_bytes: int = PIECE) -> tuple[list[str], list[Cut]]:
+def cut(text: str, cuts: list[int], piece_bytes: int = PIECE) -> tuple[list[str], list[PieceKind]]:
     """Feed ``text`` split at ``cuts``; the pieces' text, and the cuts made."""
     cutter = PieceCutter(piece_bytes, give_up_after=None)
     pieces, kinds = [""], []
     for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
         for item in cutter.feed(text[start:end]):
-            if isinstance(item, Cut):
+            if isinstance(item, PieceKind):
                 pieces.append("")
                 kinds.append(item)
             else:
@@ -91,7 +90,7 @@ tables = rows.map(
 @given(document=st.one_of(paragraphs, cjk_runs), data=st.data())
 def test_a_paragraph_in_pieces_reads_as_the_paragraph(document, data):
     pieces, kinds = cut(document, splits(document, data))
-    assert set(kinds) <= {Cut.PARAGRAPH}
+    assert set(kinds) <= {PieceKind.PARAGRAPH}
     rendered = [inner(MARKDOWN.render(piece), "p") for piece in pieces]
     assert all(len(paragraph) == 1 for paragraph in rendered)  # each piece: one paragraph
     # Shown inline one after the other, they hold the whole paragraph, spaces included.
@@ -102,7 +101,7 @@ def test_a_paragraph_in_pieces_reads_as_the_paragraph(document, data):
 @given(document=codes, data=st.data())
 def test_a_code_block_in_pieces_holds_the_code(document, data):
     pieces, kinds = cut(document, splits(document, data))
-    assert set(kinds) <= {Cut.CODE}
+    assert set(kinds) <= {PieceKind.CODE}
     rendered = [MARKDOWN.render(piece) for piece in pieces]
     assert all(html.count("<pre>") == 1 and "language-python" in html for html in rendered)
     whole = inner(MARKDOWN.render(document), "code")[0]
@@ -115,7 +114,7 @@ def test_a_code_block_in_pieces_holds_the_code(document, data):
 @given(document=st.one_of(bullets, numbered), data=st.data())
 def test_a_list_in_pieces_keeps_its_items_and_numbers(document, data):
     pieces, kinds = cut(document, splits(document, data))
-    assert set(kinds) <= {Cut.LIST}
+    assert set(kinds) <= {PieceKind.LIST}
     whole = MARKDOWN.render(document)
     seen, items = 0, []
     for piece in pieces:
@@ -134,7 +133,7 @@ def test_a_list_in_pieces_keeps_its_items_and_numbers(document, data):
 @given(document=tables, data=st.data())
 def test_a_table_in_pieces_keeps_its_rows_under_one_header(document, data):
     pieces, kinds = cut(document, splits(document, data))
-    assert set(kinds) <= {Cut.TABLE}
+    assert set(kinds) <= {PieceKind.TABLE}
     whole = MARKDOWN.render(document)
     rendered = [MARKDOWN.render(piece) for piece in pieces]
     assert all(inner(html, "thead") == inner(whole, "thead") for html in rendered)
@@ -231,12 +230,12 @@ def test_open_markup_stops_cutting_only_for_a_while():
     assert len(cut_forced(code)[1]) > 10
 
 
-def cut_forced(text: str) -> tuple[list[str], list[Cut]]:
+def cut_forced(text: str) -> tuple[list[str], list[PieceKind]]:
     cutter = PieceCutter(PIECE)  # give_up_after: its default
     pieces, kinds = [""], []
     for start in range(0, len(text), 7):
         for item in cutter.feed(text[start : start + 7]):
-            if isinstance(item, Cut):
+            if isinstance(item, PieceKind):
                 pieces.append("")
                 kinds.append(item)
             else:
