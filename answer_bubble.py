@@ -27,7 +27,6 @@ from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
     MAX_FORMULAS,
     PIECE_BYTES,
-    STOPPED_CAPTION,
     AnswerStream,
     AppendReasoning,
     AppendText,
@@ -40,21 +39,25 @@ from coze_answer import (
     StatusKind,
     ThinkingDone,
     Turn,
+    Words,
+    explain,
     plain_markdown,
-    status_caption,
-    thought_label,
+    turn_notes,
 )
-from coze_stream import BackgroundChat, CozeConfig, CozeError, redact
+from coze_stream import BackgroundChat, ContextMessage, CozeConfig, CozeError, redact
+from fair_share import Refusal, refusal_sentence
 
 __all__ = [
+    "PAGE_STYLE",
     "PIECE_STYLE",
     "AnswerView",
     "answer_changes",
+    "log_unexpected",
     "new_answer",
     "render_turn",
     "show_status",
+    "show_trouble",
     "stream_answer",
-    "unexpected_error",
 ]
 
 logger = logging.getLogger("coze_chat")
@@ -115,14 +118,25 @@ PIECE_STYLE = "\n".join(
     for rule in rules
 )
 
+# A person's words, shown as typed (see plain_markdown), wrap even when one word is longer
+# than the bubble (a pasted address, a hash).
+_USER_TEXT = (
+    '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarUser"])'
+    ' [data-testid="stMarkdownContainer"] { overflow-wrap: anywhere; }'
+)
+PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}"
+
 
 class AnswerView:
     """The parts of the assistant bubble that change while an answer streams."""
 
-    def __init__(self) -> None:
+    def __init__(self, said: Words) -> None:
+        self.said = said
         self.thinking_slot = st.empty()
         self.answer_slot = st.empty()
         self.status_slot = st.empty()
+        # The answer's buttons: Stop while it streams, then the toolbar (filled by the page).
+        self.actions_slot = st.empty()
         # st.status's container: its class lives in a private Streamlit module.
         self._thinking: Any = None
         self._reasoning_block: DeltaGenerator | None = None
@@ -195,7 +209,7 @@ class AnswerView:
             case ThinkingDone(seconds):
                 if self._thinking is not None:
                     self._thinking.update(
-                        label=thought_label(seconds), state="complete", expanded=False
+                        label=self.said.thought_label(seconds), state="complete", expanded=False
                     )
             case Status(kind, seconds):
                 self.status(kind, seconds)
@@ -205,13 +219,13 @@ class AnswerView:
         if kind is None:
             self.status_slot.empty()
         else:
-            self.status_slot.caption(status_caption(kind, seconds))
+            self.status_slot.caption(self.said.status(kind is StatusKind.WORKING, seconds))
 
     def reasoning(self, text: str) -> None:
         """Add ``text`` to the open block of the collapsed "Thinking" status."""
         if self._thinking is None:
             self._thinking = self.thinking_slot.status(
-                ":shimmer[Thinking…]", type="compact", expanded=False
+                f":shimmer[{self.said.thinking}]", type="compact", expanded=False
             )
         if self._reasoning_block is None:
             self._reasoning_block = self._thinking.empty()
@@ -243,38 +257,50 @@ def new_answer(
 
 def stream_answer(
     config: CozeConfig,
-    prompt: str,
     turn: Turn,
     client: httpx.Client,
+    said: Words,
     *,
+    context: Iterable[ContextMessage] = (),
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
     formulas: int = MAX_FORMULAS,
-) -> None:
-    """Stream the answer to ``prompt`` into the current bubble, keeping ``turn`` up to date.
+) -> AnswerView:
+    """Stream the answer to ``turn.question`` into the current bubble, keeping ``turn`` up to
+    date; ``context`` is the earlier messages the bot is told about.
 
-    If the run is interrupted (Stop, or a new message), the stream is closed, Coze is asked to
-    cancel the chat, and the turn keeps what was shown, marked stopped.
+    While it streams, a Stop button stands under it. If the run is interrupted (Stop, or a new
+    message), the stream is closed, Coze is asked to cancel the chat, and the turn keeps what
+    was shown, marked stopped. Returns the view, whose ``actions_slot`` the page fills.
     """
-    view = AnswerView()
+    view = AnswerView(said)
+    view.actions_slot.button(said.stop, key="stop-answer", icon=":material/stop_circle:")
     answer = new_answer(image_hosts, formulas)
-    chat = BackgroundChat(config, prompt, client=client)
+    chat = BackgroundChat(config, turn.question, client=client, context=context)
     finished = False
     try:
         view.stream(answer_changes(chat, answer))
         finished = True
     except CozeError as error:
         finished = True
-        turn.error = str(error)
+        turn.error = error
     except Exception as error:
         finished = True
-        turn.error = unexpected_error(error, config)
+        log_unexpected(error, config)
+        turn.error = error
     finally:
         turn.keep(answer)
         if not finished:  # interrupted: Stop was pressed, or a new message arrived
             turn.stopped = True
             chat.stop()
-            show_after_interruption(lambda: show_status(view.status_slot, turn))
-    show_status(view.status_slot, turn)
+
+            def mark_stopped() -> None:
+                view.actions_slot.empty()
+                show_status(view.status_slot, turn, said)
+
+            show_after_interruption(mark_stopped)
+    show_status(view.status_slot, turn, said)
+    view.actions_slot.empty()
+    return view
 
 
 def show_after_interruption(update: Callable[[], None]) -> None:
@@ -296,30 +322,28 @@ def show_after_interruption(update: Callable[[], None]) -> None:
     thread.join(timeout=1.0)
 
 
-def unexpected_error(error: BaseException, config: CozeConfig | None) -> str:
-    """Log an unforeseen failure (token hidden) and return a short message for the page."""
+def log_unexpected(error: BaseException, config: CozeConfig | None) -> None:
+    """Log an unforeseen failure with its traceback, every token hidden."""
     secrets = [config.pat] if config is not None else []
     secrets += [value.strip() for name, value in os.environ.items() if name == "COZE_PAT"]
     with contextlib.suppress(Exception):  # the secrets file may be what failed
         secrets.append(str(st.secrets["COZE_PAT"]).strip())
     logger.error("unexpected error: %s", redact(traceback.format_exc(), *secrets))
-    return (
-        f"Something went wrong in this app ({type(error).__name__}). The details were logged; "
-        "please try again."
-    )
 
 
-def render_turn(turn: Turn) -> None:
-    """Show a turn from the history, as it was when it ended.
+def render_turn(turn: Turn, said: Words) -> DeltaGenerator:
+    """Show a turn from the history, as it was when it ended; return the slot for its buttons.
 
     An assistant turn uses the same slots as :class:`AnswerView`, element for element.
     """
     if turn.role == "user":
         st.markdown(plain_markdown(turn.content))  # as typed: no Markdown, no images
-        return
+        return st.empty()
     thinking, answer, status = st.empty(), st.empty(), st.empty()
     if turn.reasoning:
-        label = thought_label(turn.thought_seconds) if turn.thought_seconds else "Thinking"
+        label = (
+            said.thought_label(turn.thought_seconds) if turn.thought_seconds else said.thinking_done
+        )
         with thinking.expander(label, type="compact"):
             st.markdown(turn.reasoning)
     shown = [block for block in turn.blocks if block]  # a trailing "" was never shown
@@ -329,19 +353,38 @@ def render_turn(turn: Turn) -> None:
         with answer.container():
             for block in shown:
                 st.markdown(block)
-    show_status(status, turn)
+    show_status(status, turn, said)
+    return st.empty()
 
 
-def show_status(slot: DeltaGenerator, turn: Turn) -> None:
-    """The line under an answer: its error, the stopped mark, a notice, or the usage caption."""
-    if turn.error:
-        # Plain text: the sentence carries Coze's message and log id (anything, from Coze).
-        slot.error(plain_markdown(turn.error), icon=":material/error:")
+def show_status(slot: DeltaGenerator, turn: Turn, said: Words) -> None:
+    """The line under an answer: what went wrong, the stopped mark, a notice, or the usage."""
+    notes = turn_notes(turn, said)
+    if turn.error is not None:
+        with slot.container():
+            show_trouble(turn.error, said)
+    elif isinstance(turn.refusal, Refusal):
+        chinese = said.code == "zh"
+        slot.warning(refusal_sentence(turn.refusal, chinese=chinese, in_box=False))
     elif turn.stopped:
-        slot.caption(STOPPED_CAPTION)
-    elif turn.notice:
-        slot.warning(turn.notice, icon=":material/info:")
-    elif turn.caption:
-        slot.caption(turn.caption)
+        slot.caption(said.stopped)
+    elif turn.no_text:
+        slot.warning(said.no_text, icon=":material/info:")
+    elif notes:
+        slot.caption(notes)
     else:
         slot.empty()
+
+
+def show_trouble(error: BaseException, said: Words) -> None:
+    """What went wrong, for the visitor, and a collapsed Details box for the site's owner."""
+    trouble = explain(error, said.code)
+    st.error(trouble.headline, icon=":material/error:")
+    if trouble.details:
+        with st.expander(said.details, icon=":material/info:"):
+            # Plain text: the values carry Coze's message and log id (anything, from Coze).
+            st.markdown(
+                "  \n".join(
+                    f"**{label}:** {plain_markdown(value)}" for label, value in trouble.details
+                )
+            )

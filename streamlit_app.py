@@ -16,20 +16,47 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
+from datetime import tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from answer_bubble import PIECE_STYLE, render_turn, stream_answer, unexpected_error
+from answer_bubble import (
+    PAGE_STYLE,
+    log_unexpected,
+    render_turn,
+    show_trouble,
+    stream_answer,
+)
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
+    LANGUAGES,
     MAX_FORMULAS,
     MAX_MESSAGE_CHARS,
+    Language,
     Turn,
+    Words,
+    chat_json,
+    chat_markdown,
     clean_message,
+    context_budget,
+    explain,
+    language_of,
+    local_time,
+    pick_context,
     plain_markdown,
-    too_long_warning,
+    words,
 )
-from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
+from coze_stream import (
+    CozeConfig,
+    CozeConfigError,
+    CozeError,
+    CozeHTTPClient,
+    load_config,
+    send_feedback,
+)
 from fair_share import (
     DEFAULT_MAX_CHATS,
     DEFAULT_PER_MINUTE,
@@ -45,12 +72,15 @@ SETTING_NAMES = (
     "COZE_API_BASE_URL",
     "COZE_READ_TIMEOUT",
     "COZE_DEMO",
+    "COZE_CONTEXT",
     "COZE_MAX_CHATS",
     "COZE_MESSAGES_PER_MINUTE",
     "COZE_IMAGE_HOSTS",
     "COZE_MAX_FORMULAS",
 )
 PROMPT_KEY = "prompt"
+# st.feedback's thumbs (1 up, 0 down) as Coze's feedback_type.
+FEEDBACK: dict[int | None, Literal["like", "unlike"]] = {1: "like", 0: "unlike"}
 logger = logging.getLogger("coze_chat")
 
 
@@ -58,70 +88,84 @@ logger = logging.getLogger("coze_chat")
 
 
 def main() -> None:
-    st.set_page_config(page_title="Coze chat", page_icon=":material/forum:")
-    st.html(f"<style>{PIECE_STYLE}</style>")  # a long block streams in pieces that read as one
+    said = words(page_language())
+    st.set_page_config(page_title=said.page_title, page_icon=":material/forum:")
+    st.html(f"<style>{PAGE_STYLE}</style>")  # long answers in pieces; people's words wrap
     history: list[Turn] = st.session_state.setdefault("history", [])
-    settings = read_settings()
+    settings = read_settings(said)
     demo_allowed = settings.get("COZE_DEMO", "").lower() not in ("off", "0", "no", "false")
-    if "demo" not in st.session_state or not demo_allowed:
-        st.session_state.demo = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
+    choose_demo(settings, demo_allowed=demo_allowed)
     chats = limits_from(settings, "COZE_MAX_CHATS", DEFAULT_MAX_CHATS)
     rate = limits_from(settings, "COZE_MESSAGES_PER_MINUTE", DEFAULT_PER_MINUTE)
     st.session_state.gate = fair_share(chats, rate)  # for the callbacks
     config, config_error = connect(settings)
-    sidebar(config, history, demo_allowed=demo_allowed)
+    memory = memory_budget(settings)
+    sidebar(config, history, said, demo_allowed=demo_allowed, memory=memory)
+    if config is not None:
+        send_rating(config, st.session_state.pop("rated", None))
 
-    st.title("Chat with your Coze bot")
+    st.title(said.title)
     if st.session_state.demo:
-        st.caption(
-            ":orange-badge[:material/science: Demo mode] Answers come from the built-in "
-            "simulator, not a real bot. Send `/help` to see what it can do."
-        )
-    if config_error:
-        st.error(config_error, icon=":material/settings:")
+        st.caption(said.demo_caption)
+    if config_error is not None:
+        show_trouble(config_error, said)
     if config is None:
-        setup_guide(demo_allowed=demo_allowed)
+        setup_guide(said, demo_allowed=demo_allowed)
     else:
-        st.caption("Each message starts a new conversation: the bot does not see earlier ones.")
+        remembers = memory is not None and st.session_state.get("memory", True)
+        st.caption(said.memory_on_caption if remembers else said.memory_off_caption)
 
-    # The box has no max_chars: given one, Streamlit silently drops a paste that would pass it.
+    # Typing goes on while an answer streams: sending stops that answer and starts the next.
+    # (submit_mode="stop" would disable the box.) The box has no max_chars: given one,
+    # Streamlit silently drops a paste that would pass it.
     typed = st.chat_input(
-        "Message the bot",
-        key=PROMPT_KEY,
-        submit_mode="stop",
-        on_submit=hold_back,
-        disabled=config is None,
+        said.placeholder, key=PROMPT_KEY, on_submit=hold_back, disabled=config is None
     )
-    asked = st.session_state.pop("asked", None)  # a suggested question that was clicked
-    prompt = clean_message(asked or typed) if config is not None else ""
+    asked = st.session_state.pop("asked", None)  # a suggestion, Retry or Regenerate clicked
+    question = clean_message(asked or typed) if config is not None else ""
 
     for index, turn in enumerate(history):
         with st.chat_message(turn.role):
-            render_turn(turn)
-            if index == len(history) - 1 and turn.role == "assistant":
-                follow_up_buttons(turn, index, hidden=bool(prompt))
+            actions = render_turn(turn, said)
+            if turn.role == "assistant":
+                last = index == len(history) - 1
+                answer_actions(actions, turn, said, last=last and not question)
+                if last:
+                    follow_up_buttons(turn, index, hidden=bool(question))
 
     held_back = st.session_state.pop("held_back", None)  # why the last message was not sent
     if held_back:
         st.warning(held_back, icon=":material/pause_circle:")
 
-    if prompt and config is not None:
-        history.append(Turn("user", [prompt]))
+    if question and config is not None:
+        remembered = []
+        if memory is not None and st.session_state.get("memory", True):
+            remembered = pick_context(history, max_messages=memory[0], max_chars=memory[1])
+        history.append(Turn("user", [question]))
         with st.chat_message("user"):
-            st.markdown(plain_markdown(prompt))
-        turn = Turn("assistant")
+            st.markdown(plain_markdown(question))
+        turn = Turn("assistant", question=question, remembered=len(remembered))
         history.append(turn)
         with st.chat_message("assistant"):
             ticket = st.session_state.gate.admit(visitor())
             if isinstance(ticket, Refusal):  # taken by others since the box was checked
-                turn.error = refusal_sentence(ticket, chinese=reads_chinese(), in_box=False)
-                render_turn(turn)
+                turn.refusal = ticket
+                answer_actions(render_turn(turn, said), turn, said, last=True)
                 return
             with ticket:
                 hosts = image_hosts(settings, demo=bool(st.session_state.demo))
                 client = http_client("demo" if st.session_state.demo else "live")
                 formulas = limits_from(settings, "COZE_MAX_FORMULAS", MAX_FORMULAS)
-                stream_answer(config, prompt, turn, client, image_hosts=hosts, formulas=formulas)
+                view = stream_answer(
+                    config,
+                    turn,
+                    client,
+                    said,
+                    context=remembered,
+                    image_hosts=hosts,
+                    formulas=formulas,
+                )
+            answer_actions(view.actions_slot, turn, said, last=True)
             follow_up_buttons(turn, len(history) - 1)
 
 
@@ -130,13 +174,20 @@ def run_page() -> None:
     try:
         main()
     except Exception as error:  # Streamlit's stop and rerun signals are not Exceptions
-        st.error(unexpected_error(error, None), icon=":material/error:")
+        log_unexpected(error, None)
+        show_trouble(error, words(page_language()))
 
 
 # -- settings and connections --
 
 
-def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def page_language() -> Language:
+    """The visitor's language: their choice in the sidebar, else their browser's."""
+    chosen = st.session_state.get("language")
+    return chosen if chosen in LANGUAGES else language_of(st.context.locale)
+
+
+def read_settings(said: Words, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The COZE_* settings: Streamlit secrets first, then the environment.
 
     A missing secrets file is normal (settings may come from the environment); an unreadable one
@@ -148,34 +199,53 @@ def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         secrets = {name: str(st.secrets[name]) for name in SETTING_NAMES if name in st.secrets}
     except Exception as error:  # a malformed secrets.toml must not take the page down
         secrets = {}
-        problem = secrets_problem(error)
-        if problem:
+        if secrets_unreadable(error):
             logger.warning("the secrets file could not be read: %s", type(error).__name__)
-            st.warning(problem, icon=":material/warning:")
+            st.warning(said.secrets_unreadable, icon=":material/warning:")
     return settings | {name: value.strip() for name, value in secrets.items() if value.strip()}
 
 
-def secrets_problem(error: Exception) -> str:
-    """What to say about Streamlit's error reading the secrets, or "" for "there are none"
+def secrets_unreadable(error: Exception) -> bool:
+    """Whether Streamlit's error reading the secrets means a broken file, not "there are none"
     (normal: settings may come from the environment). Both come as the same class."""
-    if getattr(error, "error_id", None) == "no-secrets-found":
-        return ""
-    return (
-        "`.streamlit/secrets.toml` could not be read (it is not valid TOML), so its settings "
-        'are ignored: fix the file, one `NAME = "value"` per line.'
-    )
+    return getattr(error, "error_id", None) != "no-secrets-found"
 
 
-def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, str]:
-    """The configuration to chat with (demo, live, or none yet) and a config error's sentence."""
+def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, CozeConfigError | None]:
+    """The configuration to chat with (demo, live, or none yet) and what is wrong with it."""
     try:
         if st.session_state.demo:
-            return demo_config(settings), ""
+            return demo_config(settings), None
         if settings.get("COZE_PAT") or settings.get("COZE_BOT_ID"):
-            return load_config(settings), ""
+            return load_config(settings), None
     except CozeConfigError as error:
-        return None, str(error)
-    return None, ""
+        return None, error
+    return None, None
+
+
+def choose_demo(settings: Mapping[str, str], *, demo_allowed: bool) -> None:
+    """Demo mode: on when COZE_DEMO says so or the link has ``?demo=1``; the link follows the
+    switch, so a reload (or a shared link) keeps the demo."""
+    if "demo" not in st.session_state or not demo_allowed:
+        asked = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
+        st.session_state.demo = demo_allowed and (asked or st.query_params.get("demo") == "1")
+    wanted = "1" if st.session_state.demo else None
+    if st.query_params.get("demo") != wanted:
+        if wanted:
+            st.query_params["demo"] = wanted
+        else:
+            del st.query_params["demo"]
+
+
+def memory_budget(settings: Mapping[str, str]) -> tuple[int, int] | None:
+    """How much of the chat goes along with a message (messages, characters), from
+    COZE_CONTEXT; None when the owner turned memory off. A malformed value keeps the default
+    (and is logged for the owner)."""
+    try:
+        return context_budget(settings.get("COZE_CONTEXT"))
+    except ValueError as error:
+        logger.warning("%s; the default is used", error)
+        return context_budget("on")
 
 
 @st.cache_resource(show_spinner=False)
@@ -196,8 +266,12 @@ def visitor() -> str:
     return str(st.session_state.setdefault("visitor", uuid.uuid4().hex))
 
 
-def reads_chinese() -> bool:
-    return str(st.context.locale or "").lower().startswith("zh")
+def visitor_zone() -> tzinfo | None:
+    """The visitor's time zone, as their browser says (None: unknown, times show in UTC)."""
+    try:
+        return ZoneInfo(str(st.context.timezone))
+    except Exception:  # no zone, or one this machine does not know
+        return None
 
 
 def image_hosts(settings: Mapping[str, str], *, demo: bool) -> tuple[str, ...]:
@@ -227,38 +301,66 @@ def demo_config(settings: Mapping[str, str]) -> CozeConfig:
     return load_config(env)
 
 
-def sidebar(config: CozeConfig | None, history: list[Turn], *, demo_allowed: bool) -> None:
+def sidebar(
+    config: CozeConfig | None,
+    history: list[Turn],
+    said: Words,
+    *,
+    demo_allowed: bool,
+    memory: tuple[int, int] | None,
+) -> None:
     with st.sidebar:
-        st.header("Connection")
+        st.session_state.setdefault("language", page_language())
+        st.radio(
+            said.language,
+            LANGUAGES,
+            key="language",
+            format_func=lambda code: words(code).language_name,
+            horizontal=True,
+        )
+        st.header(said.connection)
         if config is not None:
-            mode = "Demo (built-in simulator)" if st.session_state.demo else "Live"
+            mode = said.mode_demo if st.session_state.demo else said.mode_live
             st.markdown(
-                f"**Mode:** {mode}  \n**Host:** `{config.region_host}`  \n"
-                f"**Bot:** `{config.bot_id}`"
+                f"**{said.mode}:** {mode}  \n**{said.host}:** `{config.region_host}`  \n"
+                f"**{said.bot}:** `{config.bot_id}`"
             )
         else:
-            st.markdown("**Not connected**")
+            st.markdown(f"**{said.not_connected}**")
         if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
-            st.toggle("Demo mode", key="demo", help="Answer from the built-in Coze simulator.")
-        if st.button("New chat", icon=":material/add_comment:", width="stretch"):
+            st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
+        if memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
+            st.session_state.setdefault("memory", True)
+            st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
+        if st.button(said.new_chat, icon=":material/add_comment:", width="stretch"):
             history.clear()
             st.rerun()
+        if history:
+            zone = visitor_zone()
+            st.download_button(
+                said.download_markdown,
+                data=lambda: chat_markdown(list(history), said, zone),
+                file_name="coze-chat.md",
+                mime="text/markdown",
+                on_click="ignore",
+                icon=":material/download:",
+                width="stretch",
+            )
+            st.download_button(
+                said.download_json,
+                data=lambda: chat_json(list(history)),
+                file_name="coze-chat.json",
+                mime="application/json",
+                on_click="ignore",
+                icon=":material/data_object:",
+                width="stretch",
+            )
 
 
-def setup_guide(*, demo_allowed: bool) -> None:
-    st.info(
-        "**Connect your Coze bot.** Set `COZE_PAT` (a personal access token with the chat "
-        "permission) and `COZE_BOT_ID` (the digits after `/bot/` in the bot's address). Tokens "
-        'from coze.com also need `COZE_API_BASE_URL = "https://api.coze.com"`.\n\n'
-        "- **Locally**: copy `.streamlit/secrets.toml.example` to `.streamlit/secrets.toml` and "
-        "fill it in, or export the variables before `streamlit run streamlit_app.py`.\n"
-        "- **On Streamlit Community Cloud**: paste the same lines into the app's *Settings → "
-        "Secrets* box.\n\n"
-        "Or try the page right now with the built-in simulator:",
-        icon=":material/key:",
-    )
+def setup_guide(said: Words, *, demo_allowed: bool) -> None:
+    st.info(said.setup_guide, icon=":material/key:")
     if demo_allowed:
-        st.button("Try demo mode", type="primary", icon=":material/science:", on_click=use_demo)
+        st.button(said.try_demo, type="primary", icon=":material/science:", on_click=use_demo)
 
 
 def use_demo() -> None:
@@ -272,9 +374,9 @@ def hold_back() -> None:
     length = len(clean_message(typed)) if isinstance(typed, str) else 0
     refusal = st.session_state.gate.check(visitor()) if length else None
     if length > MAX_MESSAGE_CHARS:
-        reason = too_long_warning(length)
+        reason = words(page_language()).too_long_warning(length, MAX_MESSAGE_CHARS)
     elif refusal is not None:
-        reason = refusal_sentence(refusal, chinese=reads_chinese())
+        reason = refusal_sentence(refusal, chinese=page_language() == "zh")
     else:
         return
     st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
@@ -282,6 +384,71 @@ def hold_back() -> None:
 
 
 # -- the history --
+
+
+def answer_actions(slot: DeltaGenerator, turn: Turn, said: Words, *, last: bool) -> None:
+    """The row under an answer: 👍/👎 (sent to Coze), its time, and on the last answer Retry
+    (it failed or was stopped) or Regenerate."""
+    box = slot.container()
+    with box.container(horizontal=True, vertical_alignment="center"):
+        if turn.conversation_id and turn.message_id and not turn.failed:
+            key = f"feedback-{turn.id}"
+            st.feedback("thumbs", key=key, on_change=rate, args=(turn, key))
+        if last:
+            retry = turn.failed or turn.stopped
+            st.button(
+                said.retry if retry else said.regenerate,
+                key=f"redo-{turn.id}",
+                icon=":material/refresh:",
+                type="tertiary",
+                on_click=redo,
+                args=(turn,),
+            )
+        st.caption(local_time(turn.at, visitor_zone()).strftime("%H:%M"), width="content")
+    if turn.feedback_problem is not None:
+        box.warning(said.feedback_not_sent.format(reason=feedback_reason(turn, said)))
+
+
+def feedback_reason(turn: Turn, said: Words) -> str:
+    problem = turn.feedback_problem
+    return explain(problem, said.code).headline if problem is not None else ""
+
+
+def rate(turn: Turn, key: str) -> None:
+    """A thumb was clicked: sent to Coze once the run knows the configuration."""
+    st.session_state.rated = (turn, key, FEEDBACK.get(st.session_state.get(key)))
+
+
+def send_rating(
+    config: CozeConfig, rated: tuple[Turn, str, Literal["like", "unlike"] | None] | None
+) -> None:
+    """Send a rating to Coze's message feedback API; when it fails, the thumb goes back to what
+    Coze has, and the answer says why."""
+    if rated is None:
+        return
+    turn, key, feedback = rated
+    client = http_client("demo" if st.session_state.demo else "live")
+    try:
+        send_feedback(config, turn.conversation_id, turn.message_id, feedback, client=client)
+    except CozeError as error:
+        turn.feedback_problem = error
+        st.session_state[key] = {"like": 1, "unlike": 0}.get(turn.feedback or "")
+        return
+    turn.feedback, turn.feedback_problem = feedback, None
+
+
+def redo(turn: Turn) -> None:
+    """Retry or Regenerate: the answer (and its question) leave the chat, and the question is
+    sent again, with the same memory as before."""
+    refusal = st.session_state.gate.check(visitor())
+    if refusal is not None:
+        chinese = page_language() == "zh"
+        st.session_state.held_back = refusal_sentence(refusal, chinese=chinese, in_box=False)
+        return
+    history: list[Turn] = st.session_state.history
+    if turn in history:
+        del history[max(0, history.index(turn) - 1) :]
+    st.session_state.asked = turn.question
 
 
 def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
@@ -312,7 +479,7 @@ def ask(question: str) -> None:
     else:
         # A click on a suggestion: nothing was typed, so nothing goes back in the box.
         st.session_state.held_back = refusal_sentence(
-            refusal, chinese=reads_chinese(), in_box=False
+            refusal, chinese=page_language() == "zh", in_box=False
         )
 
 

@@ -13,7 +13,8 @@ Streamlit page, a terminal). It imports neither Streamlit nor httpx's internals:
 from __future__ import annotations
 
 from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
-from ._context import CONTEXT_CHARS, CONTEXT_MESSAGES, pick_context
+from ._context import CONTEXT_CHARS, CONTEXT_MESSAGES, context_budget, pick_context
+from ._export import chat_json, chat_markdown, local_time
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._model import (
     FRAME_SECONDS,
@@ -33,35 +34,21 @@ from ._model import (
 from ._pieces import PIECE_BYTES, PieceCutter, PieceKind
 from ._rich import parts_markdown, web_address
 from ._text import stream_text
-from ._turn import (
-    AWAITING_REPLY_NOTE,
-    FORMULAS_CAPPED_NOTE,
-    MAX_MESSAGE_CHARS,
-    NO_TEXT_NOTICE,
-    STOPPED_CAPTION,
-    Turn,
-    clean_message,
-    plain_markdown,
-    status_caption,
-    thought_label,
-    too_long_warning,
-    usage_caption,
-)
+from ._trouble import Trouble, explain
+from ._turn import MAX_MESSAGE_CHARS, Turn, clean_message, plain_markdown, turn_notes
+from ._words import LANGUAGES, Language, Words, language_of, words
 
 __all__ = [
-    "AWAITING_REPLY_NOTE",
     "BLOCK_END",
     "CONTEXT_CHARS",
     "CONTEXT_MESSAGES",
     "DEFAULT_IMAGE_HOSTS",
-    "FORMULAS_CAPPED_NOTE",
     "FRAME_SECONDS",
+    "LANGUAGES",
     "MAX_FORMULAS",
     "MAX_MESSAGE_CHARS",
-    "NO_TEXT_NOTICE",
     "PIECE_BYTES",
     "STILL_ANSWERING_AFTER",
-    "STOPPED_CAPTION",
     "AnswerStream",
     "AppendReasoning",
     "AppendText",
@@ -70,6 +57,7 @@ __all__ = [
     "EndBlock",
     "EndPiece",
     "EndReasoningBlock",
+    "Language",
     "MarkdownGuard",
     "PieceCutter",
     "PieceKind",
@@ -77,17 +65,23 @@ __all__ = [
     "Status",
     "StatusKind",
     "ThinkingDone",
+    "Trouble",
     "Turn",
+    "Words",
+    "chat_json",
+    "chat_markdown",
     "clean_message",
+    "context_budget",
+    "explain",
     "guarded",
+    "language_of",
+    "local_time",
     "needs_whole_render",
     "parts_markdown",
     "pick_context",
     "plain_markdown",
-    "status_caption",
     "stream_text",
-    "thought_label",
-    "too_long_warning",
-    "usage_caption",
+    "turn_notes",
     "web_address",
+    "words",
 ]

@@ -4,7 +4,7 @@ The rule, in one place so that it can be tested without Streamlit:
 
 - Only what the person saw as a conversation counts: their messages, and the bot's answers as
   they were shown (a stopped answer as far as it got). A failed answer (``error``, even with
-  text before the failure), an answer that left nothing to read (``notice``) and a turn without
+  text before the failure), an answer that left nothing to read (``no_text``) and a turn without
   text are left out; the question before a failed answer stays (it was asked).
 - The newest turns that fit both limits are taken, whole, and sent oldest first. A message is
   never cut: going back in time, the first one that does not fit ends the context, so it has
@@ -23,7 +23,7 @@ from coze_stream import MAX_CONTEXT_MESSAGES, ContextMessage
 
 from ._turn import Turn
 
-__all__ = ["CONTEXT_CHARS", "CONTEXT_MESSAGES", "pick_context"]
+__all__ = ["CONTEXT_CHARS", "CONTEXT_MESSAGES", "context_budget", "pick_context"]
 
 CONTEXT_MESSAGES: Final = 20
 """The most earlier messages sent along by default (ten questions and their answers)."""
@@ -34,7 +34,7 @@ to ``MAX_MESSAGE_CHARS``, comes on top)."""
 
 def _text_of(turn: Turn) -> str | None:
     """The turn's text as the bot should remember it, or None when it is left out."""
-    if turn.role not in ("user", "assistant") or turn.error or turn.notice:
+    if turn.role not in ("user", "assistant") or turn.failed or turn.no_text:
         return None
     text = turn.content
     return text if text.strip() else None
@@ -69,3 +69,30 @@ def pick_context(
         kept.append(ContextMessage("user" if turn.role == "user" else "assistant", text))
     kept.reverse()
     return kept
+
+
+_OFF = ("off", "no", "false", "0", "none")
+
+
+def context_budget(setting: str | None) -> tuple[int, int] | None:
+    """The memory budget a ``COZE_CONTEXT`` setting asks for, as (messages, characters), or
+    None when memory is off.
+
+    ``""`` or ``on``: the defaults. ``off`` (or ``0``, ``no``, ``false``): no memory. A number:
+    that many messages. Two numbers, ``messages,characters`` (``10,8000``): both. A malformed
+    value raises ``ValueError`` with a sentence naming the setting.
+    """
+    value = (setting or "").strip().lower()
+    if value in ("", "on", "yes", "true", "1"):
+        return CONTEXT_MESSAGES, CONTEXT_CHARS
+    if value in _OFF:
+        return None
+    parts = [part.strip() for part in value.replace(";", ",").split(",")]
+    if len(parts) <= 2 and all(part.isdigit() for part in parts):
+        messages = min(int(parts[0]), MAX_CONTEXT_MESSAGES)
+        chars = int(parts[1]) if len(parts) == 2 else CONTEXT_CHARS
+        return (messages, chars) if messages and chars else None
+    raise ValueError(
+        f"COZE_CONTEXT must be on, off, a number of messages or messages,characters "
+        f"(such as 10,8000), not {value!r}"
+    )

@@ -40,6 +40,7 @@ from coze_stream import (
     AnswerDelta,
     ChatCompleted,
     ChatEvent,
+    ChatStarted,
     FollowUp,
     ReasoningDelta,
     ReplyRequested,
@@ -238,6 +239,10 @@ class AnswerStream:
         self.follow_ups: list[str] = []
         self.awaiting_reply = False
         """The bot asked a question and waits for the reply (a chatflow's Question node)."""
+        # Coze's ids for this chat and its (last) answer message: for feedback and exports.
+        self.conversation_id = ""
+        self.chat_id = ""
+        self.message_id = ""
 
     def _new_guard(self) -> MarkdownGuard | _Unguarded:
         if self._image_hosts is None:
@@ -349,6 +354,7 @@ class AnswerStream:
     def _take(self, event: ChatEvent) -> None:
         self._last_news = self._clock()
         if isinstance(event, AnswerDelta):
+            self.message_id = event.message_id
             self._start_message(event.message_id).streamed.append(event.text)
             self._pending.append(event.text)
         elif isinstance(event, ReasoningDelta):
@@ -357,11 +363,14 @@ class AnswerStream:
             self._pending_reasoning.append(event.text)
         elif isinstance(event, AnswerCompleted | RichAnswerCompleted):
             text = event.text if isinstance(event, AnswerCompleted) else parts_markdown(event.parts)
+            self.message_id = event.message_id
             if event.message_id in self._messages:
                 self._messages[event.message_id].completed = text
             else:  # an answer message that came whole
                 self._start_message(event.message_id).completed = text
                 self._pending.append(text)
+        elif isinstance(event, ChatStarted):
+            self.conversation_id, self.chat_id = event.conversation_id, event.chat_id
         elif isinstance(event, FollowUp):
             self.follow_ups.append(event.text)
         elif isinstance(event, ChatCompleted | ReplyRequested):

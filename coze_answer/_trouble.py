@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from coze_stream import (
     CozeAPIError,
@@ -31,9 +31,9 @@ from coze_stream import (
     redact,
 )
 
-__all__ = ["Language", "Trouble", "explain"]
+from ._words import Language
 
-Language = Literal["en", "zh"]
+__all__ = ["Trouble", "explain"]
 
 
 @dataclass(frozen=True)

@@ -7,63 +7,71 @@ stopped answer) can be tested without Streamlit.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 
 from coze_stream import Usage
 
-from ._model import AnswerStream, StatusKind
+from ._model import AnswerStream
+from ._words import Words
 
 __all__ = [
-    "AWAITING_REPLY_NOTE",
-    "FORMULAS_CAPPED_NOTE",
     "MAX_MESSAGE_CHARS",
-    "NO_TEXT_NOTICE",
-    "STOPPED_CAPTION",
     "Turn",
     "clean_message",
     "plain_markdown",
-    "status_caption",
-    "thought_label",
-    "too_long_warning",
-    "usage_caption",
+    "turn_notes",
 ]
 
 # Longer messages are put back in the box with a note instead of being sent. Coze refuses what
 # its model cannot take (code 4010), and that is shown.
 MAX_MESSAGE_CHARS = 16000
-STOPPED_CAPTION = ":material/stop_circle: Stopped before the answer was complete."
-AWAITING_REPLY_NOTE = ":material/forum: The bot asked a question and is waiting for your reply."
-FORMULAS_CAPPED_NOTE = (
-    ":material/functions: This answer has more formulas than the page typesets at once; the rest "
-    "are shown as their TeX source."
-)
-NO_TEXT_NOTICE = (
-    "The bot finished without any text this page can show: it may have answered with a card, "
-    "an image or another kind of message that only Coze's own apps display."
-)
 
 
 @dataclass
 class Turn:
-    """One message in the history. Assistant turns keep whatever was shown, even when cut short."""
+    """One message in the history. Assistant turns keep whatever was shown, even when cut short.
+
+    A turn keeps facts, not sentences (see :mod:`coze_answer._words`): it is drawn in the
+    language chosen when it is drawn.
+    """
 
     role: str
     # The text as shown: one Markdown element per frozen block, so that a replayed bubble has the
     # same elements as the streamed one and replaces it in place (no stale copies while the
     # next answer streams).
     blocks: list[str] = field(default_factory=list)
+    question: str = ""  # an answer's question: what Retry and Regenerate send again
+    at: float = field(default_factory=time.time)  # when it was sent or asked (Unix seconds)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # the page's key for it
     reasoning: str = ""
     thought_seconds: float | None = None
-    caption: str = ""
     follow_ups: list[str] = field(default_factory=list)
-    error: str = ""
+    usage: Usage | None = None
+    first_text_seconds: float | None = None
+    total_seconds: float | None = None  # set once the answer is complete
+    awaiting_reply: bool = False
+    math_capped: bool = False
+    no_text: bool = False  # the chat ended well but left nothing to read
+    error: BaseException | None = None  # what ended it, when something went wrong
+    refusal: object | None = None  # the page's fair share said no before asking Coze
     stopped: bool = False
-    notice: str = ""  # the chat ended well but left nothing to read
+    conversation_id: str = ""  # Coze's ids, for feedback and the JSON export
+    chat_id: str = ""
+    message_id: str = ""
+    feedback: str | None = None  # "like", "unlike" or None, as Coze has it
+    feedback_problem: BaseException | None = None  # why the last rating did not reach Coze
+    remembered: int = 0  # earlier messages sent along with the question
 
     @property
     def content(self) -> str:
         return "".join(self.blocks)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or self.refusal is not None
 
     def keep(self, answer: AnswerStream) -> None:
         """Take what ``answer`` has shown so far (all of it once it is finished)."""
@@ -71,28 +79,44 @@ class Turn:
         self.reasoning = answer.reasoning
         self.thought_seconds = answer.thought_seconds
         self.follow_ups = list(answer.follow_ups)
-        if answer.total_seconds is not None:
-            self.caption = usage_caption(
-                answer.usage, answer.first_text_seconds, answer.total_seconds
-            )
-            if answer.awaiting_reply:
-                self.caption = f"{AWAITING_REPLY_NOTE}  \n{self.caption}"
-            if answer.math_capped:
-                self.caption = f"{FORMULAS_CAPPED_NOTE}  \n{self.caption}"
-        self.notice = NO_TEXT_NOTICE if answer.has_no_text else ""
+        self.usage = answer.usage
+        self.first_text_seconds = answer.first_text_seconds
+        self.total_seconds = answer.total_seconds
+        self.awaiting_reply = answer.awaiting_reply
+        self.math_capped = answer.math_capped
+        self.no_text = answer.has_no_text
+        self.conversation_id = answer.conversation_id or self.conversation_id
+        self.chat_id = answer.chat_id or self.chat_id
+        self.message_id = answer.message_id or self.message_id
+
+
+def turn_notes(turn: Turn, said: Words) -> str:
+    """The caption under a complete answer: notes first, then usage and timings ("" if none)."""
+    if turn.total_seconds is None:
+        return ""
+    lines = []
+    if turn.math_capped:
+        lines.append(said.formulas_capped)
+    if turn.awaiting_reply:
+        lines.append(said.awaiting_reply)
+    lines.append(said.usage_caption(turn.usage, turn.first_text_seconds, turn.total_seconds))
+    return "  \n".join(lines)
 
 
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_SPACES = re.compile(" {2,}")
 
 
 def plain_markdown(text: str) -> str:
     """Markdown that shows ``text`` literally: every ASCII punctuation mark escaped, line
-    breaks and leading spaces kept. For what people type (and follow-up labels): ``# title``,
+    breaks and runs of spaces kept. For what people type (and follow-up labels): ``# title``,
     ``__init__`` or ``![x](url)`` stay as typed, and nothing in it becomes a link or an image."""
     lines = []
     for line in text.replace("\t", "    ").split("\n"):
         escaped = _ASCII_PUNCTUATION.sub(r"\\\1", line)
         body = escaped.lstrip(" ")
+        # HTML folds a run of spaces into one: all but the first are kept as no-break spaces.
+        body = _SPACES.sub(lambda run: " " + "\u00a0" * (len(run.group()) - 1), body)
         lines.append("\u00a0" * (len(escaped) - len(body)) + body)
     return "  \n".join(lines)
 
@@ -103,33 +127,3 @@ def clean_message(text: str | None) -> str:
         return ""
     kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     return "".join(kept).strip()
-
-
-def thought_label(seconds: float) -> str:
-    return f"Thought for {seconds:.1f} s" if seconds < 10 else f"Thought for {seconds:.0f} s"
-
-
-def status_caption(kind: StatusKind, seconds: float) -> str:
-    if kind is StatusKind.WORKING:
-        return f":material/hourglass_top: The bot is working… {seconds:.0f} s"
-    return f":material/hourglass_top: Still answering… {seconds:.0f} s"
-
-
-def usage_caption(usage: Usage | None, first_text: float | None, total: float) -> str:
-    parts = []
-    if usage is not None:
-        parts.append(
-            f"{usage.token_count:,} tokens ({usage.input_count:,} in, {usage.output_count:,} out)"
-        )
-    if first_text is not None:
-        parts.append(f"first text after {first_text:.1f} s")
-    parts.append(f"total {total:.1f} s")
-    return " · ".join(parts)
-
-
-def too_long_warning(length: int) -> str:
-    return (
-        f"This message is {length:,} characters long; the bot takes at most "
-        f"{MAX_MESSAGE_CHARS:,} at a time. Nothing was sent: it is back in the box, so you can "
-        "shorten it and send it again."
-    )

@@ -19,6 +19,8 @@ from coze_answer import (
     StatusKind,
     ThinkingDone,
     Turn,
+    turn_notes,
+    words,
 )
 from coze_stream import (
     AnswerCompleted,
@@ -238,7 +240,7 @@ def test_an_answer_without_text_says_so(clock):
     assert answer.finish() == [] and answer.has_no_text
     turn = Turn("assistant")
     turn.keep(answer)
-    assert turn.notice == coze_answer.NO_TEXT_NOTICE
+    assert turn.no_text and turn.failed is False
 
 
 def test_a_turn_keeps_what_was_shown_and_the_caption(clock):
@@ -249,8 +251,14 @@ def test_a_turn_keeps_what_was_shown_and_the_caption(clock):
     answer.finish()
     turn = Turn("assistant")
     turn.keep(answer)
-    assert (turn.content, turn.follow_ups, turn.notice) == ("Hi", ["More?"], "")
-    assert turn.caption == "30 tokens (10 in, 20 out) · first text after 0.5 s · total 1.5 s"
+    assert (turn.content, turn.follow_ups, turn.no_text) == ("Hi", ["More?"], False)
+    assert turn_notes(turn, words("en")) == (
+        "30 tokens (10 in, 20 out) · first text after 0.5 s · total 1.5 s"
+    )
+    assert (
+        turn_notes(turn, words("zh"))
+        == "30 个 token（输入 10，输出 20） · 0.5 秒后开始输出 · 共 1.5 秒"
+    )
 
 
 def test_a_turn_cut_short_keeps_the_text_and_no_caption(clock):
@@ -258,4 +266,5 @@ def test_a_turn_cut_short_keeps_the_text_and_no_caption(clock):
     answer.update([delta("partial")])
     turn = Turn("assistant")
     turn.keep(answer)  # as after a Stop: the answer never finished
-    assert turn.content == "partial" and turn.caption == "" and turn.notice == ""
+    assert turn.content == "partial" and not turn.no_text
+    assert turn_notes(turn, words("en")) == ""

@@ -9,6 +9,7 @@ import socket
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from coze_answer import LANGUAGES, explain, words
 from coze_stream.simulator import CozeSimulator, build_answer
 
 APP = str(pathlib.Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -50,8 +51,30 @@ def as_text(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u00a0", " ").replace("  \n", "\n")
 
 
+DETAILS = {words(language).details for language in LANGUAGES}
+TIME = re.compile(r"\d\d:\d\d")
+
+
 def bubble_text(message) -> str:
-    return "\n".join(element.value for element in message.markdown)
+    """The Markdown a bubble shows, without an error's Details box."""
+    hidden = {
+        id(element) for box in message.expander if box.label in DETAILS for element in box.markdown
+    }
+    return "\n".join(element.value for element in message.markdown if id(element) not in hidden)
+
+
+def notes(message) -> list[str]:
+    """The captions under an answer, without its time stamp."""
+    return [c.value for c in message.caption if not TIME.fullmatch(c.value)]
+
+
+def trouble(message) -> tuple[str, str]:
+    """What an answer says went wrong: the headline, and the Details box's text."""
+    assert len(message.error) == 1
+    boxes = [box for box in message.expander if box.label in DETAILS]
+    assert len(boxes) == 1
+    details = as_text("\n".join(element.value for element in boxes[0].markdown))
+    return as_text(message.error[0].value), details
 
 
 def all_text(at: AppTest) -> str:
@@ -95,13 +118,14 @@ def test_reasoning_usage_and_follow_ups(live, sim):
     record = sim.streams[-1]
     assistant = live.chat_message[1]
     assert record.reasoning and record.reasoning in bubble_text(assistant)
-    caption = assistant.caption[-1].value
+    caption = notes(assistant)[-1]
     assert "tokens" in caption and "first text after" in caption and "total" in caption
-    labels = [button.label for button in assistant.button]
+    labels = [b.label for b in assistant.button if b.key.startswith("follow-up")]
     assert len(labels) == 3
     live.run()  # the reasoning stays behind an expander titled with the thinking time
     assert live.chat_message[1].expander[0].label.startswith("Thought for")
-    live.chat_message[1].button[0].click().run()
+    [first] = [b for b in live.chat_message[1].button if b.label == labels[0]]
+    first.click().run()
     assert sim.streams[-1].message == labels[0]
     assert [turn.content for turn in live.session_state.history[::2]] == [
         "/think why is the sky blue",
@@ -110,30 +134,29 @@ def test_reasoning_usage_and_follow_ups(live, sim):
 
 
 def test_an_answer_without_text_says_so_instead_of_an_empty_bubble(live, sim):
-    from coze_answer import NO_TEXT_NOTICE
-
+    NO_TEXT_NOTICE = words("en").no_text
     send(live, "/card a card please")
     assistant = live.chat_message[1]
     assert bubble_text(assistant) == ""
     assert [w.value for w in assistant.warning] == [NO_TEXT_NOTICE]
-    assert not assistant.error and live.session_state.history[1].notice == NO_TEXT_NOTICE
+    assert not assistant.error and live.session_state.history[1].no_text
     live.run()  # replayed the same way
     assert [w.value for w in live.chat_message[1].warning] == [NO_TEXT_NOTICE]
     send(live, "text again")  # an answer with text has no such notice
-    assert not live.chat_message[3].warning and live.session_state.history[3].caption
+    assert not live.chat_message[3].warning and notes(live.chat_message[3])
 
 
 def test_a_question_node_s_question_is_the_answer_with_a_neutral_note(live, sim):
-    from coze_answer import AWAITING_REPLY_NOTE
     from coze_stream.simulator.answers import QUESTION_NODE_TEXT
 
+    AWAITING_REPLY_NOTE = words("en").awaiting_reply
     send(live, "/question 订票")
     assistant = live.chat_message[1]
     assert bubble_text(assistant) == QUESTION_NODE_TEXT
     assert not assistant.error and not assistant.warning
-    assert assistant.caption[0].value.startswith(AWAITING_REPLY_NOTE)
+    assert notes(assistant)[0].startswith(AWAITING_REPLY_NOTE)
     live.run()  # replayed the same way
-    assert live.chat_message[1].caption[0].value.startswith(AWAITING_REPLY_NOTE)
+    assert notes(live.chat_message[1])[0].startswith(AWAITING_REPLY_NOTE)
 
 
 def test_an_object_string_answer_shows_its_text_image_and_file(live, sim, monkeypatch):
@@ -191,7 +214,7 @@ def test_control_characters_are_removed_before_sending(live, sim):
         ("/fail bot", "COZE_BOT_ID", "Coze code 4200", False),
         ("/fail unpublished", "not published", "Coze code 4015", False),
         ("/fail busy", "busy", "Coze code 4009", False),
-        ("/fail 502", "HTTP 502", "HTTP 502", False),
+        ("/fail 502", "HTTP status:** 502", "HTTP 502", False),
         ("/fail error-event", "stopped the answer with an error", "Coze code 5000", True),
         ("/fail chat-failed", "could not finish", "Coze code 5000", True),
         ("/fail cut", "broke before the answer was complete", "", True),
@@ -207,22 +230,28 @@ def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(
 ):
     send(live, f"{command} question")
     assistant = live.chat_message[1]
-    assert len(assistant.error) == 1
-    error = as_text(assistant.error[0].value)
-    assert words in error and context in error
-    # Whatever went wrong, the log id Coze support needs is there.
-    assert f"log id {sim.requests[-1].logid}" in error
+    headline, details = trouble(assistant)
+    turn = live.session_state.history[1]
+    # The visitor reads what they can do; the owner's sentence, Coze's code and the log id
+    # Coze support needs are in the collapsed Details.
+    assert headline == explain(turn.error, "en").headline
+    assert turn.error.sentence not in headline and "log id" not in headline.lower()
+    assert words in details and context in str(turn.error)
+    assert sim.requests[-1].logid in details
+    if turn.error.code is not None:
+        assert f"Coze code:** {turn.error.code}" in details
     shown = bubble_text(assistant)
     if partial:
-        content = live.session_state.history[1].content
+        content = turn.content
         assert len(content) >= 10 and build_answer("question").startswith(content)
         assert shown.replace("\n", "") == content.replace("\n", "")
     else:
         assert shown == ""
-    turn = live.session_state.history[1]
-    assert turn.error == error and (turn.content != "") == partial
-    live.run()  # both stay after the next rerun
-    assert as_text(live.chat_message[1].error[0].value) == error
+    assert (turn.content != "") == partial
+    # Retry sends the same question again, in place of the failed answer.
+    assert [b.label for b in assistant.button] == ["Retry"]
+    live.run()  # all of it stays after the next rerun
+    assert trouble(live.chat_message[1]) == (headline, details)
     assert bubble_text(live.chat_message[1]).replace("\n", "") == shown.replace("\n", "")
     send(live, "and now a normal question")  # the app keeps working
     assert "and now a normal question" in bubble_text(live.chat_message[3])
@@ -241,8 +270,9 @@ def test_silence_past_the_read_timeout(sim, monkeypatch, live):
     monkeypatch.setenv("COZE_READ_TIMEOUT", "0.5")
     live.run()
     send(live, "/stall 3 wait for me")
-    error = as_text(live.chat_message[1].error[0].value)
-    assert "sent nothing for 0.5 seconds" in error
+    headline, details = trouble(live.chat_message[1])
+    assert "sent nothing for 0.5 seconds" in details
+    assert headline == explain(live.session_state.history[1].error, "en").headline
     assert bubble_text(live.chat_message[1])  # the text before the silence is kept
 
 
@@ -256,7 +286,7 @@ def test_unreachable_host(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     send(at, "anyone there?")
-    assert "Could not reach Coze at 127.0.0.1" in as_text(at.chat_message[1].error[0].value)
+    assert "Could not reach Coze at 127.0.0.1" in trouble(at.chat_message[1])[1]
 
 
 def test_the_token_never_reaches_the_page_even_when_coze_echoes_it(live, sim):
@@ -304,7 +334,7 @@ def test_stop_mid_answer_keeps_the_partial_answer_and_cancels(sim, live):
     at.run()  # on the next run the partial answer is shown, marked as stopped, in its place
     assistant = at.chat_message[1]
     assert bubble_text(assistant) == turn.content
-    assert "Stopped" in assistant.caption[0].value
+    assert "Stopped" in notes(assistant)[0]
 
 
 def test_new_chat_clears_the_history(live):
@@ -354,7 +384,8 @@ def test_malformed_setting_shows_the_config_sentence(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     assert not at.exception
-    assert "COZE_BOT_ID must be all digits" in at.error[0].value
+    headline, details = trouble(at)  # for the visitor; the fix for the owner in Details
+    assert "COZE_BOT_ID" not in headline and "COZE_BOT_ID must be all digits" in details
     assert TOKEN not in all_text(at)
 
 
@@ -364,7 +395,7 @@ def test_only_one_setting_shows_what_is_missing_and_the_guide(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    assert "COZE_BOT_ID is not set" in at.error[0].value
+    assert "COZE_BOT_ID is not set" in trouble(at)[1]
     assert "secrets.toml" in at.info[0].value
     assert [button for button in at.button if button.label == "Try demo mode"]
     assert TOKEN not in all_text(at)
@@ -376,7 +407,7 @@ def test_an_unforeseen_failure_is_a_short_message_not_a_traceback(monkeypatch, l
 
         original = streamlit_app.read_settings
 
-        def explode(environ=None):
+        def explode(said, environ=None):
             raise RuntimeError(f"boom with {token}")
 
         streamlit_app.read_settings = explode
@@ -388,7 +419,9 @@ def test_an_unforeseen_failure_is_a_short_message_not_a_traceback(monkeypatch, l
     at = AppTest.from_function(broken, args=(TOKEN,), default_timeout=30)
     at.run()
     assert not at.exception
-    assert "Something went wrong in this app (RuntimeError)" in at.error[0].value
+    headline, details = trouble(at)
+    assert headline == explain(RuntimeError(), "en").headline and "RuntimeError" in details
+    assert "boom" not in headline + details
     assert TOKEN not in all_text(at)
     assert TOKEN not in caplog.text and "boom with [token hidden]" in caplog.text
 
@@ -401,7 +434,7 @@ def test_an_unforeseen_failure_hides_a_token_of_any_shape(monkeypatch, caplog, s
     def broken(token: str) -> None:
         import streamlit_app
 
-        def explode(environ=None):
+        def explode(said, environ=None):
             raise RuntimeError(f"boom with {token}")
 
         original, streamlit_app.read_settings = streamlit_app.read_settings, explode
@@ -417,7 +450,9 @@ def test_an_unforeseen_failure_hides_a_token_of_any_shape(monkeypatch, caplog, s
     else:
         at.secrets["COZE_PAT"] = token
     at.run()
-    assert "Something went wrong in this app (RuntimeError)" in at.error[0].value
+    headline, details = trouble(at)
+    assert headline == explain(RuntimeError(), "en").headline and "RuntimeError" in details
+    assert "boom" not in headline + details
     assert "boom with [token hidden]" in caplog.text and token not in caplog.text
 
 
@@ -455,7 +490,7 @@ def test_demo_mode_can_be_turned_off_for_a_live_deployment(monkeypatch):
     monkeypatch.setenv("COZE_DEMO", "off")
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    assert not at.exception and not at.toggle
+    assert not at.exception and [toggle.key for toggle in at.toggle] == ["memory"]
     assert "Try demo mode" not in [button.label for button in at.button]
     assert "Connect your Coze bot" in at.info[0].value
 
@@ -471,7 +506,7 @@ def test_a_person_s_words_are_shown_as_typed_never_as_markdown(live, sim):
 
 def test_follow_up_labels_are_plain_text(live, sim):
     send(live, "![p](http://t.example/px.png)")
-    labels = [button.label for button in live.chat_message[1].button]
+    labels = [b.label for b in live.chat_message[1].button if b.key.startswith("follow-up")]
     assert labels and all("\\!\\[p\\]" in label for label in labels[:1])
 
 
@@ -484,9 +519,9 @@ def test_a_malformed_secrets_file_is_said_so_and_no_secrets_file_is_normal():
     broken = StreamlitSecretNotFoundError(
         "Error parsing secrets file", error_id="failed-parsing-secrets-file"
     )
-    assert streamlit_app.secrets_problem(missing) == ""
-    assert "not valid TOML" in streamlit_app.secrets_problem(broken)
-    assert "not valid TOML" in streamlit_app.secrets_problem(ValueError("anything else"))
+    assert not streamlit_app.secrets_unreadable(missing)
+    assert streamlit_app.secrets_unreadable(broken)
+    assert streamlit_app.secrets_unreadable(ValueError("anything else"))
 
 
 def test_a_token_echoed_in_every_form_never_reaches_the_page(live, sim):
@@ -495,7 +530,7 @@ def test_a_token_echoed_in_every_form_never_reaches_the_page(live, sim):
 
     send(live, "/fail echo-token-everywhere leak")
     text = all_text(live)
-    assert "[token hidden]" in text and "Coze code 4101" in text
+    assert "[token hidden]" in text and "4101" in text
     for form in (
         TOKEN,
         TOKEN.upper(),

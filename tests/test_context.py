@@ -19,6 +19,7 @@ from coze_stream import (
     ContextMessage,
     CozeAPIError,
     CozeConfig,
+    CozeStreamError,
     stream_chat,
 )
 
@@ -246,9 +247,9 @@ def test_turns_become_context_messages_oldest_first():
 def test_failed_answers_and_notices_are_left_out_stopped_answers_are_kept_as_shown():
     turns = [
         user("q1"),
-        answer("half an answ", error="The answer broke off."),  # failed, even with text
+        answer("half an answ", error=CozeStreamError("The answer broke off.")),  # even with text
         user("q2"),
-        answer(notice="The bot finished without any text this page can show."),
+        answer(no_text=True),  # the bot finished without any text this page can show
         user("q3"),
         answer("stopped he", stopped=True),
         user("q4"),
@@ -298,7 +299,12 @@ def test_the_limits_default_and_never_pass_coze_s():
 
 
 def test_the_picked_context_goes_on_the_wire(route):
-    turns = [user("我叫小明"), answer("你好，", "小明！"), user("x"), answer("y", error="boom")]
+    turns = [
+        user("我叫小明"),
+        answer("你好，", "小明！"),
+        user("x"),
+        answer("y", error=RuntimeError()),
+    ]
     list(stream_chat(CONFIG, "我叫什么？", context=pick_context(turns)))
     assert [(m["role"], m["content"]) for m in sent(route)[0]["additional_messages"]] == [
         ("user", "我叫小明"),
@@ -311,12 +317,12 @@ def test_the_picked_context_goes_on_the_wire(route):
 turn_strategy = st.one_of(
     st.builds(user, st.text(max_size=30)),
     st.builds(
-        lambda blocks, error, notice, stopped: answer(
-            *blocks, error=error, notice=notice, stopped=stopped
+        lambda blocks, error, no_text, stopped: answer(
+            *blocks, error=error, no_text=no_text, stopped=stopped
         ),
         st.lists(st.text(max_size=20), max_size=3),
-        st.sampled_from(["", "boom"]),
-        st.sampled_from(["", "no text"]),
+        st.sampled_from([None, CozeStreamError("boom")]),
+        st.booleans(),
         st.booleans(),
     ),
 )
@@ -334,7 +340,7 @@ def test_the_context_is_the_longest_newest_run_of_whole_messages_within_the_limi
     eligible = [
         ContextMessage(t.role, t.content)  # type: ignore[arg-type]
         for t in turns
-        if not t.error and not t.notice and t.content.strip()
+        if t.error is None and not t.no_text and t.content.strip()
     ]
     # Whole messages, in order, the newest ones: a tail of the eligible messages.
     assert picked == (eligible[len(eligible) - len(picked) :] if picked else [])

@@ -150,7 +150,7 @@ def test_formulas_past_the_cap_show_as_text_however_split():
 
 
 def test_the_answer_model_caps_formulas_and_says_so():
-    from coze_answer import FORMULAS_CAPPED_NOTE, Turn
+    from coze_answer import Turn, turn_notes, words
 
     answer = AnswerStream(frame_seconds=0, image_hosts=HOSTS, max_formulas=2)
     answer.update([AnswerDelta("$a$ $b$ $c$", "m"), ChatCompleted(None)])
@@ -158,7 +158,9 @@ def test_the_answer_model_caps_formulas_and_says_so():
     assert answer.shown == "$a$ $b$ \\$c\\$" and answer.math_capped
     turn = Turn("assistant")
     turn.keep(answer)
-    assert turn.caption.startswith(FORMULAS_CAPPED_NOTE)
+    assert turn.math_capped
+    assert turn_notes(turn, words("en")).startswith(words("en").formulas_capped)
+    assert turn_notes(turn, words("zh")).startswith(words("zh").formulas_capped)
 
 
 _UNESCAPED_IMAGE = re.compile(r"(?<!\\)(?:\\\\)*!\[")

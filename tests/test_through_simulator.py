@@ -404,7 +404,7 @@ def test_the_bot_is_told_the_earlier_turns(sim, config):
 def test_a_follow_up_from_the_page_s_turns_reaches_a_bot_that_knows_them(sim, config):
     first = build_answer("我叫小明")
     turns = [Turn("user", ["我叫小明"]), Turn("assistant", [first])]
-    turns += [Turn("user", ["broken"]), Turn("assistant", ["half"], error="it broke")]
+    turns += [Turn("user", ["broken"]), Turn("assistant", ["half"], error=RuntimeError("it broke"))]
     text = "".join(stream_text(config, "/recall what is my name", context=pick_context(turns)))
     assert "- user: 我叫小明\n" in text and "- user: broken\n" in text
     assert f"- assistant: {' '.join(first.split())}\n" in text

@@ -1,0 +1,295 @@
+"""Every sentence the page shows around answers, in English and in simplified Chinese.
+
+The page picks a :class:`Words` by the visitor's language (``zh*`` browsers read Chinese) and
+never holds a sentence of its own, so a test can walk both catalogues and find every string in
+both. Turns keep facts (seconds, usage, a stop), not sentences: a turn reads in whichever
+language is chosen when it is drawn.
+
+Coze's own words (its error messages, the bot's answers) are never translated; the sentences
+*about* them are, in :mod:`coze_answer._trouble`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from coze_stream import Usage
+
+__all__ = ["LANGUAGES", "Language", "Words", "language_of", "words"]
+
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
+
+
+def language_of(locale: str | None) -> Language:
+    """The page's language for a browser locale (``zh``, ``zh-CN``, ``zh-Hant-TW`` → Chinese)."""
+    return "zh" if str(locale or "").strip().lower().startswith("zh") else "en"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+
+
+@dataclass(frozen=True)
+class Words:
+    """One language's sentences. Fields with ``{names}`` are templates for the methods below."""
+
+    code: Language
+    language_name: str
+    page_title: str
+    title: str
+    demo_caption: str
+    memory_on_caption: str
+    memory_off_caption: str
+    placeholder: str
+    connection: str
+    mode: str
+    mode_demo: str
+    mode_live: str
+    host: str
+    bot: str
+    not_connected: str
+    demo_toggle: str
+    demo_help: str
+    memory_toggle: str
+    memory_help: str
+    language: str
+    new_chat: str
+    download_markdown: str
+    download_json: str
+    setup_guide: str
+    try_demo: str
+    secrets_unreadable: str
+    thinking: str
+    thinking_done: str
+    thought_for: str
+    working: str
+    still_answering: str
+    stopped: str
+    awaiting_reply: str
+    formulas_capped: str
+    no_text: str
+    usage_tokens: str
+    first_text_after: str
+    total: str
+    too_long: str
+    retry: str
+    regenerate: str
+    copy: str
+    copy_help: str
+    copied: str
+    details: str
+    stop: str
+    feedback_help: str
+    feedback_not_sent: str
+    you: str
+    bot_name: str
+    exported_at: str
+
+    def thought_label(self, seconds: float) -> str:
+        return self.thought_for.format(seconds=_seconds(seconds))
+
+    def status(self, working: bool, seconds: float) -> str:
+        """The line under an answer while Coze is silent: before any text, or after some."""
+        template = self.working if working else self.still_answering
+        return template.format(seconds=f"{seconds:.0f}")
+
+    def usage_caption(self, usage: Usage | None, first_text: float | None, total: float) -> str:
+        parts = []
+        if usage is not None:
+            parts.append(
+                self.usage_tokens.format(
+                    tokens=f"{usage.token_count:,}",
+                    input=f"{usage.input_count:,}",
+                    output=f"{usage.output_count:,}",
+                )
+            )
+        if first_text is not None:
+            parts.append(self.first_text_after.format(seconds=f"{first_text:.1f}"))
+        parts.append(self.total.format(seconds=f"{total:.1f}"))
+        return " · ".join(parts)
+
+    def too_long_warning(self, length: int, limit: int) -> str:
+        return self.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
+
+    def memory_help_text(self, messages: int, chars: int) -> str:
+        return self.memory_help.format(messages=messages, chars=f"{chars:,}")
+
+
+ENGLISH = Words(
+    code="en",
+    language_name="English",
+    page_title="Coze chat",
+    title="Chat with your Coze bot",
+    demo_caption=(
+        ":orange-badge[:material/science: Demo mode] Answers come from the built-in simulator, "
+        "not a real bot. Send `/help` to see what it can do."
+    ),
+    memory_on_caption=(
+        "The bot remembers this chat: your earlier messages and its answers go along with each "
+        "new message. Nothing is stored on the server."
+    ),
+    memory_off_caption=(
+        "Memory is off: each message starts a new conversation, and the bot does not see "
+        "earlier ones."
+    ),
+    placeholder="Message the bot",
+    connection="Connection",
+    mode="Mode",
+    mode_demo="Demo (built-in simulator)",
+    mode_live="Live",
+    host="Host",
+    bot="Bot",
+    not_connected="Not connected",
+    demo_toggle="Demo mode",
+    demo_help="Answer from the built-in Coze simulator.",
+    memory_toggle="Remember this chat",
+    memory_help=(
+        "Send the earlier messages shown here along with each new one, so the bot can follow "
+        "up (the newest {messages} messages, up to {chars} characters). Failed answers are left "
+        "out. Turn it off to ask each question on its own."
+    ),
+    language="Language",
+    new_chat="New chat",
+    download_markdown="Download as Markdown",
+    download_json="Download as JSON",
+    setup_guide=(
+        "**Connect your Coze bot.** Set `COZE_PAT` (a personal access token with the chat "
+        "permission) and `COZE_BOT_ID` (the digits after `/bot/` in the bot's address). Tokens "
+        'from coze.com also need `COZE_API_BASE_URL = "https://api.coze.com"`.\n\n'
+        "- **Locally**: copy `.streamlit/secrets.toml.example` to `.streamlit/secrets.toml` and "
+        "fill it in, or export the variables before `streamlit run streamlit_app.py`.\n"
+        "- **On Streamlit Community Cloud**: paste the same lines into the app's *Settings → "
+        "Secrets* box.\n\n"
+        "Or try the page right now with the built-in simulator:"
+    ),
+    try_demo="Try demo mode",
+    secrets_unreadable=(
+        "`.streamlit/secrets.toml` could not be read (it is not valid TOML), so its settings "
+        'are ignored: fix the file, one `NAME = "value"` per line.'
+    ),
+    thinking="Thinking…",
+    thinking_done="Thinking",
+    thought_for="Thought for {seconds} s",
+    working=":material/hourglass_top: The bot is working… {seconds} s",
+    still_answering=":material/hourglass_top: Still answering… {seconds} s",
+    stopped=":material/stop_circle: Stopped before the answer was complete.",
+    awaiting_reply=":material/forum: The bot asked a question and is waiting for your reply.",
+    formulas_capped=(
+        ":material/functions: This answer has more formulas than the page typesets at once; "
+        "the rest are shown as their TeX source."
+    ),
+    no_text=(
+        "The bot finished without any text this page can show: it may have answered with a "
+        "card, an image or another kind of message that only Coze's own apps display."
+    ),
+    usage_tokens="{tokens} tokens ({input} in, {output} out)",
+    first_text_after="first text after {seconds} s",
+    total="total {seconds} s",
+    too_long=(
+        "This message is {length} characters long; the bot takes at most {limit} at a time. "
+        "Nothing was sent: it is back in the box, so you can shorten it and send it again."
+    ),
+    retry="Retry",
+    regenerate="Regenerate",
+    copy="Copy",
+    copy_help="Copy the whole answer as Markdown",
+    copied="Copied",
+    details="Details",
+    stop="Stop",
+    feedback_help="Tell the bot's owner whether this answer was good",
+    feedback_not_sent="Your rating was not sent: {reason}",
+    you="You",
+    bot_name="Bot",
+    exported_at="Exported {time}",
+)
+
+CHINESE = Words(
+    code="zh",
+    language_name="中文",
+    page_title="Coze 聊天",
+    title="和你的 Coze 智能体聊天",
+    demo_caption=(
+        ":orange-badge[:material/science: 演示模式] 回答来自内置的模拟器，不是真正的智能体。"
+        "发送 `/help` 看看它能做什么。"
+    ),
+    memory_on_caption=(
+        "智能体记得这次聊天：每发一条新消息，之前的提问和回答都会一起发过去。服务器不保存任何内容。"
+    ),
+    memory_off_caption="记忆已关闭：每条消息都开始一个新对话，智能体看不到之前的消息。",
+    placeholder="给智能体发消息",
+    connection="连接",
+    mode="模式",
+    mode_demo="演示（内置模拟器）",
+    mode_live="正式",
+    host="服务器",
+    bot="智能体",
+    not_connected="未连接",
+    demo_toggle="演示模式",
+    demo_help="用内置的 Coze 模拟器回答。",
+    memory_toggle="记住这次聊天",
+    memory_help=(
+        "每条新消息都带上这里显示的之前的消息，让智能体能接着聊（最近 {messages} 条，"
+        "最多 {chars} 个字符）。出错的回答不会带上。关闭后，每个问题都单独提问。"
+    ),
+    language="语言",
+    new_chat="新聊天",
+    download_markdown="下载为 Markdown",
+    download_json="下载为 JSON",
+    setup_guide=(
+        "**连接你的 Coze 智能体。** 设置 `COZE_PAT`（有对话权限的个人访问令牌）和 "
+        "`COZE_BOT_ID`（智能体网址中 `/bot/` 后面的数字）。coze.com 的令牌还需要设置 "
+        '`COZE_API_BASE_URL = "https://api.coze.com"`。\n\n'
+        "- **在本机**：把 `.streamlit/secrets.toml.example` 复制为 `.streamlit/secrets.toml` "
+        "并填好，或者在 `streamlit run streamlit_app.py` 之前导出这些环境变量。\n"
+        "- **在 Streamlit Community Cloud 上**：把同样的几行粘贴到应用的 *Settings → Secrets* "
+        "框里。\n\n"
+        "也可以现在就用内置的模拟器试试这个页面："
+    ),
+    try_demo="试用演示模式",
+    secrets_unreadable=(
+        "无法读取 `.streamlit/secrets.toml`（不是有效的 TOML），其中的设置都被忽略了："
+        '请修改这个文件，每行一个 `NAME = "value"`。'
+    ),
+    thinking="思考中…",
+    thinking_done="思考过程",
+    thought_for="思考了 {seconds} 秒",
+    working=":material/hourglass_top: 智能体正在处理… {seconds} 秒",
+    still_answering=":material/hourglass_top: 仍在回答… {seconds} 秒",
+    stopped=":material/stop_circle: 回答还没完成就停止了。",
+    awaiting_reply=":material/forum: 智能体提了一个问题，正在等你回复。",
+    formulas_capped=(
+        ":material/functions: 这个回答里的公式比页面一次能排版的多，其余的以 TeX 源码显示。"
+    ),
+    no_text=(
+        "智能体已经回答完了，但没有这个页面能显示的文字：它可能回复了卡片、图片或其他"
+        "只有 Coze 自己的应用才能显示的消息。"
+    ),
+    usage_tokens="{tokens} 个 token（输入 {input}，输出 {output}）",
+    first_text_after="{seconds} 秒后开始输出",
+    total="共 {seconds} 秒",
+    too_long=(
+        "这条消息有 {length} 个字符，智能体一次最多接受 {limit} 个。消息没有发送，"
+        "仍在输入框里，你可以删减后再发送。"
+    ),
+    retry="重试",
+    regenerate="重新生成",
+    copy="复制",
+    copy_help="把整个回答复制为 Markdown",
+    copied="已复制",
+    details="详细信息",
+    stop="停止",
+    feedback_help="告诉智能体的主人这个回答好不好",
+    feedback_not_sent="评价没有发送成功：{reason}",
+    you="你",
+    bot_name="智能体",
+    exported_at="导出于 {time}",
+)
+
+_CATALOGUE: dict[Language, Words] = {"en": ENGLISH, "zh": CHINESE}
+
+
+def words(language: Language) -> Words:
+    """The sentences of ``language`` ("en" or "zh"); anything else reads English."""
+    return _CATALOGUE.get(language, ENGLISH)
