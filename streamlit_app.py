@@ -30,6 +30,7 @@ from answer_bubble import (
     show_trouble,
     stream_answer,
 )
+from copy_button import copy_button
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
     LANGUAGES,
@@ -100,7 +101,7 @@ def main() -> None:
     st.session_state.gate = fair_share(chats, rate)  # for the callbacks
     config, config_error = connect(settings)
     memory = memory_budget(settings)
-    sidebar(config, history, said, demo_allowed=demo_allowed, memory=memory)
+    downloads = sidebar(config, history, said, demo_allowed=demo_allowed, memory=memory)
     if config is not None:
         send_rating(config, st.session_state.pop("rated", None))
 
@@ -151,6 +152,7 @@ def main() -> None:
             if isinstance(ticket, Refusal):  # taken by others since the box was checked
                 turn.refusal = ticket
                 answer_actions(render_turn(turn, said), turn, said, last=True)
+                download_buttons(downloads, history, said)
                 return
             with ticket:
                 hosts = image_hosts(settings, demo=bool(st.session_state.demo))
@@ -167,6 +169,7 @@ def main() -> None:
                 )
             answer_actions(view.actions_slot, turn, said, last=True)
             follow_up_buttons(turn, len(history) - 1)
+    download_buttons(downloads, history, said)
 
 
 def run_page() -> None:
@@ -308,7 +311,7 @@ def sidebar(
     *,
     demo_allowed: bool,
     memory: tuple[int, int] | None,
-) -> None:
+) -> DeltaGenerator:
     with st.sidebar:
         st.session_state.setdefault("language", page_language())
         st.radio(
@@ -335,26 +338,34 @@ def sidebar(
         if st.button(said.new_chat, icon=":material/add_comment:", width="stretch"):
             history.clear()
             st.rerun()
-        if history:
-            zone = visitor_zone()
-            st.download_button(
-                said.download_markdown,
-                data=lambda: chat_markdown(list(history), said, zone),
-                file_name="coze-chat.md",
-                mime="text/markdown",
-                on_click="ignore",
-                icon=":material/download:",
-                width="stretch",
-            )
-            st.download_button(
-                said.download_json,
-                data=lambda: chat_json(list(history)),
-                file_name="coze-chat.json",
-                mime="application/json",
-                on_click="ignore",
-                icon=":material/data_object:",
-                width="stretch",
-            )
+        return st.empty()  # the downloads: filled once the run's answer is in the history
+
+
+def download_buttons(slot: DeltaGenerator, history: list[Turn], said: Words) -> None:
+    """Download the chat as Markdown or JSON; each file is made when its button is clicked."""
+    if not history:
+        slot.empty()
+        return
+    zone = visitor_zone()
+    with slot.container():
+        st.download_button(
+            said.download_markdown,
+            data=lambda: chat_markdown(list(history), said, zone),
+            file_name="coze-chat.md",
+            mime="text/markdown",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
+        st.download_button(
+            said.download_json,
+            data=lambda: chat_json(list(history)),
+            file_name="coze-chat.json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/data_object:",
+            width="stretch",
+        )
 
 
 def setup_guide(said: Words, *, demo_allowed: bool) -> None:
@@ -387,10 +398,19 @@ def hold_back() -> None:
 
 
 def answer_actions(slot: DeltaGenerator, turn: Turn, said: Words, *, last: bool) -> None:
-    """The row under an answer: 👍/👎 (sent to Coze), its time, and on the last answer Retry
-    (it failed or was stopped) or Regenerate."""
+    """The row under an answer: copy its Markdown, 👍/👎 (sent to Coze), on the last answer
+    Retry (it failed or was stopped) or Regenerate, and its time."""
     box = slot.container()
     with box.container(horizontal=True, vertical_alignment="center"):
+        if turn.content.strip():
+            copy_button(
+                turn.content,
+                key=f"copy-{turn.id}",
+                label=said.copy,
+                copied_label=said.copied,
+                help=said.copy_help,
+                failed_label=said.copy_failed,
+            )
         if turn.conversation_id and turn.message_id and not turn.failed:
             key = f"feedback-{turn.id}"
             st.feedback("thumbs", key=key, on_change=rate, args=(turn, key))

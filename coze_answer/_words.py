@@ -79,6 +79,7 @@ class Words:
     copy: str
     copy_help: str
     copied: str
+    copy_failed: str
     details: str
     stop: str
     feedback_help: str
@@ -196,6 +197,7 @@ ENGLISH = Words(
     copy="Copy",
     copy_help="Copy the whole answer as Markdown",
     copied="Copied",
+    copy_failed="Copy failed",
     details="Details",
     stop="Stop",
     feedback_help="Tell the bot's owner whether this answer was good",
@@ -278,6 +280,7 @@ CHINESE = Words(
     copy="复制",
     copy_help="把整个回答复制为 Markdown",
     copied="已复制",
+    copy_failed="复制失败",
     details="详细信息",
     stop="停止",
     feedback_help="告诉智能体的主人这个回答好不好",

@@ -110,12 +110,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_app(browser: Any) -> Iterator[Callable[[str], AppPage]]:
+def open_app(browser: Any) -> Iterator[Callable[..., AppPage]]:
     """Open the app at a URL in a fresh browser context; checked for the canary at teardown."""
     opened: list[tuple[Any, AppPage]] = []
 
-    def open_(url: str) -> AppPage:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def open_(url: str, **options: Any) -> AppPage:
+        """``options`` for the browser context: ``locale="zh-CN"``, ``color_scheme="dark"``..."""
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}} | options)
         page = context.new_page()
         page.set_default_timeout(30_000)
         app = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=url)

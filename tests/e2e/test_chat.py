@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 ERROR = '[data-testid="stAlertContentError"]'
 WARNING = '[data-testid="stAlertContentWarning"]'
 EXCEPTION = '[data-testid="stException"]'
-STOP = '[data-testid="stChatInputStopButton"]'
+STOP = ".st-key-stop-answer button"  # under the answer while it streams
 TEXTAREA = '[data-testid="stChatInputTextArea"]'
 STOPPED = "Stopped before the answer was complete"
 
@@ -71,9 +71,9 @@ def test_markdown_reasoning_usage_and_follow_ups(app: AppPage, sim: CozeSimulato
     expect(bubble).to_contain_text("这是 Coze 模拟器 生成的示例回答")
     expect(bubble.locator("strong")).to_contain_text("Coze 模拟器")
     expect(bubble.get_by_text(re.compile(r"Thought for [\d.]+ s"))).to_be_visible()
-    caption = bubble.locator('[data-testid="stCaptionContainer"]').last
+    caption = bubble.locator('[data-testid="stCaptionContainer"]').filter(has_text="tokens")
     expect(caption).to_contain_text(re.compile(r"\d+ tokens \(\d+ in, \d+ out\)"))
-    buttons = bubble.locator('[data-testid="stButton"] button')
+    buttons = bubble.locator('[class*="st-key-follow-up"] button')
     expect(buttons).to_have_count(3)
     follow_up = 'What are common pitfalls with "sky blue"?'
     expect(buttons.nth(1)).to_contain_text(follow_up)
@@ -164,17 +164,25 @@ def test_stop_before_coze_replies_frees_the_connection_at_once(
     app.assert_healthy()
 
 
-def test_the_input_is_locked_while_an_answer_streams(app: AppPage, sim: CozeSimulator) -> None:
-    """With submit_mode="stop" a new message cannot be typed mid-answer: the box is disabled and
-    the send button is replaced by Stop. (What a person can do instead is covered below.)"""
-    _, record = _start_slow_answer(app, sim, "/slow locked input")
-    expect(app.page.locator(TEXTAREA)).to_be_disabled()
+def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator) -> None:
+    """The box stays open mid-answer: sending stops the answer (kept, marked stopped, Coze's
+    chat cancelled) and starts the new one. (submit_mode="stop" would disable the box; a Stop
+    button stands under the answer instead.)"""
+    _, record = _start_slow_answer(app, sim, "/slow typed over")
+    box = app.page.locator(TEXTAREA)
+    expect(box).to_be_enabled()
     expect(app.page.locator(STOP)).to_be_visible()
-    expect(app.page.locator('[data-testid="stChatInputSubmitButton"]')).to_have_count(0)
-    app.page.locator(STOP).click()
-    app.wait_idle()
+    box.press_sequentially("next one")  # keystrokes mid-answer are kept, none dropped
+    expect(box).to_have_value("next one")
+    box.press("Enter")
     _assert_stopped_and_cancelled(sim, record.chat_id)
-    expect(app.page.locator(TEXTAREA)).to_be_enabled()
+    app.wait_idle()
+    expect(app.bubbles).to_have_count(4)
+    expect(app.bubbles.nth(1)).to_contain_text(STOPPED)
+    expect(app.bubbles.nth(1).locator("h2")).to_contain_text("typed over")
+    expect(app.last_assistant()).to_contain_text(quoted("next one"))
+    expect(app.page.locator(STOP)).to_have_count(0)
+    app.assert_healthy()
 
 
 def test_new_chat_mid_answer_ends_it(app: AppPage, sim: CozeSimulator) -> None:

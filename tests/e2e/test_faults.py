@@ -1,4 +1,5 @@
-"""Every failure the page can meet, in the browser: its sentence in the assistant bubble, the text
+"""Every failure the page can meet, in the browser: a sentence for the visitor in the assistant
+bubble, the owner's sentence with Coze's code and log id in its collapsed Details, the text
 received before it kept above it, and the page still answering the next message."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from coze_stream.simulator import CozeSimulator
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 ERROR = '[data-testid="stAlertContentError"]'
+DETAILS = '[data-testid="stExpander"]:has(summary:text-is("Details"))'
 QUESTION = "fault question"
 
 
@@ -33,14 +35,14 @@ FAULTS = {
     "bot not published":       Fault("/fail unpublished", "not published",                         False),  # noqa: E501
     "rate limited, recovered": Fault("/fail rate-limit",  None,                                    False),  # noqa: E501
     "system busy":             Fault("/fail busy",        "busy",                                  False),  # noqa: E501
-    "502 html page":           Fault("/fail 502",         "HTTP 502",                              False),  # noqa: E501
+    "502 html page":           Fault("/fail 502",         "HTTP status: 502",                      False),  # noqa: E501
     "error event":             Fault("/fail error-event", "stopped the answer with an error",      True),   # noqa: E501
     "chat failed":             Fault("/fail chat-failed", "could not finish",                      True),   # noqa: E501
     "connection cut":          Fault("/fail cut",         "broke before the answer was complete",  True),   # noqa: E501
     "stall past read timeout": Fault("/stall 5",          "sent nothing for 1.5 seconds",          True),   # noqa: E501
     "malformed event":         Fault("/fail malformed",   "cannot read",                           True),   # noqa: E501
     "chat failed, bare":       Fault("/fail failed-bare", "run out of tokens",                     True),   # noqa: E501
-    "error code as a string":  Fault("/fail error-code-string", "Coze code 4011",                  True),   # noqa: E501
+    "error code as a string":  Fault("/fail error-code-string", "balance is not enough",           True),   # noqa: E501
     "bare JSON event stream":  Fault("/fail bare-json",   "no permission",                         False),  # noqa: E501
     "client-side plugin":      Fault("/plugin",           "its plugin get_weather",                False),  # noqa: E501
     "simulator down":          Fault("",                  "Could not reach Coze at 127.0.0.1",     False),  # noqa: E501
@@ -78,7 +80,8 @@ def test_fault(fault: Fault, open_app, server, sim: CozeSimulator, fast_sim, req
         assert [r.status for r in sim.requests[requests_before:]] == [429, 200]
     else:
         expect(errors).to_have_count(1)
-        expect(errors).to_contain_text(fault.sentence)
+        expect(errors).not_to_contain_text(fault.sentence)  # the visitor's words, not the owner's
+        expect_details(bubble, fault.sentence)
     heading = bubble.locator("h2")
     if fault.partial:
         expect(heading).to_contain_text("关于")
@@ -92,14 +95,27 @@ def test_fault(fault: Fault, open_app, server, sim: CozeSimulator, fast_sim, req
     bubble = app.ask("next question")
     expect(app.bubbles).to_have_count(4)
     if down:
-        expect(bubble.locator(ERROR)).to_contain_text(fault.sentence)
+        expect_details(bubble, fault.sentence)
     else:
         expect(bubble).to_contain_text('You asked: "next question"')
         expect(bubble.locator(ERROR)).to_have_count(0)
     # The failed answer is replayed from the history as it ended.
     first = app.bubbles.nth(1)
     if fault.sentence is not None:
-        expect(first.locator(ERROR)).to_contain_text(fault.sentence)
+        expect(first.locator(ERROR)).to_have_count(1)
+        expect_details(first, fault.sentence)
     if fault.partial:
         expect(first.locator("h2")).to_contain_text("关于")
     app.assert_healthy()
+
+
+def expect_details(bubble, sentence: str) -> None:
+    """The collapsed Details box under the error opens on a click and holds ``sentence``."""
+    details = bubble.locator(DETAILS)
+    expect(details).to_have_count(1)
+    body = details.locator('[data-testid="stExpanderDetails"]')
+    if not body.is_visible():
+        details.locator("summary").click()
+    expect(body).to_be_visible()
+    expect(body).to_contain_text(sentence)
+    expect(body).to_contain_text("Log id")

@@ -22,7 +22,7 @@ from coze_stream.simulator import CozeSimulator
 
 pytestmark = [pytest.mark.browser]
 
-STOP = '[data-testid="stChatInputStopButton"]'
+STOP = ".st-key-stop-answer button"  # under the answer while it streams
 
 
 # The server's own worker pools (Streamlit's executor, AnyIO's workers) grow and shrink with
