@@ -79,11 +79,11 @@ def context_budget(setting: str | None) -> tuple[int, int] | None:
     None when memory is off.
 
     ``""`` or ``on``: the defaults. ``off`` (or ``0``, ``no``, ``false``): no memory. A number:
-    that many messages. Two numbers, ``messages,characters`` (``10,8000``): both. A malformed
-    value raises ``ValueError`` with a sentence naming the setting.
+    that many messages (``1`` is one message, not "on"). Two numbers, ``messages,characters``
+    (``10,8000``): both. A malformed value raises ``ValueError`` with a sentence naming the setting.
     """
     value = (setting or "").strip().lower()
-    if value in ("", "on", "yes", "true", "1"):
+    if value in ("", "on", "yes", "true"):
         return CONTEXT_MESSAGES, CONTEXT_CHARS
     if value in _OFF:
         return None

@@ -89,6 +89,7 @@ def test_captions_in_both_languages():
         ("false", None),
         ("0", None),
         ("10", (10, CONTEXT_CHARS)),
+        ("1", (1, CONTEXT_CHARS)),
         ("10,8000", (10, 8000)),
         ("10, 8000", (10, 8000)),
         ("500", (MAX_CONTEXT_MESSAGES, CONTEXT_CHARS)),
