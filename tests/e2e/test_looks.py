@@ -173,3 +173,67 @@ def test_the_dark_brand_colour_reads_well_on_the_dark_page(open_in, guide_server
     assert contrast(brand, page_background) >= 3.0
     assert contrast(brand, sidebar) >= 3.0
     assert contrast(label, brand) >= 4.5
+
+
+# -- the line under a streaming answer --
+
+# In the page: window.__statusLog, one entry [epochMillis, stillAnswering, answerChars] each time
+# the last assistant bubble's "Still answering" line or the length of its answer text changes.
+_STATUS_LOG_JS = r"""
+(() => {
+  window.__statusLog = [];
+  const check = () => {
+    const bubbles = document.querySelectorAll(
+      '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])');
+    const bubble = bubbles[bubbles.length - 1];
+    if (!bubble) return;
+    const captions = [...bubble.querySelectorAll('[data-testid="stCaptionContainer"]')];
+    const still = captions.some(c => c.innerText.includes("Still answering"));
+    const chars = [...bubble.querySelectorAll('[data-testid="stMarkdownContainer"]')]
+      .filter(m => !m.closest('[data-testid="stCaptionContainer"]'))
+      .reduce((n, m) => n + m.innerText.length, 0);
+    const last = window.__statusLog[window.__statusLog.length - 1];
+    if (!last || last[1] !== still || last[2] !== chars)
+      window.__statusLog.push([Date.now(), still, chars]);
+  };
+  new MutationObserver(check).observe(document.body, {
+    childList: true, subtree: true, characterData: true,
+  });
+  const frame = () => { check(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+def test_still_answering_goes_when_the_text_resumes(open_in, guide_server) -> None:
+    """The report: in demo mode, ``/stall 4 /long 300`` (silence for 4 s after the first three
+    deltas, then a long answer) left "Still answering… 4 s" under the answer after the text
+    resumed. The line must go with the first text after the stall."""
+    app = open_in(guide_server.url, "light")
+    app.page.get_by_role("button", name=DEMO_BUTTON).click()
+    app.wait_idle()
+    app.page.evaluate(_STATUS_LOG_JS)
+    sent = time.time()
+    bubble = app.ask("/stall 4 /long 300")
+    expect(bubble).to_contain_text("tokens")  # the answer finished
+    log = [
+        (at / 1000 - sent, still, chars)
+        for at, still, chars in app.page.evaluate("window.__statusLog")
+    ]
+    shown = [index for index, (_, still, _) in enumerate(log) if still]
+    assert shown, f"the stall should show {STILL_ANSWERING!r}: {log[:20]}"
+    stalled_at, _, stalled_chars = log[shown[0]]
+    resumed_at = next(at for at, _, chars in log[shown[0] :] if chars > stalled_chars)
+    gone_at = next((at for at, still, _ in log[shown[-1] :] if not still), None)
+    print(
+        f"\nafter sending: {STILL_ANSWERING!r} shown at {stalled_at:.2f} s "
+        f"({stalled_chars} characters), text resumed at {resumed_at:.2f} s, "
+        f"the line gone at {gone_at if gone_at is None else round(gone_at, 2)} s, "
+        f"answer over at {log[-1][0]:.2f} s"
+    )
+    assert gone_at is not None, "the line is still there after the answer"
+    assert gone_at - resumed_at < 0.5, (
+        f"{STILL_ANSWERING!r} stayed {gone_at - resumed_at:.2f} s after the text resumed"
+    )
+    expect(bubble).not_to_contain_text(STILL_ANSWERING)
+    app.assert_healthy()
