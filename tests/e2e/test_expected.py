@@ -194,3 +194,20 @@ def test_a_demo_link_opens_the_demo_and_a_reload_keeps_it(open_app, server_facto
     app.page.reload()
     app.wait_idle()
     expect(app.page.locator(TEXTAREA)).to_be_disabled()
+
+
+def test_copy_puts_the_whole_answer_on_the_clipboard(
+    open_app, server, sim: CozeSimulator, fast_sim
+) -> None:
+    app = open_app(server.url, permissions=["clipboard-read", "clipboard-write"])
+    page = app.page
+    bubble = app.ask("/think copy this answer")
+    answer = sim.streams[-1].answers[-1]
+    page.evaluate("() => navigator.clipboard.writeText('before the click')")
+    copy = bubble.locator('[class*="st-key-copy-"] button')
+    expect(copy).to_have_attribute("aria-label", "Copy")
+    copy.click()
+    expect(bubble.locator('[class*="st-key-copy-"] [role="status"]')).to_have_text("Copied")
+    # The whole answer's Markdown, as Coze sent it: headings, code fence and all.
+    assert page.evaluate("() => navigator.clipboard.readText()") == answer
+    assert "```" in answer and "## " in answer
