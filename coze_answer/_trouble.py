@@ -447,6 +447,7 @@ _NOT_TRANSLATED_ZH = "这条说明还没有中文版，英文原文见下一行�
 _LABELS: Final[dict[str, dict[Language, str]]] = {
     "code": {"en": "Coze code", "zh": "Coze 错误码"},
     "message": {"en": "Coze's message", "zh": "Coze 的说明"},
+    "network": {"en": "Network error", "zh": "网络错误"},
     "logid": {"en": "Log id", "zh": "日志 ID"},
     "status": {"en": "HTTP status", "zh": "HTTP 状态码"},
     "fix": {"en": "Fix (for the site's owner)", "zh": "解决办法（给网站管理员）"},
@@ -520,7 +521,10 @@ def _details(error: CozeError, template: str | None, lang: Language) -> tuple[tu
     if error.code is not None:
         rows.append((_LABELS["code"][lang], str(error.code)))
     if error.coze_message:
-        rows.append((_LABELS["message"][lang], redact(error.coze_message)))
+        # Coze said nothing when it could not be reached: the message is the network error's.
+        said = isinstance(error, CozeConnectionError | CozeTimeoutError) and error.code is None
+        label = _LABELS["network" if said else "message"][lang]
+        rows.append((label, redact(error.coze_message)))
     if error.logid:
         rows.append((_LABELS["logid"][lang], redact(error.logid)))
     if error.code is None and error.http_status is not None:
