@@ -513,15 +513,15 @@ def test_follow_up_labels_are_plain_text(live, sim):
 def test_a_malformed_secrets_file_is_said_so_and_no_secrets_file_is_normal():
     from streamlit.errors import StreamlitSecretNotFoundError
 
-    import streamlit_app
+    import page_settings
 
     missing = StreamlitSecretNotFoundError("No secrets found", error_id="no-secrets-found")
     broken = StreamlitSecretNotFoundError(
         "Error parsing secrets file", error_id="failed-parsing-secrets-file"
     )
-    assert not streamlit_app.secrets_unreadable(missing)
-    assert streamlit_app.secrets_unreadable(broken)
-    assert streamlit_app.secrets_unreadable(ValueError("anything else"))
+    assert not page_settings.secrets_unreadable(missing)
+    assert page_settings.secrets_unreadable(broken)
+    assert page_settings.secrets_unreadable(ValueError("anything else"))
 
 
 def test_a_token_echoed_in_every_form_never_reaches_the_page(live, sim):

@@ -1,0 +1,245 @@
+"""The controls around the chat: the sidebar, the row under each answer, follow-up buttons and
+what the box does with a message it should not send yet.
+
+Callbacks only note what was asked in the session state (a question to send, a rating to
+deliver); the page's run does the work, once it knows the configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from copy_button import copy_button
+from coze_answer import (
+    LANGUAGES,
+    MAX_MESSAGE_CHARS,
+    Turn,
+    Words,
+    chat_json,
+    chat_markdown,
+    clean_message,
+    explain,
+    local_time,
+    plain_markdown,
+    words,
+)
+from coze_stream import CozeConfig, CozeError, send_feedback
+from fair_share import refusal_sentence
+from page_settings import http_client, page_language, visitor, visitor_zone
+
+__all__ = [
+    "PROMPT_KEY",
+    "answer_actions",
+    "download_buttons",
+    "follow_up_buttons",
+    "hold_back",
+    "send_rating",
+    "setup_guide",
+    "sidebar",
+]
+
+PROMPT_KEY = "prompt"
+# st.feedback's thumbs (1 up, 0 down) as Coze's feedback_type.
+FEEDBACK: dict[int | None, Literal["like", "unlike"]] = {1: "like", 0: "unlike"}
+
+
+def sidebar(
+    config: CozeConfig | None,
+    history: list[Turn],
+    said: Words,
+    *,
+    demo_allowed: bool,
+    memory: tuple[int, int] | None,
+) -> DeltaGenerator:
+    with st.sidebar:
+        st.session_state.setdefault("language", page_language())
+        st.radio(
+            said.language,
+            LANGUAGES,
+            key="language",
+            format_func=lambda code: words(code).language_name,
+            horizontal=True,
+        )
+        st.header(said.connection)
+        if config is not None:
+            mode = said.mode_demo if st.session_state.demo else said.mode_live
+            st.markdown(
+                f"**{said.mode}:** {mode}  \n**{said.host}:** `{config.region_host}`  \n"
+                f"**{said.bot}:** `{config.bot_id}`"
+            )
+        else:
+            st.markdown(f"**{said.not_connected}**")
+        if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
+            st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
+        if memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
+            st.session_state.setdefault("memory", True)
+            st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
+        if st.button(said.new_chat, icon=":material/add_comment:", width="stretch"):
+            history.clear()
+            st.rerun()
+        return st.empty()  # the downloads: filled once the run's answer is in the history
+
+
+def download_buttons(slot: DeltaGenerator, history: list[Turn], said: Words) -> None:
+    """Download the chat as Markdown or JSON; each file is made when its button is clicked."""
+    if not history:
+        slot.empty()
+        return
+    zone = visitor_zone()
+    with slot.container():
+        st.download_button(
+            said.download_markdown,
+            data=lambda: chat_markdown(list(history), said, zone),
+            file_name="coze-chat.md",
+            mime="text/markdown",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
+        st.download_button(
+            said.download_json,
+            data=lambda: chat_json(list(history)),
+            file_name="coze-chat.json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/data_object:",
+            width="stretch",
+        )
+
+
+def setup_guide(said: Words, *, demo_allowed: bool) -> None:
+    st.info(said.setup_guide, icon=":material/key:")
+    if demo_allowed:
+        st.button(said.try_demo, type="primary", icon=":material/science:", on_click=use_demo)
+
+
+def use_demo() -> None:
+    st.session_state.demo = True
+
+
+def hold_back() -> None:
+    """Put a message back in the box instead of sending it, with the reason, when it is over
+    the length limit or the fair share would refuse it now: no text is lost."""
+    typed = st.session_state.get(PROMPT_KEY)
+    length = len(clean_message(typed)) if isinstance(typed, str) else 0
+    refusal = st.session_state.gate.check(visitor()) if length else None
+    if length > MAX_MESSAGE_CHARS:
+        reason = words(page_language()).too_long_warning(length, MAX_MESSAGE_CHARS)
+    elif refusal is not None:
+        reason = refusal_sentence(refusal, chinese=page_language() == "zh")
+    else:
+        return
+    st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
+    st.session_state.held_back = reason
+
+
+# -- the history --
+
+
+def answer_actions(slot: DeltaGenerator, turn: Turn, said: Words, *, last: bool) -> None:
+    """The row under an answer: copy its Markdown, 👍/👎 (sent to Coze), on the last answer
+    Retry (it failed or was stopped) or Regenerate, and its time."""
+    box = slot.container()
+    with box.container(horizontal=True, vertical_alignment="center"):
+        if turn.content.strip():
+            copy_button(
+                turn.content,
+                key=f"copy-{turn.id}",
+                label=said.copy,
+                copied_label=said.copied,
+                help=said.copy_help,
+                failed_label=said.copy_failed,
+            )
+        if turn.conversation_id and turn.message_id and not turn.failed:
+            key = f"feedback-{turn.id}"
+            st.feedback("thumbs", key=key, on_change=rate, args=(turn, key))
+        if last:
+            retry = turn.failed or turn.stopped
+            st.button(
+                said.retry if retry else said.regenerate,
+                key=f"redo-{turn.id}",
+                icon=":material/refresh:",
+                type="tertiary",
+                on_click=redo,
+                args=(turn,),
+            )
+        st.caption(local_time(turn.at, visitor_zone()).strftime("%H:%M"), width="content")
+    if turn.feedback_problem is not None:
+        box.warning(said.feedback_not_sent.format(reason=feedback_reason(turn, said)))
+
+
+def feedback_reason(turn: Turn, said: Words) -> str:
+    problem = turn.feedback_problem
+    return explain(problem, said.code).headline if problem is not None else ""
+
+
+def rate(turn: Turn, key: str) -> None:
+    """A thumb was clicked: sent to Coze once the run knows the configuration."""
+    st.session_state.rated = (turn, key, FEEDBACK.get(st.session_state.get(key)))
+
+
+def send_rating(
+    config: CozeConfig, rated: tuple[Turn, str, Literal["like", "unlike"] | None] | None
+) -> None:
+    """Send a rating to Coze's message feedback API; when it fails, the thumb goes back to what
+    Coze has, and the answer says why."""
+    if rated is None:
+        return
+    turn, key, feedback = rated
+    client = http_client("demo" if st.session_state.demo else "live")
+    try:
+        send_feedback(config, turn.conversation_id, turn.message_id, feedback, client=client)
+    except CozeError as error:
+        turn.feedback_problem = error
+        st.session_state[key] = {"like": 1, "unlike": 0}.get(turn.feedback or "")
+        return
+    turn.feedback, turn.feedback_problem = feedback, None
+
+
+def redo(turn: Turn) -> None:
+    """Retry or Regenerate: the answer (and its question) leave the chat, and the question is
+    sent again, with the same memory as before."""
+    refusal = st.session_state.gate.check(visitor())
+    if refusal is not None:
+        chinese = page_language() == "zh"
+        st.session_state.held_back = refusal_sentence(refusal, chinese=chinese, in_box=False)
+        return
+    history: list[Turn] = st.session_state.history
+    if turn in history:
+        del history[max(0, history.index(turn) - 1) :]
+    st.session_state.asked = turn.question
+
+
+def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
+    """Buttons for the suggested next questions, in one slot under the last answer.
+
+    A click is kept in the session state, so it is sent even when it interrupts an answer (and
+    the buttons are not drawn again). ``hidden`` empties the slot at once when a new question
+    is on its way, instead of leaving stale buttons on the page until the run ends.
+    """
+    if hidden or not turn.follow_ups:
+        st.empty()
+        return
+    with st.container():
+        for number, question in enumerate(turn.follow_ups):
+            st.button(
+                plain_markdown(question),  # a label: the bot's words, never an image or link
+                key=f"follow-up-{index}-{number}",
+                icon=":material/reply:",
+                on_click=ask,
+                args=(question,),
+            )
+
+
+def ask(question: str) -> None:
+    refusal = st.session_state.gate.check(visitor())
+    if refusal is None:
+        st.session_state.asked = question
+    else:
+        # A click on a suggestion: nothing was typed, so nothing goes back in the box.
+        st.session_state.held_back = refusal_sentence(
+            refusal, chinese=page_language() == "zh", in_box=False
+        )

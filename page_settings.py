@@ -1,0 +1,170 @@
+"""The page's settings and connections, and who the visitor is.
+
+Settings (``COZE_*``) come from Streamlit secrets or the environment; the clients, the simulator
+and the fair share are one per process (``st.cache_resource``); the visitor is a session, with
+their language and time zone as their browser says.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from coze_answer import DEFAULT_IMAGE_HOSTS, LANGUAGES, Language, Words, context_budget, language_of
+from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
+from fair_share import FairShare
+
+__all__ = [
+    "SETTING_NAMES",
+    "choose_demo",
+    "connect",
+    "fair_share",
+    "http_client",
+    "image_hosts",
+    "memory_budget",
+    "page_language",
+    "read_settings",
+    "secrets_unreadable",
+    "visitor",
+    "visitor_zone",
+]
+
+SETTING_NAMES = (
+    "COZE_PAT",
+    "COZE_BOT_ID",
+    "COZE_API_BASE_URL",
+    "COZE_READ_TIMEOUT",
+    "COZE_DEMO",
+    "COZE_CONTEXT",
+    "COZE_MAX_CHATS",
+    "COZE_MESSAGES_PER_MINUTE",
+    "COZE_IMAGE_HOSTS",
+    "COZE_MAX_FORMULAS",
+)
+logger = logging.getLogger("coze_chat")
+
+
+def page_language() -> Language:
+    """The visitor's language: their choice in the sidebar, else their browser's."""
+    chosen = st.session_state.get("language")
+    return chosen if chosen in LANGUAGES else language_of(st.context.locale)
+
+
+def read_settings(said: Words, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The COZE_* settings: Streamlit secrets first, then the environment.
+
+    A missing secrets file is normal (settings may come from the environment); an unreadable one
+    is reported on the page, not raised.
+    """
+    environ = os.environ if environ is None else environ
+    settings = {name: environ[name] for name in SETTING_NAMES if environ.get(name)}
+    try:
+        secrets = {name: str(st.secrets[name]) for name in SETTING_NAMES if name in st.secrets}
+    except Exception as error:  # a malformed secrets.toml must not take the page down
+        secrets = {}
+        if secrets_unreadable(error):
+            logger.warning("the secrets file could not be read: %s", type(error).__name__)
+            st.warning(said.secrets_unreadable, icon=":material/warning:")
+    return settings | {name: value.strip() for name, value in secrets.items() if value.strip()}
+
+
+def secrets_unreadable(error: Exception) -> bool:
+    """Whether Streamlit's error reading the secrets means a broken file, not "there are none"
+    (normal: settings may come from the environment). Both come as the same class."""
+    return getattr(error, "error_id", None) != "no-secrets-found"
+
+
+def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, CozeConfigError | None]:
+    """The configuration to chat with (demo, live, or none yet) and what is wrong with it."""
+    try:
+        if st.session_state.demo:
+            return demo_config(settings), None
+        if settings.get("COZE_PAT") or settings.get("COZE_BOT_ID"):
+            return load_config(settings), None
+    except CozeConfigError as error:
+        return None, error
+    return None, None
+
+
+def choose_demo(settings: Mapping[str, str], *, demo_allowed: bool) -> None:
+    """Demo mode: on when COZE_DEMO says so or the link has ``?demo=1``; the link follows the
+    switch, so a reload (or a shared link) keeps the demo."""
+    if "demo" not in st.session_state or not demo_allowed:
+        asked = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
+        st.session_state.demo = demo_allowed and (asked or st.query_params.get("demo") == "1")
+    wanted = "1" if st.session_state.demo else None
+    if st.query_params.get("demo") != wanted:
+        if wanted:
+            st.query_params["demo"] = wanted
+        else:
+            del st.query_params["demo"]
+
+
+def memory_budget(settings: Mapping[str, str]) -> tuple[int, int] | None:
+    """How much of the chat goes along with a message (messages, characters), from
+    COZE_CONTEXT; None when the owner turned memory off. A malformed value keeps the default
+    (and is logged for the owner)."""
+    try:
+        return context_budget(settings.get("COZE_CONTEXT"))
+    except ValueError as error:
+        logger.warning("%s; the default is used", error)
+        return context_budget("on")
+
+
+@st.cache_resource(show_spinner=False)
+def http_client(kind: str) -> CozeHTTPClient:
+    """One pooled HTTP client per process and kind ("live", "demo"): a second message reuses
+    the connection, and demo chats never take a connection a live chat needs."""
+    return CozeHTTPClient()
+
+
+@st.cache_resource(show_spinner=False)
+def fair_share(max_chats: int, per_minute: int) -> FairShare:
+    """The process's one gate: chats at once, and messages a minute per visitor."""
+    return FairShare(max_chats, per_minute)
+
+
+def visitor() -> str:
+    """This browser session's id for the fair share (a visitor is a session)."""
+    return str(st.session_state.setdefault("visitor", uuid.uuid4().hex))
+
+
+def visitor_zone() -> tzinfo | None:
+    """The visitor's time zone, as their browser says (None: unknown, times show in UTC)."""
+    try:
+        return ZoneInfo(str(st.context.timezone))
+    except Exception:  # no zone, or one this machine does not know
+        return None
+
+
+def image_hosts(settings: Mapping[str, str], *, demo: bool) -> tuple[str, ...]:
+    """Hosts answers may show images from: COZE_IMAGE_HOSTS (comma separated) or Coze's own;
+    in demo mode also the simulator on this machine."""
+    configured = [h.strip() for h in settings.get("COZE_IMAGE_HOSTS", "").split(",") if h.strip()]
+    hosts = tuple(configured) or DEFAULT_IMAGE_HOSTS
+    return (*hosts, "127.0.0.1") if demo else hosts
+
+
+@st.cache_resource(show_spinner=False)
+def demo_base_url() -> str:
+    """Start the built-in Coze simulator once per process; demo mode talks to it over HTTP."""
+    from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
+
+    simulator = CozeSimulator(pat=DEMO_PAT, bot_id=DEMO_BOT_ID, deltas_per_second=40)
+    simulator.start()
+    return simulator.base_url
+
+
+def demo_config(settings: Mapping[str, str]) -> CozeConfig:
+    from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT
+
+    env = {"COZE_PAT": DEMO_PAT, "COZE_BOT_ID": DEMO_BOT_ID, "COZE_API_BASE_URL": demo_base_url()}
+    if settings.get("COZE_READ_TIMEOUT"):
+        env["COZE_READ_TIMEOUT"] = settings["COZE_READ_TIMEOUT"]
+    return load_config(env)
