@@ -179,7 +179,7 @@ def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator
     app.wait_idle()
     expect(app.bubbles).to_have_count(4)
     expect(app.bubbles.nth(1)).to_contain_text(STOPPED)
-    expect(app.bubbles.nth(1).locator("h2")).to_contain_text("typed over")
+    expect(app.bubbles.nth(1).locator("h2")).to_contain_text("关")  # what had come, kept
     expect(app.last_assistant()).to_contain_text(quoted("next one"))
     expect(app.page.locator(STOP)).to_have_count(0)
     app.assert_healthy()

@@ -124,10 +124,12 @@ def test_retry_sends_the_same_question_again_in_place(
     count = len(sim.streams)
     stopped.get_by_role("button", name="Retry").click()
     sim.wait_for(lambda: len(sim.streams) > count)
-    app.wait_idle()
     assert sim.streams[-1].message == "/slow stop then retry"
-    expect(app.bubbles).to_have_count(4)
+    expect(app.bubbles).to_have_count(4)  # in place of the stopped one
+    expect(app.last_assistant().locator("h2")).to_be_visible()
     expect(app.last_assistant()).not_to_contain_text("Stopped")
+    app.page.locator(".st-key-stop-answer button").click()  # a slow answer: not waited for
+    app.wait_idle()
 
 
 def test_regenerate_and_ratings_reach_coze(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
