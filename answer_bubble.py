@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -376,6 +377,22 @@ def show_status(slot: DeltaGenerator, turn: Turn, said: Words) -> None:
         slot.empty()
 
 
+# An address in a sentence, up to the punctuation after it (ASCII only: a Chinese sentence's
+# full-width comma right after it is not part of it).
+_ADDRESS = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]*[A-Za-z0-9\-_~/#=%]")
+
+
+def detail_markdown(value: str) -> str:
+    """A Details value shown literally; addresses as code, since a Markdown renderer would
+    otherwise link them, taking in the punctuation that follows (``https://api.coze.cn。``)."""
+    parts = _ADDRESS.split(value)
+    addresses = _ADDRESS.findall(value)
+    shown = [plain_markdown(parts[0])]
+    for address, text in zip(addresses, parts[1:], strict=True):
+        shown += [f"`{address}`", plain_markdown(text)]
+    return "".join(shown)
+
+
 def show_trouble(error: BaseException, said: Words) -> None:
     """What went wrong, for the visitor, and a collapsed Details box for the site's owner."""
     trouble = explain(error, said.code)
@@ -383,8 +400,5 @@ def show_trouble(error: BaseException, said: Words) -> None:
     if trouble.details:
         with st.expander(said.details, icon=":material/info:"):
             # Plain text: the values carry Coze's message and log id (anything, from Coze).
-            st.markdown(
-                "  \n".join(
-                    f"**{label}:** {plain_markdown(value)}" for label, value in trouble.details
-                )
-            )
+            rows = (f"**{label}:** {detail_markdown(value)}" for label, value in trouble.details)
+            st.markdown("  \n".join(rows))

@@ -16,6 +16,7 @@ from copy_button import copy_button
 from coze_answer import (
     LANGUAGES,
     MAX_MESSAGE_CHARS,
+    Language,
     Turn,
     Words,
     chat_json,
@@ -36,7 +37,6 @@ __all__ = [
     "download_buttons",
     "follow_up_buttons",
     "hold_back",
-    "send_rating",
     "setup_guide",
     "sidebar",
 ]
@@ -53,16 +53,12 @@ def sidebar(
     *,
     demo_allowed: bool,
     memory: tuple[int, int] | None,
-) -> DeltaGenerator:
+) -> DeltaGenerator | None:
+    """The sidebar; returns the slot for the downloads when the chat is empty so far (the run's
+    answer fills it at the end), None when they are drawn already."""
     with st.sidebar:
         st.session_state.setdefault("language", page_language())
-        st.radio(
-            said.language,
-            LANGUAGES,
-            key="language",
-            format_func=lambda code: words(code).language_name,
-            horizontal=True,
-        )
+        language_switch(said.code)
         st.header(said.connection)
         if config is not None:
             mode = said.mode_demo if st.session_state.demo else said.mode_live
@@ -72,21 +68,58 @@ def sidebar(
             )
         else:
             st.markdown(f"**{said.not_connected}**")
-        if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
-            st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
         if memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
             st.session_state.setdefault("memory", True)
-            st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
+        drawn = (st.session_state.get("demo"), st.session_state.get("memory"))
+        mode_switches(said, demo_allowed=demo_allowed, memory=memory, drawn=drawn)
         if st.button(said.new_chat, icon=":material/add_comment:", width="stretch"):
             history.clear()
             st.rerun()
-        return st.empty()  # the downloads: filled once the run's answer is in the history
+        downloads = st.empty()
+        if not history:
+            return downloads
+        download_buttons(downloads, history, said)  # each file is made from the chat as it is
+        return None
 
 
-def download_buttons(slot: DeltaGenerator, history: list[Turn], said: Words) -> None:
-    """Download the chat as Markdown or JSON; each file is made when its button is clicked."""
-    if not history:
-        slot.empty()
+# Fragments: a switch flipped while an answer streams waits for the answer to end (Streamlit
+# runs a fragment's rerun after the page's run) instead of stopping it; the page is then drawn
+# again in the new setting.
+
+
+@st.fragment
+def language_switch(drawn: Language) -> None:
+    st.radio(
+        words(drawn).language,
+        LANGUAGES,
+        key="language",
+        format_func=lambda code: words(code).language_name,
+        horizontal=True,
+    )
+    if st.session_state.language != drawn:
+        st.rerun()
+
+
+@st.fragment
+def mode_switches(
+    said: Words,
+    *,
+    demo_allowed: bool,
+    memory: tuple[int, int] | None,
+    drawn: tuple[object, object],
+) -> None:
+    if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
+        st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
+    if memory is not None:
+        st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
+    if (st.session_state.get("demo"), st.session_state.get("memory")) != drawn:
+        st.rerun()
+
+
+def download_buttons(slot: DeltaGenerator | None, history: list[Turn], said: Words) -> None:
+    """Download the chat as Markdown or JSON; each file is made when its button is clicked.
+    ``slot`` None: they are on the page already."""
+    if slot is None or not history:
         return
     zone = visitor_zone()
     with slot.container():
@@ -139,11 +172,13 @@ def hold_back() -> None:
 # -- the history --
 
 
-def answer_actions(slot: DeltaGenerator, turn: Turn, said: Words, *, last: bool) -> None:
+def answer_actions(
+    slot: DeltaGenerator, turn: Turn, said: Words, config: CozeConfig, *, last: bool
+) -> None:
     """The row under an answer: copy its Markdown, 👍/👎 (sent to Coze), on the last answer
-    Retry (it failed or was stopped) or Regenerate, and its time."""
-    box = slot.container()
-    with box.container(horizontal=True, vertical_alignment="center"):
+    Retry (it was stopped, or failed in a way that trying again may mend) or Regenerate, and its
+    time."""
+    with slot.container(horizontal=True, vertical_alignment="center"):
         if turn.content.strip():
             copy_button(
                 turn.content,
@@ -153,13 +188,11 @@ def answer_actions(slot: DeltaGenerator, turn: Turn, said: Words, *, last: bool)
                 help=said.copy_help,
                 failed_label=said.copy_failed,
             )
-        if turn.conversation_id and turn.message_id and not turn.failed:
-            key = f"feedback-{turn.id}"
-            st.feedback("thumbs", key=key, on_change=rate, args=(turn, key))
-        if last:
-            retry = turn.failed or turn.stopped
+        if turn.conversation_id and turn.message_id and not (turn.failed or turn.stopped):
+            thumbs(turn, said, config)
+        if last and (turn.stopped or not turn.failed or retry_may_help(turn)):
             st.button(
-                said.retry if retry else said.regenerate,
+                said.retry if turn.failed or turn.stopped else said.regenerate,
                 key=f"redo-{turn.id}",
                 icon=":material/refresh:",
                 type="tertiary",
@@ -167,29 +200,31 @@ def answer_actions(slot: DeltaGenerator, turn: Turn, said: Words, *, last: bool)
                 args=(turn,),
             )
         st.caption(local_time(turn.at, visitor_zone()).strftime("%H:%M"), width="content")
+
+
+def retry_may_help(turn: Turn) -> bool:
+    """A refusal passes; of failures, those Coze or the network may not repeat (not a missing
+    setting, a blocked question or a message too long)."""
+    return turn.error is None or explain(turn.error, "en").retry
+
+
+@st.fragment
+def thumbs(turn: Turn, said: Words, config: CozeConfig) -> None:
+    """👍/👎, sent to Coze's feedback API as soon as clicked. A fragment: a click while another
+    answer streams is sent when that answer ends, instead of stopping it."""
+    key = f"feedback-{turn.id}"
+    st.feedback("thumbs", key=key, on_change=rate, args=(turn, key, config))
     if turn.feedback_problem is not None:
-        box.warning(said.feedback_not_sent.format(reason=feedback_reason(turn, said)))
+        reason = explain(turn.feedback_problem, said.code).headline
+        st.toast(said.feedback_not_sent.format(reason=reason), icon=":material/error:")
+        turn.feedback_problem = None  # said once
 
 
-def feedback_reason(turn: Turn, said: Words) -> str:
-    problem = turn.feedback_problem
-    return explain(problem, said.code).headline if problem is not None else ""
-
-
-def rate(turn: Turn, key: str) -> None:
-    """A thumb was clicked: sent to Coze once the run knows the configuration."""
-    st.session_state.rated = (turn, key, FEEDBACK.get(st.session_state.get(key)))
-
-
-def send_rating(
-    config: CozeConfig, rated: tuple[Turn, str, Literal["like", "unlike"] | None] | None
-) -> None:
-    """Send a rating to Coze's message feedback API; when it fails, the thumb goes back to what
-    Coze has, and the answer says why."""
-    if rated is None:
-        return
-    turn, key, feedback = rated
-    client = http_client("demo" if st.session_state.demo else "live")
+def rate(turn: Turn, key: str, config: CozeConfig) -> None:
+    """Send a thumb to Coze; when Coze refuses, it goes back to what Coze has, and a toast says
+    why (see :func:`thumbs`)."""
+    feedback = FEEDBACK.get(st.session_state.get(key))
+    client = http_client("demo" if st.session_state.get("demo") else "live")
     try:
         send_feedback(config, turn.conversation_id, turn.message_id, feedback, client=client)
     except CozeError as error:
@@ -210,6 +245,7 @@ def redo(turn: Turn) -> None:
     history: list[Turn] = st.session_state.history
     if turn in history:
         del history[max(0, history.index(turn) - 1) :]
+    keep_typed()
     st.session_state.asked = turn.question
 
 
@@ -237,9 +273,17 @@ def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
 def ask(question: str) -> None:
     refusal = st.session_state.gate.check(visitor())
     if refusal is None:
+        keep_typed()
         st.session_state.asked = question
     else:
         # A click on a suggestion: nothing was typed, so nothing goes back in the box.
         st.session_state.held_back = refusal_sentence(
             refusal, chinese=page_language() == "zh", in_box=False
         )
+
+
+def keep_typed() -> None:
+    """A click sends its question; a message sent in the same moment goes back in the box."""
+    typed = st.session_state.get(PROMPT_KEY)
+    if isinstance(typed, str) and typed.strip():
+        st.session_state[PROMPT_KEY] = typed

@@ -65,8 +65,8 @@ button {
   display: inline-flex;
   align-items: center;
   justify-content: center;
-  width: 1.75rem;
-  height: 1.75rem;
+  width: 2rem;
+  height: 2rem;
   margin: 0;
   padding: 0;
   border: none;
@@ -95,14 +95,14 @@ button:focus-visible {
   outline-offset: 1px;
 }
 svg {
-  width: 1rem;
-  height: 1rem;
+  width: 1.25rem;
+  height: 1.25rem;
   fill: none;
   stroke: currentColor;
-  stroke-width: 2;
+  stroke-width: 1.75;
   stroke-linecap: round;
   stroke-linejoin: round;
-  opacity: 0.6;
+  opacity: 0.75;
 }
 button:hover svg, button:focus-visible svg, [data-state="copied"] svg, [data-state="failed"] svg {
   opacity: 1;

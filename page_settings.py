@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from coze_answer import DEFAULT_IMAGE_HOSTS, LANGUAGES, Language, Words, context_budget, language_of
+from coze_answer import (
+    DEFAULT_IMAGE_HOSTS,
+    LANGUAGES,
+    Language,
+    Turn,
+    Words,
+    context_budget,
+    language_of,
+)
 from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
 from fair_share import FairShare
 
@@ -92,13 +100,18 @@ def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, CozeConfigE
     return None, None
 
 
-def choose_demo(settings: Mapping[str, str], *, demo_allowed: bool) -> None:
+def choose_demo(settings: Mapping[str, str], history: list[Turn], *, demo_allowed: bool) -> None:
     """Demo mode: on when COZE_DEMO says so or the link has ``?demo=1``; the link follows the
-    switch, so a reload (or a shared link) keeps the demo."""
+    switch, so a reload (or a shared link) keeps the demo. Switching starts a new chat: demo
+    answers must not go to the live bot as memory, nor their ratings to live Coze."""
     if "demo" not in st.session_state or not demo_allowed:
         asked = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
         st.session_state.demo = demo_allowed and (asked or st.query_params.get("demo") == "1")
-    wanted = "1" if st.session_state.demo else None
+    demo = bool(st.session_state.demo)
+    if st.session_state.setdefault("chat_is_demo", demo) != demo:
+        history.clear()
+        st.session_state.chat_is_demo = demo
+    wanted = "1" if demo else None
     if st.query_params.get("demo") != wanted:
         if wanted:
             st.query_params["demo"] = wanted

@@ -28,7 +28,6 @@ from chat_controls import (
     download_buttons,
     follow_up_buttons,
     hold_back,
-    send_rating,
     setup_guide,
     sidebar,
 )
@@ -68,15 +67,13 @@ def main() -> None:
     history: list[Turn] = st.session_state.setdefault("history", [])
     settings = read_settings(said)
     demo_allowed = settings.get("COZE_DEMO", "").lower() not in ("off", "0", "no", "false")
-    choose_demo(settings, demo_allowed=demo_allowed)
+    choose_demo(settings, history, demo_allowed=demo_allowed)
     chats = limits_from(settings, "COZE_MAX_CHATS", DEFAULT_MAX_CHATS)
     rate = limits_from(settings, "COZE_MESSAGES_PER_MINUTE", DEFAULT_PER_MINUTE)
     st.session_state.gate = fair_share(chats, rate)  # for the callbacks
     config, config_error = connect(settings)
     memory = memory_budget(settings)
     downloads = sidebar(config, history, said, demo_allowed=demo_allowed, memory=memory)
-    if config is not None:
-        send_rating(config, st.session_state.pop("rated", None))
 
     st.title(said.title)
     if st.session_state.demo:
@@ -103,7 +100,8 @@ def main() -> None:
             actions = render_turn(turn, said)
             if turn.role == "assistant":
                 last = index == len(history) - 1
-                answer_actions(actions, turn, said, last=last and not question)
+                if config is not None:
+                    answer_actions(actions, turn, said, config, last=last and not question)
                 if last:
                     follow_up_buttons(turn, index, hidden=bool(question))
 
@@ -124,7 +122,7 @@ def main() -> None:
             ticket = st.session_state.gate.admit(visitor())
             if isinstance(ticket, Refusal):  # taken by others since the box was checked
                 turn.refusal = ticket
-                answer_actions(render_turn(turn, said), turn, said, last=True)
+                answer_actions(render_turn(turn, said), turn, said, config, last=True)
                 download_buttons(downloads, history, said)
                 return
             with ticket:
@@ -140,7 +138,7 @@ def main() -> None:
                     image_hosts=hosts,
                     formulas=formulas,
                 )
-            answer_actions(view.actions_slot, turn, said, last=True)
+            answer_actions(view.actions_slot, turn, said, config, last=True)
             follow_up_buttons(turn, len(history) - 1)
     download_buttons(downloads, history, said)
 

@@ -7,6 +7,7 @@ asks for the download.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone, tzinfo
@@ -14,7 +15,8 @@ from typing import Any
 
 from coze_stream import CozeError
 
-from ._turn import Turn
+from ._trouble import explain
+from ._turn import Turn, plain_markdown
 from ._words import Words
 
 __all__ = ["chat_json", "chat_markdown", "local_time"]
@@ -25,28 +27,29 @@ def local_time(at: float, zone: tzinfo | None = None) -> datetime:
     return datetime.fromtimestamp(at, zone or timezone.utc).replace(microsecond=0)
 
 
-def chat_markdown(turns: Sequence[Turn], said: Words, zone: tzinfo | None = None) -> str:
-    """The chat as a Markdown document: a heading per message with its time, then its text.
+def chat_markdown(
+    turns: Sequence[Turn], said: Words, zone: tzinfo | None = None, *, now: float | None = None
+) -> str:
+    """The chat as a Markdown document in ``said``'s language: who wrote, when, and what.
 
-    A person's message is quoted as typed; an answer is its Markdown as shown, followed by what
-    ended it when it did not end well (in ``said``'s language).
+    A person's words are escaped so that they read as typed (a ``# title`` they wrote stays
+    text); an answer is its Markdown as shown, followed by what ended it when it did not end
+    well. Messages are set apart by rules, so an answer's own headings stay its own.
     """
-    lines = [f"# {said.title}", ""]
+    exported = local_time(time.time() if now is None else now, zone).strftime("%Y-%m-%d %H:%M")
+    lines = [f"# {said.title}", "", f"*{said.exported_at.format(time=exported)}*", ""]
     for turn in turns:
         when = local_time(turn.at, zone).strftime("%Y-%m-%d %H:%M")
+        who = said.you if turn.role == "user" else said.bot_name
+        lines += ["---", "", f"**{who}** · {when}", ""]
         if turn.role == "user":
-            lines += [f"## {said.you} · {when}", ""]
-            # Quoted, so that a "# title" someone typed stays their text, not the file's heading.
-            lines += [f"> {line}" if line else ">" for line in turn.content.split("\n")]
-            lines.append("")
+            lines += [plain_markdown(turn.content), ""]
             continue
-        lines += [f"## {said.bot_name} · {when}", ""]
         if turn.content.strip():
             lines += [turn.content.strip("\n"), ""]
-        if turn.error is not None:
-            lines += [f"*{_error_line(turn.error)}*", ""]
-        elif turn.stopped:
-            lines += [f"*{_without_icon(said.stopped)}*", ""]
+        ending = _ending(turn, said)
+        if ending:
+            lines += [f"*{ending}*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -99,8 +102,18 @@ def _error_record(error: BaseException) -> dict[str, Any]:
     }
 
 
-def _error_line(error: BaseException) -> str:
-    return str(error) if isinstance(error, CozeError) else type(error).__name__
+def _ending(turn: Turn, said: Words) -> str:
+    """What ended an answer that did not end well, as the page said it (Markdown-safe)."""
+    if turn.error is not None:
+        trouble = explain(turn.error, said.code)
+        # Only the values came from Coze (anything): they are escaped, the page's words are not.
+        facts = "; ".join(f"{label}: {plain_markdown(value)}" for label, value in trouble.facts)
+        return f"{trouble.headline} ({facts})" if facts else trouble.headline
+    if turn.refusal is not None:
+        return said.not_sent
+    if turn.stopped:
+        return _without_icon(said.stopped)
+    return ""
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -50,6 +50,13 @@ class Trouble:
     retry: bool
     details: tuple[tuple[str, str], ...]
 
+    @property
+    def facts(self) -> tuple[tuple[str, str], ...]:
+        """The details without the owner's fix: Coze's code and message, the log id, the HTTP
+        status or the error's type (what a record of the chat keeps)."""
+        fixes = {*_LABELS["fix"].values(), *_LABELS["original"].values()}
+        return tuple(row for row in self.details if row[0] not in fixes)
+
 
 @dataclass(frozen=True)
 class _Headline:

@@ -87,6 +87,7 @@ class Words:
     you: str
     bot_name: str
     exported_at: str
+    not_sent: str
 
     def thought_label(self, seconds: float) -> str:
         return self.thought_for.format(seconds=_seconds(seconds))
@@ -98,7 +99,7 @@ class Words:
 
     def usage_caption(self, usage: Usage | None, first_text: float | None, total: float) -> str:
         parts = []
-        if usage is not None:
+        if usage is not None and usage.token_count:  # 0: Coze did not count (a question node)
             parts.append(
                 self.usage_tokens.format(
                     tokens=f"{usage.token_count:,}",
@@ -205,6 +206,7 @@ ENGLISH = Words(
     you="You",
     bot_name="Bot",
     exported_at="Exported {time}",
+    not_sent="Not sent to the bot: the page was too busy at that moment.",
 )
 
 CHINESE = Words(
@@ -288,6 +290,7 @@ CHINESE = Words(
     you="你",
     bot_name="智能体",
     exported_at="导出于 {time}",
+    not_sent="没有发给智能体：当时这个页面太忙了。",
 )
 
 _CATALOGUE: dict[Language, Words] = {"en": ENGLISH, "zh": CHINESE}

@@ -109,7 +109,7 @@ def test_an_english_browser_reads_english(monkeypatch, sim):
 
 def test_retry_asks_the_same_question_in_place_of_the_failed_answer(monkeypatch, sim):
     at = start(monkeypatch, sim)
-    send(at, "/fail bot retried")
+    send(at, "/fail cut retried")
     count = sum(1 for r in sim.requests if r.path == "/v3/chat")
     [retry] = at.chat_message[1].button
     assert retry.label == "Retry"
@@ -117,10 +117,10 @@ def test_retry_asks_the_same_question_in_place_of_the_failed_answer(monkeypatch,
     assert sum(1 for r in sim.requests if r.path == "/v3/chat") == count + 1
     body = [r for r in sim.requests if r.path == "/v3/chat"][-1].body
     sent = [(m["role"], m["content"]) for m in body["additional_messages"]]
-    assert sent == [("user", "/fail bot retried")]  # the failed answer is not remembered
+    assert sent == [("user", "/fail cut retried")]  # the failed answer is not remembered
     history = at.session_state.history
     assert [t.role for t in history] == ["user", "assistant"]
-    assert history[1].question == "/fail bot retried" and history[1].error is not None
+    assert history[1].question == "/fail cut retried" and history[1].error is not None
 
 
 def test_regenerate_replaces_the_last_answer_and_only_the_last(monkeypatch, sim):
@@ -137,6 +137,12 @@ def test_regenerate_replaces_the_last_answer_and_only_the_last(monkeypatch, sim)
     assert history[3].chat_id != old and sim.streams[-1].message == "second"
     # The question went with the same memory as the first time: the first turn only.
     assert [m.role for m in sim.streams[-1].earlier] == ["user", "assistant"]
+
+
+def test_no_thumbs_or_regenerate_where_they_cannot_work(monkeypatch, sim):
+    at = start(monkeypatch, sim)
+    send(at, "/fail auth not set up")  # retrying cannot mend a wrong token
+    assert not at.chat_message[1].feedback and not at.chat_message[1].button
 
 
 def test_a_thumb_reaches_coze_and_can_be_taken_back(monkeypatch, sim):
@@ -161,8 +167,8 @@ def test_a_refused_rating_is_said_and_the_thumb_goes_back(monkeypatch, sim):
     turn.message_id = "0000"  # a message Coze does not know: refused with 4200
     at.chat_message[1].feedback[0].set_value(1).run()
     assert sim.feedbacks[-1].code != 0 and turn.feedback is None
-    [warning] = at.chat_message[1].warning
-    assert warning.value.startswith("Your rating was not sent:")
+    [toast] = at.toast  # a toast: the row under the answer keeps its shape
+    assert toast.value.startswith("Your rating was not sent:")
     assert at.chat_message[1].feedback[0].value is None
 
 
@@ -221,3 +227,24 @@ def test_typed_spaces_and_line_breaks_are_kept(monkeypatch, sim):
     send(at, "a   b\n    indented")
     shown = at.chat_message[0].markdown[0].value
     assert shown == "a \u00a0\u00a0b  \n\u00a0\u00a0\u00a0\u00a0indented"
+
+
+def test_addresses_in_details_are_code_not_links_that_swallow_punctuation():
+    from markdown_it import MarkdownIt
+
+    from answer_bubble import detail_markdown
+
+    # In code spans, which no renderer turns into links (GFM's autolinks skip code).
+    renderer = MarkdownIt("commonmark")
+    html = renderer.render(detail_markdown("设置 https://api.coze.com，在 https://api.coze.cn。"))
+    assert "<a " not in html
+    assert "<code>https://api.coze.com</code>，在 <code>https://api.coze.cn</code>。" in html
+    html = renderer.render(detail_markdown("set COZE_API_BASE_URL=https://api.coze.com, or not."))
+    assert "<code>https://api.coze.com</code>, or not." in html and "<a " not in html
+
+
+def test_a_question_node_s_zero_usage_is_not_shown(monkeypatch, sim):
+    at = start(monkeypatch, sim)
+    send(at, "/question 订票")
+    [line] = notes(at.chat_message[1])[-1:]
+    assert "tokens" not in line and "total" in line

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta, timezone
 
 import pytest
+from markdown_it import MarkdownIt
 
 from coze_answer import (
     CONTEXT_CHARS,
@@ -135,15 +136,32 @@ def chat() -> list[Turn]:
 
 
 def test_the_markdown_export_reads_as_the_chat():
-    text = chat_markdown(chat(), ENGLISH, timezone(timedelta(hours=8)))
-    assert text.startswith("# Chat with your Coze bot\n")
-    # A person's words are quoted, so their "# ..." stays theirs; times in the visitor's zone.
-    assert "## You · 2025-11-26 20:26\n\n> # not a heading\n> second line\n" in text
-    assert "## Bot · 2025-11-26 20:26\n\n## Answer\n\nSome **text**.\n" in text
-    assert "*Coze is busy. (Coze code 4009: busy; log id L1)*" in text
-    assert "*RuntimeError*" in text and "secret detail" not in text
+    text = chat_markdown(chat(), ENGLISH, timezone(timedelta(hours=8)), now=1_764_170_000)
+    assert text.startswith("# Chat with your Coze bot\n\n*Exported 2025-11-26 23:13*\n")
+    # Who and when (in the visitor's zone), message by message, set apart by rules.
+    assert text.count("\n---\n") == 6
+    assert "**You** · 2025-11-26 20:26\n" in text and "**Bot** · 2025-11-26 20:26\n" in text
+    assert "## Answer\n\nSome **text**.\n" in text
+    assert "*Coze is busy right now. Please try again in a moment. (Coze code: 4009;" in text
+    assert "Log id: L1)*" in text
+    assert "(Error type: RuntimeError)*" in text and "secret detail" not in text
     assert "*Stopped before the answer was complete.*" in text
-    assert "## 智能体 · " in chat_markdown(chat(), CHINESE)
+    # Rendered, the person's words read as typed: no heading made of them.
+    html = MarkdownIt("commonmark").render(text)
+    assert "<h1>Chat with your Coze bot</h1>" in html and html.count("<h1>") == 1
+    assert "# not a heading<br />" in html and "<h2>Answer</h2>" in html
+
+
+def test_the_markdown_export_speaks_the_visitor_s_language():
+    text = chat_markdown(chat(), CHINESE, now=1_764_170_000)
+    assert text.startswith("# 和你的 Coze 智能体聊天\n\n*导出于 2025-11-26 15:13*")
+    assert "**智能体** · " in text and "**你** · " in text
+    assert "*Coze 现在有点忙，请稍后再试。 (Coze 错误码: 4009;" in text
+    assert "*回答还没完成就停止了。*" in text
+    refused = Turn("assistant", [], refusal=object())
+    assert "*没有发给智能体：当时这个页面太忙了。*" in chat_markdown([refused], CHINESE)
+    for sentence in ("Stopped before", "Please try again", "Something went wrong", "Bot**"):
+        assert sentence not in text
 
 
 def test_the_json_export_keeps_ids_usage_and_timings():
