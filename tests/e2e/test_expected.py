@@ -168,7 +168,8 @@ def test_the_chat_downloads_as_markdown_and_json(
     with app.page.expect_download() as markdown:
         sidebar.locator(DOWNLOAD, has_text="Download as Markdown").click()
     text = pathlib.Path(markdown.value.path()).read_text(encoding="utf-8")
-    assert "> download me" in text and record.answers[-1].strip() in text
+    assert "**You** · " in text and "\n\ndownload me\n" in text
+    assert record.answers[-1].strip() in text
     with app.page.expect_download() as data:
         sidebar.locator(DOWNLOAD, has_text="Download as JSON").click()
     chat = json.loads(pathlib.Path(data.value.path()).read_text(encoding="utf-8"))
