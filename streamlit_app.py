@@ -72,7 +72,7 @@ def main() -> None:
     rate = limits_from(settings, "COZE_MESSAGES_PER_MINUTE", DEFAULT_PER_MINUTE)
     st.session_state.gate = fair_share(chats, rate)  # for the callbacks
     config, config_error = connect(settings)
-    memory = memory_budget(settings)
+    memory = memory_budget(settings)  # None: the owner turned memory off
     downloads = sidebar(config, history, said, demo_allowed=demo_allowed, memory=memory)
 
     st.title(said.title)
@@ -80,10 +80,10 @@ def main() -> None:
         st.caption(said.demo_caption)
     if config_error is not None:
         show_trouble(config_error, said)
+    remembers = memory is not None and bool(st.session_state.get("memory", True))
     if config is None:
         setup_guide(said, demo_allowed=demo_allowed)
     else:
-        remembers = memory is not None and st.session_state.get("memory", True)
         st.caption(said.memory_on_caption if remembers else said.memory_off_caption)
 
     # Typing goes on while an answer streams: sending stops that answer and starts the next.
@@ -111,7 +111,7 @@ def main() -> None:
 
     if question and config is not None:
         remembered = []
-        if memory is not None and st.session_state.get("memory", True):
+        if remembers and memory is not None:
             remembered = pick_context(history, max_messages=memory[0], max_chars=memory[1])
         history.append(Turn("user", [question]))
         with st.chat_message("user"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import harness
@@ -73,27 +73,9 @@ def guide_server(server_factory) -> harness.StreamlitServer:
 
 
 @pytest.fixture
-def open_in(browser: Any) -> Iterator[Callable[[str, str], AppPage]]:
-    """Open the app at a URL in a fresh context whose OS colour scheme is "light" or "dark";
-    checked for the canary at teardown, like conftest's ``open_app``."""
-    opened: list[tuple[Any, AppPage]] = []
-
-    def open_(url: str, scheme: str) -> AppPage:
-        context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        app = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=url)
-        page.on("dialog", lambda dialog: (app.dialogs.append(dialog.message), dialog.dismiss()))
-        opened.append((context, app))
-        return app.open()
-
-    yield open_
-    try:
-        for _, app in opened:
-            app.check_canary()
-    finally:
-        for context, _ in opened:
-            context.close()
+def open_in(open_app: Callable[..., AppPage]) -> Callable[[str, str], AppPage]:
+    """Open the app at a URL in a fresh context whose OS colour scheme is "light" or "dark"."""
+    return lambda url, scheme: open_app(url, color_scheme=scheme)
 
 
 def assert_theme(app: AppPage, scheme: str, timeout: float = 5.0) -> None:
