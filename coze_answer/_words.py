@@ -82,7 +82,6 @@ class Words:
     copy_failed: str
     details: str
     stop: str
-    feedback_help: str
     feedback_not_sent: str
     you: str
     bot_name: str
@@ -201,7 +200,6 @@ ENGLISH = Words(
     copy_failed="Copy failed",
     details="Details",
     stop="Stop",
-    feedback_help="Tell the bot's owner whether this answer was good",
     feedback_not_sent="Your rating was not sent: {reason}",
     you="You",
     bot_name="Bot",
@@ -285,7 +283,6 @@ CHINESE = Words(
     copy_failed="复制失败",
     details="详细信息",
     stop="停止",
-    feedback_help="告诉智能体的主人这个回答好不好",
     feedback_not_sent="评价没有发送成功：{reason}",
     you="你",
     bot_name="智能体",
