@@ -16,7 +16,6 @@ from copy_button import copy_button
 from coze_answer import (
     LANGUAGES,
     MAX_MESSAGE_CHARS,
-    Language,
     Turn,
     Words,
     chat_json,
@@ -58,7 +57,13 @@ def sidebar(
     answer fills it at the end), None when they are drawn already."""
     with st.sidebar:
         st.session_state.setdefault("language", page_language())
-        language_switch(said.code)
+        st.radio(
+            said.language,
+            LANGUAGES,
+            key="language",
+            format_func=lambda code: words(code).language_name,
+            horizontal=True,
+        )
         st.header(said.connection)
         if config is not None:
             mode = said.mode_demo if st.session_state.demo else said.mode_live
@@ -68,10 +73,11 @@ def sidebar(
             )
         else:
             st.markdown(f"**{said.not_connected}**")
+        if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
+            st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
         if memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
             st.session_state.setdefault("memory", True)
-        drawn = (st.session_state.get("demo"), st.session_state.get("memory"))
-        mode_switches(said, demo_allowed=demo_allowed, memory=memory, drawn=drawn)
+            st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
         if st.button(said.new_chat, icon=":material/add_comment:", width="stretch"):
             history.clear()
             st.rerun()
@@ -80,40 +86,6 @@ def sidebar(
             return downloads
         download_buttons(downloads, history, said)  # each file is made from the chat as it is
         return None
-
-
-# Fragments: a switch flipped while an answer streams waits for the answer to end (Streamlit
-# runs a fragment's rerun after the page's run) instead of stopping it; the page is then drawn
-# again in the new setting.
-
-
-@st.fragment
-def language_switch(drawn: Language) -> None:
-    st.radio(
-        words(drawn).language,
-        LANGUAGES,
-        key="language",
-        format_func=lambda code: words(code).language_name,
-        horizontal=True,
-    )
-    if st.session_state.language != drawn:
-        st.rerun()
-
-
-@st.fragment
-def mode_switches(
-    said: Words,
-    *,
-    demo_allowed: bool,
-    memory: tuple[int, int] | None,
-    drawn: tuple[object, object],
-) -> None:
-    if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
-        st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
-    if memory is not None:
-        st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
-    if (st.session_state.get("demo"), st.session_state.get("memory")) != drawn:
-        st.rerun()
 
 
 def download_buttons(slot: DeltaGenerator | None, history: list[Turn], said: Words) -> None:
@@ -208,10 +180,12 @@ def retry_may_help(turn: Turn) -> bool:
     return turn.error is None or explain(turn.error, "en").retry
 
 
-@st.fragment
 def thumbs(turn: Turn, said: Words, config: CozeConfig) -> None:
-    """👍/👎, sent to Coze's feedback API as soon as clicked. A fragment: a click while another
-    answer streams is sent when that answer ends, instead of stopping it."""
+    """👍/👎, sent to Coze's feedback API as soon as clicked (in the click's callback).
+
+    Not a fragment, though a click while another answer streams then ends that answer, like any
+    other click: in Chromium under load, a thumb's fragment rerun followed by Regenerate's full
+    run left the page's title drawn inside a chat bubble (Streamlit 1.67)."""
     key = f"feedback-{turn.id}"
     st.feedback("thumbs", key=key, on_change=rate, args=(turn, key, config))
     if turn.feedback_problem is not None:
