@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from answer_bubble import (
+from chat_page.answer_bubble import (
     PAGE_STYLE,
     log_unexpected,
     render_turn,
     show_trouble,
     stream_answer,
 )
-from chat_controls import (
+from chat_page.controls import (
     PROMPT_KEY,
     answer_actions,
     download_buttons,
@@ -31,21 +31,13 @@ from chat_controls import (
     setup_guide,
     sidebar,
 )
-from coze_answer import (
-    MAX_FORMULAS,
-    Turn,
-    clean_message,
-    pick_context,
-    plain_markdown,
-    words,
-)
-from fair_share import (
+from chat_page.fair_share import (
     DEFAULT_MAX_CHATS,
     DEFAULT_PER_MINUTE,
     Refusal,
     limits_from,
 )
-from page_settings import (
+from chat_page.settings import (
     choose_demo,
     connect,
     fair_share,
@@ -55,6 +47,14 @@ from page_settings import (
     page_language,
     read_settings,
     visitor,
+)
+from coze_answer import (
+    MAX_FORMULAS,
+    Turn,
+    clean_message,
+    pick_context,
+    plain_markdown,
+    words,
 )
 
 # -- the page --

@@ -17,8 +17,8 @@ for entry in (ROOT, ROOT / "bench"):
 
 import _trace  # noqa: E402
 
-import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
+from chat_page import answer_bubble  # noqa: E402
 
 if not hasattr(answer_bubble, "_bench_original_pieces"):
     answer_bubble._bench_original_pieces = answer_bubble.answer_changes

@@ -23,8 +23,8 @@ if str(ROOT / "bench") not in sys.path:
 
 import _trace  # noqa: E402
 
-import answer_bubble  # noqa: E402
 import streamlit_app  # noqa: E402
+from chat_page import answer_bubble  # noqa: E402
 from coze_answer import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, AnswerStream, Change  # noqa: E402
 from coze_stream import BackgroundChat  # noqa: E402
 

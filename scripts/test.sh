@@ -18,5 +18,5 @@ fi
 .venv/bin/ruff format --check .
 # Types: strict on the two libraries (Coze's wire protocol, the answer model), checked on the page.
 .venv/bin/mypy --strict coze_stream coze_answer
-.venv/bin/mypy streamlit_app.py answer_bubble.py chat_controls.py page_settings.py copy_button.py fair_share.py
+.venv/bin/mypy streamlit_app.py chat_page
 exec .venv/bin/python -m pytest "$@"

@@ -304,8 +304,8 @@ def test_stop_mid_answer_keeps_the_partial_answer_and_cancels(sim, live):
     def stopped_mid_answer():
         from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-        import answer_bubble
         import streamlit_app
+        from chat_page import answer_bubble
         from coze_answer import StatusKind
 
         original = answer_bubble.AnswerView.status
@@ -514,7 +514,7 @@ def test_follow_up_labels_are_plain_text(live, sim):
 def test_a_malformed_secrets_file_is_said_so_and_no_secrets_file_is_normal():
     from streamlit.errors import StreamlitSecretNotFoundError
 
-    import page_settings
+    from chat_page import settings as page_settings
 
     missing = StreamlitSecretNotFoundError("No secrets found", error_id="no-secrets-found")
     broken = StreamlitSecretNotFoundError(

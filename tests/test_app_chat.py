@@ -232,7 +232,7 @@ def test_typed_spaces_and_line_breaks_are_kept(monkeypatch, sim):
 def test_addresses_in_details_are_code_not_links_that_swallow_punctuation():
     from markdown_it import MarkdownIt
 
-    from answer_bubble import detail_markdown
+    from chat_page.answer_bubble import detail_markdown
 
     # In code spans, which no renderer turns into links (GFM's autolinks skip code).
     renderer = MarkdownIt("commonmark")

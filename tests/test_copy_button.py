@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import copy_button
+from chat_page import copy_button
 
 APP = pathlib.Path(__file__).resolve().parent / "e2e" / "copy_app.py"
 

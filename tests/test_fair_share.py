@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fair_share import FairShare, Refusal, Ticket, limits_from, refusal_sentence
+from chat_page.fair_share import FairShare, Refusal, Ticket, limits_from, refusal_sentence
 
 
 class Clock:

@@ -41,7 +41,7 @@ FAILED = "Copy failed"
 def main() -> None:
     import streamlit as st
 
-    from copy_button import copy_button
+    from chat_page.copy_button import copy_button
 
     st.button("Rerun", key="rerun")
     for index, text in enumerate((FIRST, SECOND)):

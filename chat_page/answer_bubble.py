@@ -46,7 +46,8 @@ from coze_answer import (
     turn_notes,
 )
 from coze_stream import BackgroundChat, ContextMessage, CozeConfig, CozeError, redact
-from fair_share import Refusal, refusal_sentence
+
+from .fair_share import Refusal, refusal_sentence
 
 __all__ = [
     "PAGE_STYLE",

@@ -12,7 +12,6 @@ from typing import Literal
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from copy_button import copy_button
 from coze_answer import (
     LANGUAGES,
     MAX_MESSAGE_CHARS,
@@ -27,8 +26,10 @@ from coze_answer import (
     words,
 )
 from coze_stream import CozeConfig, CozeError, send_feedback
-from fair_share import refusal_sentence
-from page_settings import http_client, page_language, visitor, visitor_zone
+
+from .copy_button import copy_button
+from .fair_share import refusal_sentence
+from .settings import http_client, page_language, visitor, visitor_zone
 
 __all__ = [
     "PROMPT_KEY",

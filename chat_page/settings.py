@@ -26,7 +26,8 @@ from coze_answer import (
     language_of,
 )
 from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
-from fair_share import FairShare
+
+from .fair_share import FairShare
 
 __all__ = [
     "SETTING_NAMES",
