@@ -47,7 +47,7 @@ from coze_answer import (
 )
 from coze_stream import BackgroundChat, ContextMessage, CozeConfig, CozeError, redact
 
-from .fair_share import Refusal, refusal_sentence
+from .fair_share import Refusal
 
 __all__ = [
     "PAGE_STYLE",
@@ -366,8 +366,8 @@ def show_status(slot: DeltaGenerator, turn: Turn, said: Words) -> None:
         with slot.container():
             show_trouble(turn.error, said)
     elif isinstance(turn.refusal, Refusal):
-        chinese = said.code == "zh"
-        slot.warning(refusal_sentence(turn.refusal, chinese=chinese, in_box=False))
+        refusal = turn.refusal
+        slot.warning(said.refusal(refusal.reason, refusal.retry_after, in_box=False))
     elif turn.stopped:
         slot.caption(said.stopped)
     elif turn.no_text:

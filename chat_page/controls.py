@@ -27,9 +27,9 @@ from coze_answer import (
 )
 from coze_stream import CozeConfig, CozeError, send_feedback
 
+from .answer_bubble import show_trouble
 from .copy_button import copy_button
-from .fair_share import refusal_sentence
-from .settings import http_client, page_language, visitor, visitor_zone
+from .settings import PageSettings, http_client, page_language, visitor, visitor_zone
 
 __all__ = [
     "PROMPT_KEY",
@@ -37,7 +37,7 @@ __all__ = [
     "download_buttons",
     "follow_up_buttons",
     "hold_back",
-    "setup_guide",
+    "introduction",
     "sidebar",
 ]
 
@@ -47,12 +47,7 @@ FEEDBACK: dict[int | None, Literal["like", "unlike"]] = {1: "like", 0: "unlike"}
 
 
 def sidebar(
-    config: CozeConfig | None,
-    history: list[Turn],
-    said: Words,
-    *,
-    demo_allowed: bool,
-    memory: tuple[int, int] | None,
+    config: CozeConfig | None, history: list[Turn], said: Words, settings: PageSettings
 ) -> DeltaGenerator | None:
     """The sidebar; returns the slot for the downloads when the chat is empty so far (the run's
     answer fills it at the end), None when they are drawn already."""
@@ -74,11 +69,12 @@ def sidebar(
             )
         else:
             st.markdown(f"**{said.not_connected}**")
-        if demo_allowed:  # COZE_DEMO=off hides it on a live deployment
+        if settings.demo_allowed:  # COZE_DEMO=off hides it on a live deployment
             st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
-        if memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
+        if settings.memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
             st.session_state.setdefault("memory", True)
-            st.toggle(said.memory_toggle, key="memory", help=said.memory_help_text(*memory))
+            help_text = said.memory_help_text(*settings.memory)
+            st.toggle(said.memory_toggle, key="memory", help=help_text)
         if st.button(said.new_chat, icon=":material/add_comment:", width="stretch"):
             history.clear()
             st.rerun()
@@ -116,10 +112,26 @@ def download_buttons(slot: DeltaGenerator | None, history: list[Turn], said: Wor
         )
 
 
-def setup_guide(said: Words, *, demo_allowed: bool) -> None:
-    st.info(said.setup_guide, icon=":material/key:")
-    if demo_allowed:
-        st.button(said.try_demo, type="primary", icon=":material/science:", on_click=use_demo)
+def introduction(
+    said: Words,
+    config: CozeConfig | None,
+    config_error: BaseException | None,
+    settings: PageSettings,
+) -> None:
+    """What stands under the title: demo mode, a setting that is wrong, the setup guide (with
+    demo mode to try) when nothing is set, else whether the chat is remembered."""
+    if st.session_state.demo:
+        st.caption(said.demo_caption)
+    if config_error is not None:
+        show_trouble(config_error, said)
+    if config is None:
+        st.info(said.setup_guide, icon=":material/key:")
+        if settings.demo_allowed:
+            st.button(said.try_demo, type="primary", icon=":material/science:", on_click=use_demo)
+    elif settings.memory is not None and st.session_state.get("memory", True):
+        st.caption(said.memory_on_caption)
+    else:
+        st.caption(said.memory_off_caption)
 
 
 def use_demo() -> None:
@@ -135,7 +147,7 @@ def hold_back() -> None:
     if length > MAX_MESSAGE_CHARS:
         reason = words(page_language()).too_long_warning(length, MAX_MESSAGE_CHARS)
     elif refusal is not None:
-        reason = refusal_sentence(refusal, chinese=page_language() == "zh")
+        reason = words(page_language()).refusal(refusal.reason, refusal.retry_after, in_box=True)
     else:
         return
     st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
@@ -214,8 +226,8 @@ def redo(turn: Turn) -> None:
     sent again, with the same memory as before."""
     refusal = st.session_state.gate.check(visitor())
     if refusal is not None:
-        chinese = page_language() == "zh"
-        st.session_state.held_back = refusal_sentence(refusal, chinese=chinese, in_box=False)
+        said = words(page_language())
+        st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
         return
     history: list[Turn] = st.session_state.history
     if turn in history:
@@ -252,9 +264,8 @@ def ask(question: str) -> None:
         st.session_state.asked = question
     else:
         # A click on a suggestion: nothing was typed, so nothing goes back in the box.
-        st.session_state.held_back = refusal_sentence(
-            refusal, chinese=page_language() == "zh", in_box=False
-        )
+        said = words(page_language())
+        st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
 
 
 def keep_typed() -> None:

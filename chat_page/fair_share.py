@@ -15,21 +15,11 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = [
-    "DEFAULT_MAX_CHATS",
-    "DEFAULT_PER_MINUTE",
-    "FairShare",
-    "Refusal",
-    "Ticket",
-    "limits_from",
-    "refusal_sentence",
-]
+__all__ = ["FairShare", "Refusal", "Ticket"]
 
-DEFAULT_MAX_CHATS = 20
-DEFAULT_PER_MINUTE = 20
 _WINDOW = 60.0
 
 
@@ -38,7 +28,7 @@ class Refusal:
     """Why a message is not sent now, and in how many seconds it may be."""
 
     # "busy": too many chats at once; "rate": this visitor's messages a minute; "streaming":
-    # this visitor's previous answer still runs
+    # this visitor's previous answer still runs (Words.refusal says each to the visitor)
     reason: str
     retry_after: float
 
@@ -65,10 +55,7 @@ class FairShare:
     """Admits a visitor's message when a chat may start now; thread-safe, one per process."""
 
     def __init__(
-        self,
-        max_chats: int = DEFAULT_MAX_CHATS,
-        per_minute: int = DEFAULT_PER_MINUTE,
-        clock: Callable[[], float] = time.monotonic,
+        self, max_chats: int, per_minute: int, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.max_chats = max_chats
         self.per_minute = per_minute
@@ -126,43 +113,3 @@ class FairShare:
         if self._running >= self.max_chats:
             return Refusal("busy", 5.0)
         return None
-
-
-def refusal_sentence(refusal: Refusal, *, chinese: bool = False, in_box: bool = True) -> str:
-    """What the visitor reads when a message is not sent, in their language (``in_box``: the
-    message went back in the box; otherwise it is in the chat above, or was a click)."""
-    seconds = max(1, round(refusal.retry_after))
-    if chinese:
-        reason = {
-            "streaming": "上一个回答还没有结束。请稍后再发送",
-            "rate": f"一分钟内发送的消息太多了。请 {seconds} 秒后再发送",
-        }.get(refusal.reason, "现在同时提问的人太多了。请稍后再试")
-        return reason + ("；消息仍在输入框里。" if in_box else "；消息没有发送。")
-    reason, kept = {
-        "streaming": ("Your previous answer is still finishing. Send again in a moment", "it is"),
-        "rate": (
-            f"That is more messages in a minute than this page takes. Send it again in {seconds} s",
-            "it is still",
-        ),
-    }.get(
-        refusal.reason,
-        (
-            "This page is answering too many people right now. Try again in a moment",
-            "your message is still",
-        ),
-    )
-    return f"{reason}: {kept} in the box." if in_box else f"{reason}."
-
-
-def limits_from(settings: Mapping[str, str], name: str, default: int) -> int:
-    """The whole number setting ``name`` (such as COZE_MAX_CHATS); ``default`` when it is
-    missing or not a positive whole number."""
-    return _whole(settings.get(name), default)
-
-
-def _whole(value: str | None, default: int) -> int:
-    try:
-        number = int((value or "").strip())
-    except ValueError:
-        return default
-    return number if number > 0 else default

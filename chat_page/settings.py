@@ -1,8 +1,10 @@
 """The page's settings and connections, and who the visitor is.
 
-Settings (``COZE_*``) come from Streamlit secrets or the environment; the clients, the simulator
-and the fair share are one per process (``st.cache_resource``); the visitor is a session, with
-their language and time zone as their browser says.
+Settings (``COZE_*``) come from Streamlit secrets or the environment and are parsed here, once
+per run, into :class:`PageSettings` (the connection's own, ``COZE_PAT``, ``COZE_BOT_ID``,
+``COZE_API_BASE_URL`` and ``COZE_READ_TIMEOUT``, by :func:`coze_stream.load_config`); the clients,
+the simulator and the fair share are one per process (``st.cache_resource``); the visitor is a
+session, with their language and time zone as their browser says.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
@@ -19,6 +22,7 @@ import streamlit as st
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
     LANGUAGES,
+    MAX_FORMULAS,
     Language,
     Turn,
     Words,
@@ -30,14 +34,16 @@ from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
 from .fair_share import FairShare
 
 __all__ = [
+    "DEFAULT_MAX_CHATS",
+    "DEFAULT_PER_MINUTE",
     "SETTING_NAMES",
+    "PageSettings",
     "choose_demo",
     "connect",
     "fair_share",
     "http_client",
-    "image_hosts",
-    "memory_budget",
     "page_language",
+    "parse_settings",
     "read_settings",
     "secrets_unreadable",
     "visitor",
@@ -56,7 +62,66 @@ SETTING_NAMES = (
     "COZE_IMAGE_HOSTS",
     "COZE_MAX_FORMULAS",
 )
+DEFAULT_MAX_CHATS = 20
+DEFAULT_PER_MINUTE = 20
+_OFF = ("off", "0", "no", "false")
+_ON = ("1", "on", "yes", "true")
 logger = logging.getLogger("coze_chat")
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """What the owner set, parsed: a malformed value falls back to its default (a malformed
+    ``COZE_CONTEXT`` is logged for the owner), never an error a visitor sees. ``raw`` keeps the
+    values as given, for :func:`coze_stream.load_config`."""
+
+    raw: Mapping[str, str]
+    demo_allowed: bool  # COZE_DEMO=off removes demo mode (a live deployment)
+    demo_asked: bool  # COZE_DEMO=1 starts in demo mode
+    max_chats: int  # COZE_MAX_CHATS: answers streaming at once in this process
+    per_minute: int  # COZE_MESSAGES_PER_MINUTE: messages one visitor may send a minute
+    memory: tuple[int, int] | None  # COZE_CONTEXT as (messages, characters); None: off
+    configured_image_hosts: tuple[str, ...]  # COZE_IMAGE_HOSTS, or Coze's own
+    max_formulas: int  # COZE_MAX_FORMULAS: formulas typeset per answer
+
+    def image_hosts(self, *, demo: bool) -> tuple[str, ...]:
+        """Hosts answers may show images from; in demo mode also the simulator on this
+        machine."""
+        hosts = self.configured_image_hosts
+        return (*hosts, "127.0.0.1") if demo else hosts
+
+
+def parse_settings(raw: Mapping[str, str]) -> PageSettings:
+    """The page's settings from their raw ``COZE_*`` values."""
+    demo = raw.get("COZE_DEMO", "").strip().lower()
+    hosts = [h.strip() for h in raw.get("COZE_IMAGE_HOSTS", "").split(",") if h.strip()]
+    return PageSettings(
+        raw=dict(raw),
+        demo_allowed=demo not in _OFF,
+        demo_asked=demo in _ON,
+        max_chats=_whole(raw.get("COZE_MAX_CHATS"), DEFAULT_MAX_CHATS),
+        per_minute=_whole(raw.get("COZE_MESSAGES_PER_MINUTE"), DEFAULT_PER_MINUTE),
+        memory=_memory_budget(raw.get("COZE_CONTEXT")),
+        configured_image_hosts=tuple(hosts) or DEFAULT_IMAGE_HOSTS,
+        max_formulas=_whole(raw.get("COZE_MAX_FORMULAS"), MAX_FORMULAS),
+    )
+
+
+def _whole(value: str | None, default: int) -> int:
+    """A positive whole number setting; ``default`` when it is missing or anything else."""
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+def _memory_budget(value: str | None) -> tuple[int, int] | None:
+    try:
+        return context_budget(value)
+    except ValueError as error:
+        logger.warning("%s; the default is used", error)
+        return context_budget("on")
 
 
 def page_language() -> Language:
@@ -65,7 +130,7 @@ def page_language() -> Language:
     return chosen if chosen in LANGUAGES else language_of(st.context.locale)
 
 
-def read_settings(said: Words, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def read_settings(said: Words, environ: Mapping[str, str] | None = None) -> PageSettings:
     """The COZE_* settings: Streamlit secrets first, then the environment.
 
     A missing secrets file is normal (settings may come from the environment); an unreadable one
@@ -80,7 +145,9 @@ def read_settings(said: Words, environ: Mapping[str, str] | None = None) -> dict
         if secrets_unreadable(error):
             logger.warning("the secrets file could not be read: %s", type(error).__name__)
             st.warning(said.secrets_unreadable, icon=":material/warning:")
-    return settings | {name: value.strip() for name, value in secrets.items() if value.strip()}
+    return parse_settings(
+        settings | {name: value.strip() for name, value in secrets.items() if value.strip()}
+    )
 
 
 def secrets_unreadable(error: Exception) -> bool:
@@ -89,25 +156,25 @@ def secrets_unreadable(error: Exception) -> bool:
     return getattr(error, "error_id", None) != "no-secrets-found"
 
 
-def connect(settings: Mapping[str, str]) -> tuple[CozeConfig | None, CozeConfigError | None]:
+def connect(settings: PageSettings) -> tuple[CozeConfig | None, CozeConfigError | None]:
     """The configuration to chat with (demo, live, or none yet) and what is wrong with it."""
     try:
         if st.session_state.demo:
-            return demo_config(settings), None
-        if settings.get("COZE_PAT") or settings.get("COZE_BOT_ID"):
-            return load_config(settings), None
+            return demo_config(settings.raw), None
+        if settings.raw.get("COZE_PAT") or settings.raw.get("COZE_BOT_ID"):
+            return load_config(settings.raw), None
     except CozeConfigError as error:
         return None, error
     return None, None
 
 
-def choose_demo(settings: Mapping[str, str], history: list[Turn], *, demo_allowed: bool) -> None:
+def choose_demo(settings: PageSettings, history: list[Turn]) -> None:
     """Demo mode: on when COZE_DEMO says so or the link has ``?demo=1``; the link follows the
     switch, so a reload (or a shared link) keeps the demo. Switching starts a new chat: demo
     answers must not go to the live bot as memory, nor their ratings to live Coze."""
-    if "demo" not in st.session_state or not demo_allowed:
-        asked = settings.get("COZE_DEMO", "") in ("1", "true", "yes")
-        st.session_state.demo = demo_allowed and (asked or st.query_params.get("demo") == "1")
+    if "demo" not in st.session_state or not settings.demo_allowed:
+        asked = settings.demo_asked or st.query_params.get("demo") == "1"
+        st.session_state.demo = settings.demo_allowed and asked
     demo = bool(st.session_state.demo)
     if st.session_state.setdefault("chat_is_demo", demo) != demo:
         history.clear()
@@ -118,17 +185,6 @@ def choose_demo(settings: Mapping[str, str], history: list[Turn], *, demo_allowe
             st.query_params["demo"] = wanted
         else:
             del st.query_params["demo"]
-
-
-def memory_budget(settings: Mapping[str, str]) -> tuple[int, int] | None:
-    """How much of the chat goes along with a message (messages, characters), from
-    COZE_CONTEXT; None when the owner turned memory off. A malformed value keeps the default
-    (and is logged for the owner)."""
-    try:
-        return context_budget(settings.get("COZE_CONTEXT"))
-    except ValueError as error:
-        logger.warning("%s; the default is used", error)
-        return context_budget("on")
 
 
 @st.cache_resource(show_spinner=False)
@@ -155,14 +211,6 @@ def visitor_zone() -> tzinfo | None:
         return ZoneInfo(str(st.context.timezone))
     except Exception:  # no zone, or one this machine does not know
         return None
-
-
-def image_hosts(settings: Mapping[str, str], *, demo: bool) -> tuple[str, ...]:
-    """Hosts answers may show images from: COZE_IMAGE_HOSTS (comma separated) or Coze's own;
-    in demo mode also the simulator on this machine."""
-    configured = [h.strip() for h in settings.get("COZE_IMAGE_HOSTS", "").split(",") if h.strip()]
-    hosts = tuple(configured) or DEFAULT_IMAGE_HOSTS
-    return (*hosts, "127.0.0.1") if demo else hosts
 
 
 @st.cache_resource(show_spinner=False)

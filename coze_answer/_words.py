@@ -74,6 +74,12 @@ class Words:
     first_text_after: str
     total: str
     too_long: str
+    # Why a message was not sent now (refused by the page's fair share), then what became of it.
+    refused_streaming: str
+    refused_rate: str
+    refused_busy: str
+    refused_in_box: str
+    refused_not_sent: str
     retry: str
     regenerate: str
     copy: str
@@ -110,6 +116,17 @@ class Words:
             parts.append(self.first_text_after.format(seconds=f"{first_text:.1f}"))
         parts.append(self.total.format(seconds=f"{total:.1f}"))
         return " · ".join(parts)
+
+    def refusal(self, reason: str, retry_after: float, *, in_box: bool) -> str:
+        """Why a message is not sent now: ``reason`` is "streaming" (this visitor's previous
+        answer still runs), "rate" (their messages a minute) or "busy" (chats at once);
+        ``in_box``: the message went back in the box, else it was a click and is not sent."""
+        why = {"streaming": self.refused_streaming, "rate": self.refused_rate}.get(
+            reason, self.refused_busy
+        )
+        seconds = max(1, round(retry_after))
+        kept = self.refused_in_box if in_box else self.refused_not_sent
+        return why.format(seconds=seconds) + kept
 
     def too_long_warning(self, length: int, limit: int) -> str:
         return self.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
@@ -192,6 +209,13 @@ ENGLISH = Words(
         "This message is {length} characters long; the bot takes at most {limit} at a time. "
         "Nothing was sent: it is back in the box, so you can shorten it and send it again."
     ),
+    refused_streaming="Your previous answer is still finishing. Send again in a moment",
+    refused_rate=(
+        "That is more messages in a minute than this page takes. Send it again in {seconds} s"
+    ),
+    refused_busy="This page is answering too many people right now. Try again in a moment",
+    refused_in_box=": your message is still in the box.",
+    refused_not_sent=".",
     retry="Retry",
     regenerate="Regenerate",
     copy="Copy",
@@ -275,6 +299,11 @@ CHINESE = Words(
         "这条消息有 {length} 个字符，智能体一次最多接受 {limit} 个。消息没有发送，"
         "仍在输入框里，你可以删减后再发送。"
     ),
+    refused_streaming="上一个回答还没有结束。请稍后再发送",
+    refused_rate="一分钟内发送的消息太多了。请 {seconds} 秒后再发送",
+    refused_busy="现在同时提问的人太多了。请稍后再试",
+    refused_in_box="；消息仍在输入框里。",
+    refused_not_sent="；消息没有发送。",
     retry="重试",
     regenerate="重新生成",
     copy="复制",

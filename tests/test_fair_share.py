@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chat_page.fair_share import FairShare, Refusal, Ticket, limits_from, refusal_sentence
+from chat_page.fair_share import FairShare, Refusal, Ticket
+from coze_answer import words
 
 
 class Clock:
@@ -77,17 +78,15 @@ def test_check_counts_nothing():
     assert isinstance(share.admit("a"), Ticket)
 
 
-def test_limits_from_settings():
-    assert limits_from({}, "COZE_MAX_CHATS", 20) == 20
-    assert limits_from({"COZE_MAX_CHATS": " 5 "}, "COZE_MAX_CHATS", 20) == 5
-    assert limits_from({"COZE_MAX_CHATS": "lots"}, "COZE_MAX_CHATS", 20) == 20
-    assert limits_from({"COZE_MAX_CHATS": "-1"}, "COZE_MAX_CHATS", 20) == 20
-
-
 def test_refusals_read_well_in_both_languages():
+    en, zh = words("en"), words("zh")
     rate = Refusal("rate", 12.4)
-    assert "12 s" in refusal_sentence(rate) and "still in the box" in refusal_sentence(rate)
-    assert "12 秒" in refusal_sentence(rate, chinese=True)
-    busy = Refusal("busy", 5)
-    assert "too many people" in refusal_sentence(busy)
-    assert "太多" in refusal_sentence(busy, chinese=True)
+    in_box = en.refusal(rate.reason, rate.retry_after, in_box=True)
+    assert "12 s" in in_box and in_box.endswith("still in the box.")
+    assert en.refusal(rate.reason, rate.retry_after, in_box=False).endswith("12 s.")
+    assert "12 秒" in zh.refusal(rate.reason, rate.retry_after, in_box=True)
+    assert zh.refusal("rate", 0.2, in_box=False).endswith("1 秒后再发送；消息没有发送。")
+    assert "too many people" in en.refusal("busy", 5, in_box=True)
+    assert "太多" in zh.refusal("busy", 5, in_box=True)
+    assert "previous answer" in en.refusal("streaming", 1, in_box=False)
+    assert "上一个回答" in zh.refusal("streaming", 1, in_box=False)
