@@ -211,6 +211,8 @@ def test_control_characters_are_removed_before_sending(live, sim):
     ("command", "words", "context", "partial"),
     [
         ("/fail auth", "wrong or has expired", "Coze code 4100", False),
+        ("/fail echo-token", "no permission", "Coze code 4101", False),
+        ("/fail echo-token-everywhere", "no permission", "Coze code 4101", False),
         ("/fail bot", "COZE_BOT_ID", "Coze code 4200", False),
         ("/fail unpublished", "not published", "Coze code 4015", False),
         ("/fail busy", "busy", "Coze code 4009", False),
@@ -237,6 +239,7 @@ def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(
     assert headline == explain(turn.error, "en").headline
     assert turn.error.sentence not in headline and "log id" not in headline.lower()
     assert words in details and context in str(turn.error)
+    assert TOKEN not in all_text(live) and "CANARY" not in details + str(turn.error)
     assert sim.requests[-1].logid in details
     if turn.error.code is not None:
         assert f"Coze code:** {turn.error.code}" in details

@@ -1,6 +1,10 @@
-"""Every failure the page can meet, in the browser: a sentence for the visitor in the assistant
-bubble, the owner's sentence with Coze's code and log id in its collapsed Details, the text
-received before it kept above it, and the page still answering the next message."""
+"""Failures in the browser, where the browser adds something to check: the token echoed by Coze
+(never in the DOM nor in a websocket frame), text received before a failure standing above the
+error, the collapsed Details opening on a click, real silence past the read timeout and a Coze
+that cannot be reached over real HTTP. Each time the page goes on answering the next message.
+
+Every other row of the simulator's fault table (each cause and Coze code, the sentence, the log
+id, Retry) is walked in AppTest, in tests/test_app.py, where it costs a fraction of a second."""
 
 from __future__ import annotations
 
@@ -22,29 +26,16 @@ QUESTION = "fault question"
 
 class Fault(NamedTuple):
     command: str  # sent before QUESTION; "" for the unreachable simulator
-    sentence: str | None  # expected in the error; None: no error at all
+    sentence: str  # expected in the error's Details
     partial: bool  # text received before the failure stays in the bubble
 
 
 # fmt: off
 FAULTS = {
-    "token rejected":          Fault("/fail auth",        "wrong or has expired",                  False),  # noqa: E501
     "token echoed":            Fault("/fail echo-token",  "no permission",                         False),  # noqa: E501
     "token echoed everywhere": Fault("/fail echo-token-everywhere", "no permission",               False),  # noqa: E501
-    "bot not found":           Fault("/fail bot",         "COZE_BOT_ID",                           False),  # noqa: E501
-    "bot not published":       Fault("/fail unpublished", "not published",                         False),  # noqa: E501
-    "rate limited, recovered": Fault("/fail rate-limit",  None,                                    False),  # noqa: E501
-    "system busy":             Fault("/fail busy",        "busy right now: try again",             False),  # noqa: E501
-    "502 html page":           Fault("/fail 502",         "HTTP status: 502",                      False),  # noqa: E501
     "error event":             Fault("/fail error-event", "stopped the answer with an error",      True),   # noqa: E501
-    "chat failed":             Fault("/fail chat-failed", "could not finish",                      True),   # noqa: E501
-    "connection cut":          Fault("/fail cut",         "broke before the answer was complete",  True),   # noqa: E501
     "stall past read timeout": Fault("/stall 5",          "sent nothing for 1.5 seconds",          True),   # noqa: E501
-    "malformed event":         Fault("/fail malformed",   "cannot read",                           True),   # noqa: E501
-    "chat failed, bare":       Fault("/fail failed-bare", "run out of tokens",                     True),   # noqa: E501
-    "error code as a string":  Fault("/fail error-code-string", "balance is not enough",           True),   # noqa: E501
-    "bare JSON event stream":  Fault("/fail bare-json",   "no permission",                         False),  # noqa: E501
-    "client-side plugin":      Fault("/plugin",           "its plugin get_weather",                False),  # noqa: E501
     "simulator down":          Fault("",                  "Could not reach Coze at 127.0.0.1",     False),  # noqa: E501
 }
 # fmt: on
@@ -70,23 +61,17 @@ def test_fault(fault: Fault, open_app, server, sim: CozeSimulator, fast_sim, req
     target = request.getfixturevalue("unreachable_server") if down else server
     app: AppPage = open_app(target.url)
     message = f"{fault.command} {QUESTION}".strip()
-    requests_before = len(sim.requests)
 
     bubble = app.ask(message)
     errors = bubble.locator(ERROR)
-    if fault.sentence is None:
-        expect(bubble).to_contain_text(f'You asked: "{QUESTION}"')
-        expect(errors).to_have_count(0)
-        assert [r.status for r in sim.requests[requests_before:]] == [429, 200]
-    else:
-        expect(errors).to_have_count(1)
-        expect(errors).not_to_contain_text(fault.sentence)  # the visitor's words, not the owner's
-        expect_details(bubble, fault.sentence, logged=not down)
+    expect(errors).to_have_count(1)
+    expect(errors).not_to_contain_text(fault.sentence)  # the visitor's words, not the owner's
+    expect_details(bubble, fault.sentence, logged=not down)
     heading = bubble.locator("h2")
     if fault.partial:
         expect(heading).to_contain_text("关于")
         assert heading.bounding_box()["y"] < errors.bounding_box()["y"], "text above the error"
-    elif fault.sentence is not None:
+    else:
         expect(heading).to_have_count(0)
     assert "CANARY" not in bubble.inner_text()
     app.assert_healthy()
@@ -101,9 +86,8 @@ def test_fault(fault: Fault, open_app, server, sim: CozeSimulator, fast_sim, req
         expect(bubble.locator(ERROR)).to_have_count(0)
     # The failed answer is replayed from the history as it ended.
     first = app.bubbles.nth(1)
-    if fault.sentence is not None:
-        expect(first.locator(ERROR)).to_have_count(1)
-        expect_details(first, fault.sentence, logged=not down)
+    expect(first.locator(ERROR)).to_have_count(1)
+    expect_details(first, fault.sentence, logged=not down)
     if fault.partial:
         expect(first.locator("h2")).to_contain_text("关于")
     app.assert_healthy()
