@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from coze_stream import CozeError
@@ -24,7 +24,7 @@ __all__ = ["chat_json", "chat_markdown", "local_time"]
 
 def local_time(at: float, zone: tzinfo | None = None) -> datetime:
     """``at`` (Unix seconds) in ``zone`` (UTC when unknown), to the second."""
-    return datetime.fromtimestamp(at, zone or timezone.utc).replace(microsecond=0)
+    return datetime.fromtimestamp(at, zone or UTC).replace(microsecond=0)
 
 
 def chat_markdown(
