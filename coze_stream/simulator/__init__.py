@@ -50,7 +50,8 @@ from .records import (
     RecordedRequest,
     StreamRecord,
 )
-from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator, DeltaHook
+from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
+from .settings import DeltaHook
 from .shapes import SHAPE_KINDS, SHAPES, Shape
 
 __all__ = [
