@@ -76,6 +76,7 @@ __all__ = [
     "StreamFault",
     "StreamRecord",
     "build_answer",
+    "commands_markdown",
     "long_deltas",
     "main",
     "parse_message",
