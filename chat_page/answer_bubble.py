@@ -20,7 +20,7 @@ import httpx
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-# The one Streamlit internal used: see show_after_interruption. requirements.txt pins the
+# The one Streamlit internal used: see _show_after_interruption. requirements.txt pins the
 # Streamlit version the test suite passed with, and a browser test fails if this stops working.
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
@@ -54,6 +54,7 @@ __all__ = [
     "PIECE_STYLE",
     "AnswerView",
     "answer_changes",
+    "detail_markdown",
     "log_unexpected",
     "new_answer",
     "render_turn",
@@ -299,13 +300,13 @@ def stream_answer(
                 view.actions_slot.empty()
                 show_status(view.status_slot, turn, said)
 
-            show_after_interruption(mark_stopped)
+            _show_after_interruption(mark_stopped)
     show_status(view.status_slot, turn, said)
     view.actions_slot.empty()
     return view
 
 
-def show_after_interruption(update: Callable[[], None]) -> None:
+def _show_after_interruption(update: Callable[[], None]) -> None:
     """Make one last change to the page after Streamlit interrupted the run.
 
     Once a run is stopped, every Streamlit call on the script's thread raises again, so the

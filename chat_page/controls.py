@@ -127,14 +127,14 @@ def introduction(
     if config is None:
         st.info(said.setup_guide, icon=":material/key:")
         if settings.demo_allowed:
-            st.button(said.try_demo, type="primary", icon=":material/science:", on_click=use_demo)
+            st.button(said.try_demo, type="primary", icon=":material/science:", on_click=_use_demo)
     elif settings.memory is not None and st.session_state.get("memory", True):
         st.caption(said.memory_on_caption)
     else:
         st.caption(said.memory_off_caption)
 
 
-def use_demo() -> None:
+def _use_demo() -> None:
     st.session_state.demo = True
 
 
@@ -174,42 +174,42 @@ def answer_actions(
                 failed_label=said.copy_failed,
             )
         if turn.conversation_id and turn.message_id and not (turn.failed or turn.stopped):
-            thumbs(turn, said, config)
-        if last and (turn.stopped or not turn.failed or retry_may_help(turn)):
+            _thumbs(turn, said, config)
+        if last and (turn.stopped or not turn.failed or _retry_may_help(turn)):
             st.button(
                 said.retry if turn.failed or turn.stopped else said.regenerate,
                 key=f"redo-{turn.id}",
                 icon=":material/refresh:",
                 type="tertiary",
-                on_click=redo,
+                on_click=_redo,
                 args=(turn,),
             )
         st.caption(local_time(turn.at, visitor_zone()).strftime("%H:%M"), width="content")
 
 
-def retry_may_help(turn: Turn) -> bool:
+def _retry_may_help(turn: Turn) -> bool:
     """A refusal passes; of failures, those Coze or the network may not repeat (not a missing
     setting, a blocked question or a message too long)."""
     return turn.error is None or explain(turn.error, "en").retry
 
 
-def thumbs(turn: Turn, said: Words, config: CozeConfig) -> None:
+def _thumbs(turn: Turn, said: Words, config: CozeConfig) -> None:
     """👍/👎, sent to Coze's feedback API as soon as clicked (in the click's callback).
 
     Not a fragment, though a click while another answer streams then ends that answer, like any
     other click: in Chromium under load, a thumb's fragment rerun followed by Regenerate's full
     run left the page's title drawn inside a chat bubble (Streamlit 1.67)."""
     key = f"feedback-{turn.id}"
-    st.feedback("thumbs", key=key, on_change=rate, args=(turn, key, config))
+    st.feedback("thumbs", key=key, on_change=_rate, args=(turn, key, config))
     if turn.feedback_problem is not None:
         reason = explain(turn.feedback_problem, said.code).headline
         st.toast(said.feedback_not_sent.format(reason=reason), icon=":material/error:")
         turn.feedback_problem = None  # said once
 
 
-def rate(turn: Turn, key: str, config: CozeConfig) -> None:
+def _rate(turn: Turn, key: str, config: CozeConfig) -> None:
     """Send a thumb to Coze; when Coze refuses, it goes back to what Coze has, and a toast says
-    why (see :func:`thumbs`)."""
+    why (see :func:`_thumbs`)."""
     feedback = FEEDBACK.get(st.session_state.get(key))
     client = http_client("demo" if st.session_state.get("demo") else "live")
     try:
@@ -221,7 +221,7 @@ def rate(turn: Turn, key: str, config: CozeConfig) -> None:
     turn.feedback, turn.feedback_problem = feedback, None
 
 
-def redo(turn: Turn) -> None:
+def _redo(turn: Turn) -> None:
     """Retry or Regenerate: the answer (and its question) leave the chat, and the question is
     sent again, with the same memory as before."""
     refusal = st.session_state.gate.check(visitor())
@@ -232,7 +232,7 @@ def redo(turn: Turn) -> None:
     history: list[Turn] = st.session_state.history
     if turn in history:
         del history[max(0, history.index(turn) - 1) :]
-    keep_typed()
+    _keep_typed()
     st.session_state.asked = turn.question
 
 
@@ -252,15 +252,15 @@ def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
                 plain_markdown(question),  # a label: the bot's words, never an image or link
                 key=f"follow-up-{index}-{number}",
                 icon=":material/reply:",
-                on_click=ask,
+                on_click=_ask,
                 args=(question,),
             )
 
 
-def ask(question: str) -> None:
+def _ask(question: str) -> None:
     refusal = st.session_state.gate.check(visitor())
     if refusal is None:
-        keep_typed()
+        _keep_typed()
         st.session_state.asked = question
     else:
         # A click on a suggestion: nothing was typed, so nothing goes back in the box.
@@ -268,7 +268,7 @@ def ask(question: str) -> None:
         st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
 
 
-def keep_typed() -> None:
+def _keep_typed() -> None:
     """A click sends its question; a message sent in the same moment goes back in the box."""
     typed = st.session_state.get(PROMPT_KEY)
     if isinstance(typed, str) and typed.strip():

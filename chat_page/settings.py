@@ -160,7 +160,7 @@ def connect(settings: PageSettings) -> tuple[CozeConfig | None, CozeConfigError 
     """The configuration to chat with (demo, live, or none yet) and what is wrong with it."""
     try:
         if st.session_state.demo:
-            return demo_config(settings.raw), None
+            return _demo_config(settings.raw), None
         if settings.raw.get("COZE_PAT") or settings.raw.get("COZE_BOT_ID"):
             return load_config(settings.raw), None
     except CozeConfigError as error:
@@ -223,7 +223,7 @@ def demo_base_url() -> str:
     return simulator.base_url
 
 
-def demo_config(settings: Mapping[str, str]) -> CozeConfig:
+def _demo_config(settings: Mapping[str, str]) -> CozeConfig:
     from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT
 
     env = {"COZE_PAT": DEMO_PAT, "COZE_BOT_ID": DEMO_BOT_ID, "COZE_API_BASE_URL": demo_base_url()}

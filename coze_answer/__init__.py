@@ -4,13 +4,22 @@ The middle layer between :mod:`coze_stream` (Coze's wire protocol: typed events)
 Streamlit page, a terminal). It imports neither Streamlit nor httpx's internals: feed
 :class:`AnswerStream` the events and a clock, and it says what to show.
 
->>> from coze_stream import load_config
->>> from coze_answer import stream_text
->>> for text in stream_text(load_config(), "你好"):
-...     print(text, end="", flush=True)
+>>> from coze_stream import load_config, stream_chat
+>>> from coze_answer import AnswerStream
+>>> answer = AnswerStream()
+>>> for event in stream_chat(load_config(), "你好"):
+...     changes = answer.update([event])  # what to show now: AppendText, EndBlock, Status...
+>>> changes = answer.finish()  # the rest, or Replace when Coze's final text differs
+
+The answer's text alone, as Coze sent it, is :func:`coze_stream.stream_text`;
+:func:`coze_answer.stream_text` is that text guarded for a reader's browser (images only from
+Coze's hosts, formulas capped), built on the same rule.
 """
 
 from __future__ import annotations
+
+# The same objects as coze_stream's: scripts and tests written when they lived here still work.
+from coze_stream import parts_markdown, web_address
 
 from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
 from ._context import CONTEXT_CHARS, CONTEXT_MESSAGES, context_budget, pick_context
@@ -31,9 +40,8 @@ from ._model import (
     StatusKind,
     ThinkingDone,
 )
-from ._pieces import PIECE_BYTES, PieceCutter, PieceKind
-from ._rich import parts_markdown, web_address
 from ._text import stream_text
+from ._pieces import PIECE_BYTES, PieceCutter, PieceKind
 from ._trouble import Trouble, explain
 from ._turn import MAX_MESSAGE_CHARS, Turn, clean_message, plain_markdown, turn_notes
 from ._words import LANGUAGES, Language, Words, language_of, words

@@ -1,13 +1,13 @@
 """One answer as a person sees it: Coze's events and a clock in, what to show out.
 
-This is the single rule for assembling an answer, used by the page, ``stream_text``, the command
-line and the benchmarks:
+The answer's text is :class:`coze_stream.AnswerText`'s (the rule ``stream_text`` follows too);
+this model decides how it is shown, for the page, the command line and the benchmarks:
 
 - Answer messages are joined with a blank line, in the order their first text arrived; a message
   that arrives whole (no deltas) is shown whole.
 - Coze's completed text is authoritative: when it extends what was shown, the rest is appended;
   when it differs otherwise (or the answer defines link references, which apply to the whole
-  document), the answer is replaced by it once it is complete.
+  document), the answer is replaced by it once it is complete (:class:`Replace`).
 - Text arriving within one frame of the last update goes out together, and none waits longer
   than a frame; once the answer is over, what is pending goes out at once.
 - Finished Markdown blocks are closed off (:class:`BlockSplitter`), so a UI re-renders only the
@@ -33,25 +33,23 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from coze_stream import (
-    AnswerCompleted,
-    AnswerDelta,
+    AnswerText,
     ChatCompleted,
     ChatEvent,
     ChatStarted,
     FollowUp,
     ReasoningDelta,
     ReplyRequested,
-    RichAnswerCompleted,
     Usage,
+    text_after,
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._pieces import PieceCutter, PieceKind
-from ._rich import parts_markdown
 
 __all__ = [
     "FRAME_SECONDS",
@@ -169,16 +167,6 @@ class _Unguarded:
         return ""
 
 
-@dataclass
-class _Message:
-    streamed: list[str] = field(default_factory=list)
-    completed: str | None = None
-
-    @property
-    def text(self) -> str:
-        return self.completed if self.completed is not None else "".join(self.streamed)
-
-
 class AnswerStream:
     """What to show of one answer, decided from Coze's events and a clock.
 
@@ -217,8 +205,7 @@ class AnswerStream:
         self._reasoning_splitter = BlockSplitter()
         self._pending: list[str] = []
         self._pending_reasoning: list[str] = []
-        self._messages: dict[str, _Message] = {}
-        self._current: str | None = None  # the message the last answer text belonged to
+        self._answer = AnswerText()
         self._last_update = -float("inf")
         self._last_news: float | None = None
         self._reasoning_started: float | None = None
@@ -242,7 +229,6 @@ class AnswerStream:
         # Coze's ids for this chat and its (last) answer message: for feedback and exports.
         self.conversation_id = ""
         self.chat_id = ""
-        self.message_id = ""
 
     def _new_guard(self) -> MarkdownGuard | _Unguarded:
         if self._image_hosts is None:
@@ -272,7 +258,12 @@ class AnswerStream:
     @property
     def text(self) -> str:
         """The authoritative answer: each message's completed text (else its deltas), joined."""
-        return "\n\n".join(message.text for message in self._messages.values())
+        return self._answer.text
+
+    @property
+    def message_id(self) -> str:
+        """Coze's id of the (last) answer message: what feedback is about."""
+        return self._answer.message_id
 
     @property
     def done(self) -> bool:
@@ -329,15 +320,17 @@ class AnswerStream:
             self.thought_seconds = now - self._reasoning_started
             changes.append(ThinkingDone(self.thought_seconds))
         changes += self._flush_guards()
-        final, shown = self.text, self.shown
+        # The wire layer's rule, on the text as shown: the guard may have changed both alike.
+        final = self.text
         if self._image_hosts is not None:
             final = guarded(final, self._image_hosts, self._max_formulas)
-        if needs_whole_render(final) or not final.startswith(shown):
+        rest = text_after(final, self.shown)
+        if needs_whole_render(final) or rest is None:
             self.blocks = [final]
             changes.append(Replace(final))
         else:
-            if final != shown:  # Coze's text goes on where the deltas stopped
-                changes += self._show(final[len(shown) :], already_guarded=True)
+            if rest:  # Coze's text goes on where the deltas stopped
+                changes += self._show(rest, already_guarded=True)
             if self._end_whole and final.strip():
                 self.blocks = [final]
                 changes.append(Replace(final))
@@ -353,22 +346,13 @@ class AnswerStream:
 
     def _take(self, event: ChatEvent) -> None:
         self._last_news = self._clock()
-        if isinstance(event, AnswerDelta):
-            self.message_id = event.message_id
-            self._start_message(event.message_id).streamed.append(event.text)
-            self._pending.append(event.text)
+        text = self._answer.take(event)
+        if text:
+            self._pending.append(text)
         elif isinstance(event, ReasoningDelta):
             if self._reasoning_started is None:
                 self._reasoning_started = self._last_news
             self._pending_reasoning.append(event.text)
-        elif isinstance(event, AnswerCompleted | RichAnswerCompleted):
-            text = event.text if isinstance(event, AnswerCompleted) else parts_markdown(event.parts)
-            self.message_id = event.message_id
-            if event.message_id in self._messages:
-                self._messages[event.message_id].completed = text
-            else:  # an answer message that came whole
-                self._start_message(event.message_id).completed = text
-                self._pending.append(text)
         elif isinstance(event, ChatStarted):
             self.conversation_id, self.chat_id = event.conversation_id, event.chat_id
         elif isinstance(event, FollowUp):
@@ -377,13 +361,6 @@ class AnswerStream:
             self.usage = event.usage
             self.awaiting_reply = isinstance(event, ReplyRequested)
             self._over = True
-
-    def _start_message(self, message_id: str) -> _Message:
-        if message_id != self._current:
-            if self._current is not None:
-                self._pending.append("\n\n")
-            self._current = message_id
-        return self._messages.setdefault(message_id, _Message())
 
     def _flush(self, now: float) -> list[Change]:
         changes: list[Change] = []

@@ -1,20 +1,22 @@
 """Stream a Coze bot's answer: Coze v3 chat over Server-Sent Events, as typed events.
 
 This package is Coze's wire protocol only: settings, the request (with the earlier turns the
-bot should know, :class:`ContextMessage`), its retries and errors, the events of the answer, a
-background reader that can stop at once, feedback on an answer (:func:`send_feedback`), and a
-local simulator (:mod:`coze_stream.simulator`). How an answer is shown (its text assembled,
-Markdown blocks, frames) is :mod:`coze_answer`'s job, one layer up.
+bot should know, :class:`ContextMessage`), its retries and errors, the events of the answer and
+the text they make (:class:`AnswerText`, :func:`stream_text`), a background reader that can stop
+at once, feedback on an answer (:func:`send_feedback`), and a local simulator
+(:mod:`coze_stream.simulator`). How an answer is shown (Markdown blocks, frames, images kept
+safe, status) is :mod:`coze_answer`'s job, one layer up.
 
->>> from coze_stream import AnswerDelta, load_config, stream_chat
->>> for event in stream_chat(load_config(), "你好"):
-...     if isinstance(event, AnswerDelta):
-...         print(event.text, end="", flush=True)
+>>> from coze_stream import load_config, stream_text
+>>> for text in stream_text(load_config(), "你好"):
+...     print(text, end="", flush=True)
+
+:func:`stream_chat` yields the typed events instead (:class:`AnswerDelta` and the rest).
 """
 
 from __future__ import annotations
 
-from ._background import BackgroundChat
+from ._background import BackgroundChat, ChatState
 from ._client import cancel_chat, stream_chat
 from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
 from ._context import MAX_CONTEXT_MESSAGES, ContextMessage
@@ -44,6 +46,8 @@ from ._models import (
     RichAnswerCompleted,
     Usage,
 )
+from ._rich import parts_markdown, web_address
+from ._text import AnswerText, stream_text, text_after
 from ._transport import CozeHTTPClient
 
 __all__ = [
@@ -52,10 +56,12 @@ __all__ = [
     "AnswerCompleted",
     "AnswerDelta",
     "AnswerPart",
+    "AnswerText",
     "BackgroundChat",
     "ChatCompleted",
     "ChatEvent",
     "ChatStarted",
+    "ChatState",
     "ContextMessage",
     "CozeAPIError",
     "CozeAuthError",
@@ -76,7 +82,11 @@ __all__ = [
     "Usage",
     "cancel_chat",
     "load_config",
+    "parts_markdown",
     "redact",
     "send_feedback",
     "stream_chat",
+    "stream_text",
+    "text_after",
+    "web_address",
 ]

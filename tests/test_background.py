@@ -14,13 +14,14 @@ import pytest
 
 from coze_stream import (
     AnswerDelta,
+    BackgroundChat,
     ChatCompleted,
     ChatEvent,
     ChatStarted,
+    ChatState,
     CozeConfig,
     CozeError,
 )
-from coze_stream._background import BackgroundChat, ChatState
 from coze_stream.simulator import CozeSimulator
 
 TOKEN = "pat_CANARY" + "bg0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"

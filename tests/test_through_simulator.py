@@ -13,8 +13,10 @@ from coze_answer import Turn, pick_context, stream_text
 from coze_stream import (
     AnswerCompleted,
     AnswerDelta,
+    BackgroundChat,
     ChatCompleted,
     ChatStarted,
+    ChatState,
     ContextMessage,
     CozeAPIError,
     CozeAuthError,
@@ -31,7 +33,6 @@ from coze_stream import (
     send_feedback,
     stream_chat,
 )
-from coze_stream._background import BackgroundChat, ChatState
 from coze_stream.simulator import CozeSimulator, build_answer
 
 # Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.

@@ -50,7 +50,8 @@ from .records import (
     RecordedRequest,
     StreamRecord,
 )
-from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator, DeltaHook
+from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
+from .settings import DeltaHook
 from .shapes import SHAPE_KINDS, SHAPES, Shape
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "StreamFault",
     "StreamRecord",
     "build_answer",
+    "commands_markdown",
     "long_deltas",
     "main",
     "parse_message",

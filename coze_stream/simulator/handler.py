@@ -11,19 +11,18 @@ import json
 import sys
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .commands import parse_message
 from .faults import FAULTS_BY_KIND, RequestFault
 from .files import FILES
+from .httpserver import SimulatorHTTPServer
 from .records import RecordedFeedback, RecordedMessage, RecordedRequest
+from .settings import SimulatorSettings
 from .state import SimulatorState
 from .stream import ChatStream
 from .wire import chat_object, dumps, new_logid
-
-if TYPE_CHECKING:
-    from .server import CozeSimulator, SimulatorHTTPServer
 
 MAX_ADDITIONAL_MESSAGES = 100  # Coze's limit
 _TYPES = {"user": "question", "assistant": "answer"}
@@ -110,7 +109,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------
 
     @property
-    def sim(self) -> CozeSimulator:
+    def sim(self) -> SimulatorSettings:
         return self.server.sim
 
     @property

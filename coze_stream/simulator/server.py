@@ -2,70 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import sys
 import threading
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .handler import Handler
+from .httpserver import SimulatorHTTPServer
 from .records import RecordedCancel, RecordedFeedback, RecordedRequest, StreamRecord
+from .settings import DeltaHook
 from .state import SimulatorState
-from .wire import DISCONNECT_ERRORS
 
 DEMO_PAT = "demo-token-of-the-coze-simulator"
 DEMO_BOT_ID = "7379462189365198898"
 
 _T = TypeVar("_T")
-
-DeltaHook = Callable[[str, int, float], None]
-"""Called as ``on_delta(chat_id, index, sent_at)`` after each answer delta is written.
-
-``index`` counts the chat's answer deltas from 0 (across all its answer messages; reasoning
-deltas are not answer deltas) and ``sent_at`` is the ``time.time()`` the delta was recorded as
-sent with (the same clock as ``StreamRecord.first_delta_sent_at``). It runs on the connection's
-thread while the stream waits: keep it quick, and it must not raise.
-"""
-
-
-class SimulatorHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server that can cut all its open connections (to stop quickly)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], sim: CozeSimulator, state: SimulatorState) -> None:
-        self.sim = sim
-        self.state = state
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        super().__init__(address, Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._conns_lock:
-            self._conns.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._conns_lock:
-            self._conns.discard(request)
-        super().shutdown_request(request)
-
-    def cut_all_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client going away, or the simulator cutting connections to stop, is no error.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (*DISCONNECT_ERRORS, TimeoutError)) or self.state.stopping.is_set():
-            return
-        super().handle_error(request, client_address)
 
 
 class CozeSimulator:
@@ -109,7 +59,7 @@ class CozeSimulator:
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
         self._state.stopping.clear()
-        self._server = SimulatorHTTPServer((self.host, self.port), self, self._state)
+        self._server = SimulatorHTTPServer((self.host, self.port), Handler, self, self._state)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

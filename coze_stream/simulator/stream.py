@@ -14,18 +14,16 @@ import socket
 import time
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .answers import PLUGIN_NAME, answer_messages, card, follow_ups, reasoning, rich_items
 from .commands import STALL_AFTER_DELTAS, ParsedMessage
 from .deltas import split_deltas
 from .faults import FAULTS_BY_KIND, StreamFault
 from .records import RecordedMessage, RecordedRequest, StreamRecord
+from .settings import SimulatorSettings
 from .state import ActiveChat, SimulatorState
 from .wire import DISCONNECT_ERRORS, chat_object, dumps
-
-if TYPE_CHECKING:
-    from .server import CozeSimulator
 
 
 class _Halted(Exception):
@@ -42,7 +40,7 @@ class ChatStream:
     def __init__(
         self,
         handler: BaseHTTPRequestHandler,
-        sim: CozeSimulator,
+        sim: SimulatorSettings,
         state: SimulatorState,
         request: RecordedRequest,
         parsed: ParsedMessage,

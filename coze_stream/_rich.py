@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-from coze_stream import AnswerPart
+from ._models import AnswerPart
 
 __all__ = ["parts_markdown", "web_address"]
 
