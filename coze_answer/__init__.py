@@ -40,8 +40,8 @@ from ._model import (
     StatusKind,
     ThinkingDone,
 )
-from ._text import stream_text
 from ._pieces import PIECE_BYTES, PieceCutter, PieceKind
+from ._text import stream_text
 from ._trouble import Trouble, explain
 from ._turn import MAX_MESSAGE_CHARS, Turn, clean_message, plain_markdown, turn_notes
 from ._words import LANGUAGES, Language, Words, language_of, words
