@@ -30,7 +30,7 @@ from coze_stream import (
     FollowUp,
     ReasoningDelta,
     Usage,
-    _client,
+    _request,
     cancel_chat,
     stream_chat,
 )
@@ -103,7 +103,7 @@ def sse_response(
 @pytest.fixture
 def sleeps(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(_client, "_sleep", waits.append)
+    monkeypatch.setattr(_request, "_sleep", waits.append)
     return waits
 
 

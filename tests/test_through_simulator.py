@@ -26,7 +26,7 @@ from coze_stream import (
     CozeTimeoutError,
     FollowUp,
     ReasoningDelta,
-    _client,
+    _request,
     cancel_chat,
     send_feedback,
     stream_chat,
@@ -60,7 +60,7 @@ def fast_retries(monkeypatch):
         waits.append(seconds)
         time.sleep(min(seconds, 0.05))
 
-    monkeypatch.setattr(_client, "_sleep", sleep)
+    monkeypatch.setattr(_request, "_sleep", sleep)
     return waits
 
 
