@@ -152,6 +152,8 @@ def test_request_body_and_headers(mock):
     request = route.calls.last.request
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["content-type"] == "application/json"
+    assert request.headers["accept"] == "text/event-stream"
+    assert request.headers["accept-encoding"] == "gzip, deflate"  # what _body inflates
     assert "conversation_id" not in request.url.params
     body = json.loads(request.content)
     assert body["stream"] is True
@@ -714,6 +716,8 @@ def test_cancel_chat(mock):
     request = route.calls.last.request
     assert json.loads(request.content) == {"conversation_id": "conv1", "chat_id": "chat1"}
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["accept-encoding"] == "gzip, deflate"
 
 
 def test_cancel_of_a_finished_chat_is_not_an_error(mock):
@@ -806,6 +810,35 @@ def test_errors_survive_pickling_with_every_attribute():
         429,
         2.5,
     )
+    # A plain sentence is its own template, with no values.
+    assert (copy.template, copy.values, copy.sentence) == ("Coze is busy", {}, "Coze is busy")
+
+
+def test_an_error_keeps_its_template_and_the_values_that_fill_it():
+    import pickle
+
+    template = "Could not reach Coze at {host} within {seconds:g} seconds."
+    error = CozeConnectionError(
+        template, values={"host": "api.coze.cn", "seconds": 2.5}, coze_message="ConnectError"
+    )
+    assert error.sentence == "Could not reach Coze at api.coze.cn within 2.5 seconds."
+    assert str(error) == f"{error.sentence} (Coze said: ConnectError)"
+    assert (error.template, error.values) == (template, {"host": "api.coze.cn", "seconds": 2.5})
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is CozeConnectionError and str(copy) == str(error)
+    assert (copy.template, copy.values) == (error.template, error.values)
+
+
+def test_a_value_from_outside_is_hidden_like_the_sentence():
+    error = CozeStreamError("Run {plugins}.", values={"plugins": f"echo {TOKEN}"})
+    assert TOKEN not in error.sentence and TOKEN not in repr(error)
+    assert TOKEN not in str(error.values) and "[token hidden]" in error.values["plugins"]
+    # The configured token, whatever its shape, is hidden where the value is picked.
+    config = CozeConfig(
+        pat="secret-token-123456", bot_id="1", base_url="https://secret-token-123456.example"
+    )
+    unreachable = _request.http_error(httpx.ConnectError("x"), config)
+    assert "secret-token-123456" not in repr(unreachable.values) + str(unreachable)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
