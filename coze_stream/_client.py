@@ -21,7 +21,7 @@ from ._exceptions import CozeAPIError, CozeError, redact
 from ._models import ChatEvent
 from ._request import Reply
 
-__all__ = ["cancel_chat", "error_from_reply", "stream_chat"]
+__all__ = ["cancel_chat", "error_from_reply", "stoppable_chat", "stream_chat"]
 
 _CANCEL_GONE = 4104  # the chat is already over: nothing left to cancel
 
@@ -44,10 +44,10 @@ def stream_chat(
     response at once. Raises a :class:`CozeError` subclass on any failure, and ``ValueError``
     or ``TypeError`` at once (before any request) for an empty message or a malformed context.
     """
-    return _stream_chat(config, message, client=client, user_id=user_id, context=context)
+    return stoppable_chat(config, message, client=client, user_id=user_id, context=context)
 
 
-def _stream_chat(
+def stoppable_chat(
     config: CozeConfig,
     message: str,
     *,
@@ -81,7 +81,7 @@ def _chat_events(
     on_response: Callable[[httpx.Response | None], None] | None,
     stop: threading.Event | None,
 ) -> Generator[ChatEvent, None, None]:
-    """The request, its retries and its events (see :func:`_stream_chat`)."""
+    """The request, its retries and its events (see :func:`stoppable_chat`)."""
     own_client = client is None
     http = _request.new_client(config) if client is None else client
     try:
