@@ -451,10 +451,11 @@ def _details(error: CozeError, said: Words) -> tuple[tuple[str, str], ...]:
     if error.code is None and error.http_status is not None:
         rows.append((said.detail_status, str(error.http_status)))
     sentence = redact(error.sentence)
-    chinese = None if said.code == "en" else _owner_zh(error)
     if said.code == "en":
         rows.append((said.detail_fix, sentence))
-    elif chinese is not None:
+        return tuple(rows)
+    chinese = _owner_zh(error)
+    if chinese is not None:
         rows.append((said.detail_fix, chinese))
     else:
         generic = next(text for cls, text in _GENERIC_ZH if isinstance(error, cls))

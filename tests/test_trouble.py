@@ -113,7 +113,7 @@ def coded(code: int | None, status: int = 200, message: str | None = "msg") -> C
     return error
 
 
-def stream_error(otherwise: str, payload: dict, pat: str) -> CozeError:
+def event_error(otherwise: str, payload: dict, pat: str) -> CozeError:
     """The error coze_stream makes of a failure event mid-answer."""
     return reply_error(payload, pat=pat, otherwise=otherwise)
 
@@ -165,7 +165,7 @@ CASES = [
     ("unreachable", lambda: http_error(httpx.ConnectError("x"), CONFIG), UNREACHABLE, True),
     (
         "chat.failed without a code",
-        lambda: stream_error(
+        lambda: event_error(
             "The bot could not finish its answer: try again in a moment.", {}, PAT
         ),
         BROKE_OFF,
@@ -182,7 +182,7 @@ CASES = [
     ("risk control 4102", lambda: coded(4102), BLOCKED, False),
     (
         "sensitive content mid-answer",
-        lambda: stream_error(
+        lambda: event_error(
             "Coze stopped the answer with an error: try again in a moment.",
             {"code": "4105", "msg": "sensitive"},
             PAT,
