@@ -38,21 +38,21 @@ __all__ = [
     "headers",
     "http_error",
     "new_client",
-    "parse_json",
     "reply_of",
     "timeout",
     "wait_before_retry",
     "worth_retrying",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 RETRY_AFTER_CAP = 10.0  # seconds: a longer Retry-After is not waited for
-# Retried only before a chat's first event: after it, a retry would start a second chat.
+# What a retry is worth for. A chat is retried only before its first event: after it, a retry
+# would start a second chat.
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _RETRY_CODES = frozenset({4009, 4020})
 _BACKOFF_BASE = 0.5
-# Failures of a request that never reached Coze: sending it again cannot do anything twice.
+# Failures that came before any reply: no connection, or one closed without an answer.
 _RETRY_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 
 # time.sleep, reachable for tests that check the waits between retries.
@@ -123,7 +123,7 @@ class Reply:
     retry_after: float | None
 
 
-def parse_json(body: bytes) -> Any:
+def _parse_json(body: bytes) -> Any:
     """``body`` as JSON, or None when it is not JSON (or nested too deep to read)."""
     try:
         return json.loads(body)
@@ -136,7 +136,7 @@ def reply_of(response: httpx.Response, body: bytes, *, json_body: bool = True) -
     read as JSON only when ``json_body``."""
     return Reply(
         response.status_code,
-        parse_json(body) if json_body else None,
+        _parse_json(body) if json_body else None,
         response.headers.get("x-tt-logid"),
         _retry_after(response),
     )
@@ -163,12 +163,12 @@ def exchange(
     method: str,
     url: str,
     body: dict[str, Any] | None,
-    read: Callable[[Reply], T],
+    read: Callable[[Reply], _T],
     *,
     client: httpx.Client | None = None,
     retries: int = 0,
     silence: str | None = None,
-) -> T:
+) -> _T:
     """Send a small JSON request (``body``; None sends none) and give its reply to ``read``.
 
     The reply is small: a few KB are read, within the connect timeout, which bounds the whole
