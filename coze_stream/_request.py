@@ -87,7 +87,7 @@ def new_client(config: CozeConfig) -> httpx.Client:
 def worth_retrying(cause: CozeError | httpx.HTTPError) -> bool:
     """Whether a request that failed may succeed if sent again: a reply Coze asks to retry, by
     its code (a 429 with 4008, the daily limit, will not pass soon), else by its status; or a
-    request that never reached Coze."""
+    request that got no reply at all (no connection, or one closed unanswered)."""
     if isinstance(cause, httpx.HTTPError):
         return isinstance(cause, _RETRY_TRANSPORT_ERRORS)
     if cause.code is not None:

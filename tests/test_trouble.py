@@ -165,9 +165,7 @@ CASES = [
     ("unreachable", lambda: http_error(httpx.ConnectError("x"), CONFIG), UNREACHABLE, True),
     (
         "chat.failed without a code",
-        lambda: event_error(
-            "The bot could not finish its answer: try again in a moment.", {}, PAT
-        ),
+        lambda: event_error("The bot could not finish its answer: try again in a moment.", {}, PAT),
         BROKE_OFF,
         True,
     ),
