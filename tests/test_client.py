@@ -355,6 +355,15 @@ def test_json_error_with_any_status(mock, status, sleeps):
     assert sleeps == []
 
 
+def test_a_code_sent_as_a_string_is_read_as_in_an_error_event(mock, sleeps):
+    # Coze's backend declares the code as a string in places: one reader for every reply.
+    reply = httpx.Response(200, json={"code": "4100", "msg": "authentication is invalid"})
+    mock.post(CHAT_URL).mock(return_value=reply)
+    with pytest.raises(CozeAuthError) as caught:
+        list(stream_chat(CONFIG, "hi"))
+    assert caught.value.code == 4100 and caught.value.http_status == 200
+
+
 def test_logid_falls_back_to_the_body(mock):
     mock.post(CHAT_URL).mock(return_value=json_error(4200, "not found", logid=None))
     with pytest.raises(CozeBotError) as caught:
