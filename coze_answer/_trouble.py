@@ -4,17 +4,19 @@ A :class:`coze_stream.CozeError`'s sentence is written for the bot's owner ("set
 visitor of a public page cannot act on it. :func:`explain` turns any exception into a
 :class:`Trouble`: a short headline saying what happened and what the *visitor* can do, whether
 asking again may help, and rows for a collapsed "Details" box (Coze's code, message and log id,
-and the owner's sentence, translated).
+and the owner's sentence, translated). The headlines and labels are :class:`Words`.
 
-The Chinese owner sentences are keyed by the English ones coze_stream writes; a sentence built
-with values (seconds, a host) is keyed by its template, ``{}`` marking each value. A sentence not
-in the table (a newer coze_stream) gets a generic Chinese sentence and the English original.
+The Chinese owner sentences are looked up by the error's ``template``, the English sentence
+before its values were filled in (as gettext looks up a msgid), and filled with the error's
+``values``: nothing is read back out of finished English. A template not in the table (a newer
+coze_stream) gets a generic Chinese sentence and the English original.
 """
 
 from __future__ import annotations
 
 import math
-import re
+import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,7 +33,7 @@ from coze_stream import (
     redact,
 )
 
-from ._words import Language
+from ._words import LANGUAGES, Language, Words, words
 
 __all__ = ["Trouble", "explain"]
 
@@ -54,108 +56,40 @@ class Trouble:
     def facts(self) -> tuple[tuple[str, str], ...]:
         """The details without the owner's fix: Coze's code and message, the log id, the HTTP
         status or the error's type (what a record of the chat keeps)."""
-        fixes = {*_LABELS["fix"].values(), *_LABELS["original"].values()}
+        fixes = {
+            label
+            for said in map(words, LANGUAGES)
+            for label in (said.detail_fix, said.detail_original)
+        }
         return tuple(row for row in self.details if row[0] not in fixes)
 
 
 @dataclass(frozen=True)
 class _Headline:
-    en: str
-    zh: str
+    says: Callable[[Words], str]
     retry: bool
-    # The same with the seconds to wait, for "{seconds}" (rate limits with a Retry-After).
-    en_wait: str | None = None
-    zh_wait: str | None = None
+    # The same with the seconds to wait (rate limits with a Retry-After).
+    says_wait: Callable[[Words], str] | None = None
 
 
-_SETUP = _Headline(
-    "This chat is not set up correctly: please tell the site's owner.",
-    "这个聊天还没有正确设置，请告诉网站的管理员。",
-    retry=False,
-)
-_BUSY = _Headline(
-    "Coze is busy right now. Please try again in a moment.",
-    "Coze 现在有点忙，请稍后再试。",
-    retry=True,
-    en_wait="Coze is busy right now. Please try again in {seconds}.",
-    zh_wait="Coze 现在有点忙，请 {seconds} 秒后再试。",
-)
+_SETUP = _Headline(lambda w: w.trouble_setup, retry=False)
+_BUSY = _Headline(lambda w: w.trouble_busy, retry=True, says_wait=lambda w: w.trouble_busy_wait)
 _TOO_MANY = _Headline(
-    "This chat is getting too many messages right now. Please try again in a moment.",
-    "这个聊天现在收到的消息太多了，请稍后再试。",
-    retry=True,
-    en_wait="This chat is getting too many messages right now. Please try again in {seconds}.",
-    zh_wait="这个聊天现在收到的消息太多了，请 {seconds} 秒后再试。",
+    lambda w: w.trouble_too_many, retry=True, says_wait=lambda w: w.trouble_too_many_wait
 )
-_DAILY_LIMIT = _Headline(
-    "This chat has reached its daily message limit. Please try again tomorrow, or tell the "
-    "site's owner.",
-    "这个聊天今天的消息数已经达到上限，请明天再试，或告诉网站的管理员。",
-    retry=False,
-)
-_QUOTA = _Headline(
-    "This chat has reached its usage limit for now. Please try again later, or tell the "
-    "site's owner.",
-    "这个聊天的使用额度暂时用完了，请稍后再试，或告诉网站的管理员。",
-    retry=False,
-)
-_TIMEOUT = _Headline(
-    "Coze took too long to answer. Please try again.",
-    "Coze 太久没有回应，请再试一次。",
-    retry=True,
-)
-_APP_BUSY = _Headline(
-    "This app is handling many chats at once right now. Please try again in a moment.",
-    "这个应用现在同时处理的对话太多，请稍后再试。",
-    retry=True,
-)
-_UNREACHABLE = _Headline(
-    "Coze could not be reached. Please try again in a moment.",
-    "暂时连不上 Coze，请稍后再试。",
-    retry=True,
-)
-_BROKE_OFF = _Headline(
-    "The answer broke off before it was finished. Please try again.",
-    "回答还没完成就中断了，请再试一次。",
-    retry=True,
-)
-_ANSWER_TOO_LONG = _Headline(
-    "The answer grew too long for this page to show. Please ask for a shorter answer.",
-    "回答太长，这个页面显示不下，请让它回答得简短一些。",
-    retry=False,
-)
-_BLOCKED = _Headline(
-    "Your question or the answer was blocked by the bot's content rules. Please try "
-    "rephrasing your question.",
-    "你的问题或回答被这个聊天的内容规则拦截了，请换个说法再试。",
-    retry=False,
-)
-_CANNOT_ANSWER = _Headline(
-    "The bot can't answer this question. Please try asking it differently.",
-    "这个问题暂时无法回答，请换个问法试试。",
-    retry=False,
-)
-_MESSAGE_TOO_LONG = _Headline(
-    "Your message is too long for this bot. Please send a shorter one.",
-    "你的消息太长，超出了这个聊天能处理的长度，请发一条短一些的。",
-    retry=False,
-)
-_STILL_ANSWERING = _Headline(
-    "The bot is still working on the previous answer. Please try again in a moment.",
-    "上一个回答还没有结束，请稍后再试。",
-    retry=True,
-)
-_COZE_FAILED = _Headline(
-    "Coze reported an error. Please try again; if it keeps happening, tell the site's owner.",
-    "Coze 报告了一个错误。请再试一次；如果一直这样，请告诉网站的管理员。",
-    retry=True,
-)
-_APP_FAILED = _Headline(
-    "Something went wrong in this app. Please try again; if it keeps happening, tell the "
-    "site's owner.",
-    "这个应用出了点问题。请再试一次；如果一直这样，请告诉网站的管理员。",
-    retry=True,
-)
+_DAILY_LIMIT = _Headline(lambda w: w.trouble_daily_limit, retry=False)
+_QUOTA = _Headline(lambda w: w.trouble_quota, retry=False)
+_TIMEOUT = _Headline(lambda w: w.trouble_timeout, retry=True)
+_APP_BUSY = _Headline(lambda w: w.trouble_app_busy, retry=True)
+_UNREACHABLE = _Headline(lambda w: w.trouble_unreachable, retry=True)
+_BROKE_OFF = _Headline(lambda w: w.trouble_broke_off, retry=True)
+_ANSWER_TOO_LONG = _Headline(lambda w: w.trouble_answer_too_long, retry=False)
+_BLOCKED = _Headline(lambda w: w.trouble_blocked, retry=False)
+_CANNOT_ANSWER = _Headline(lambda w: w.trouble_cannot_answer, retry=False)
+_MESSAGE_TOO_LONG = _Headline(lambda w: w.trouble_message_too_long, retry=False)
+_STILL_ANSWERING = _Headline(lambda w: w.trouble_still_answering, retry=True)
+_COZE_FAILED = _Headline(lambda w: w.trouble_coze_failed, retry=True)
+_APP_FAILED = _Headline(lambda w: w.trouble_app_failed, retry=True)
 
 # Coze codes whose visitor's action differs from their class's (see coze_stream's code table).
 _BY_CODE: Final[dict[int, _Headline]] = {
@@ -178,30 +112,35 @@ _BY_CODE: Final[dict[int, _Headline]] = {
 _TOO_MANY_REQUESTS = 429
 _NOT_FOUND = 404
 
-# The owner's sentences coze_stream writes, in English (as the key) and Chinese. "{}" in a key
-# stands for a value (seconds, a host, a name), "{0}" in the Chinese for the same value.
-_TOKEN_ADVICE_ZH = (
-    "在 coze.com 创建的令牌需要 COZE_API_BASE_URL=https://api.coze.com，"
-    "在 coze.cn 创建的令牌需要 https://api.coze.cn。"
-)
+# Templates of coze_stream's sentences (the keys of _OWNER_ZH) whose visitor's action differs
+# from their class's.
 _PLUGIN = (
-    "The bot wants this app to run its plugin {} and send back the result, which this app does "
-    "not support: in Coze, remove client-side plugins from the bot."
+    "The bot wants this app to run its plugin {plugins} and send back the result, which this "
+    "app does not support: in Coze, remove client-side plugins from the bot."
 )
 _TOOL = (
     "The bot wants this app to run a tool and send back the result, which this app does not "
     "support: in Coze, remove client-side plugins from the bot."
 )
 _ANSWER_GREW = (
-    "The answer grew past {} characters, more than this app shows, so it was ended there: ask "
-    "for a shorter answer."
+    "The answer grew past {limit:,} characters, more than this app shows, so it was ended "
+    "there: ask for a shorter answer."
 )
 _NO_FREE_CONNECTION = (
-    "This app is talking to Coze for many people at once and had no free connection within {} "
-    "seconds: try again in a moment."
+    "This app is talking to Coze for many people at once and had no free connection within "
+    "{seconds:g} seconds: try again in a moment."
 )
+_BY_TEMPLATE: Final[dict[str, _Headline]] = {
+    _PLUGIN: _SETUP,  # a client-side plugin fails every time it is called
+    _TOOL: _SETUP,
+    _ANSWER_GREW: _ANSWER_TOO_LONG,
+    _NO_FREE_CONNECTION: _APP_BUSY,  # this app's connections, not Coze, were the limit
+}
+
+# The owner's sentences: coze_stream's English template (the key, as it is written there) ->
+# the Chinese, with the same {placeholders}, filled with the error's values.
 _OWNER_ZH: Final[dict[str, str]] = {
-    # Coze's codes (coze_stream's _CODES).
+    # Coze's codes.
     "Coze rejected the request as invalid.": "Coze 认为这个请求无效，拒绝了它。",
     "Coze says the chat is invalid.": "Coze 提示这次对话无效。",
     "Coze says the conversation is invalid.": "Coze 提示这个会话无效。",
@@ -229,10 +168,10 @@ _OWNER_ZH: Final[dict[str, str]] = {
     "Coze cannot answer this question: try asking differently.": (
         "Coze 无法回答这个问题：请换个问法。"
     ),
-    "The bot is not published as an API service: in Coze, publish it with 'API' (Agent as "
-    "API) selected, then try again.": (
-        "智能体还没有发布为 API 服务：请在 Coze 中发布智能体，勾选“API”（Agent as API）"
-        "渠道，然后再试。"
+    "The bot is not published as an API service: in Coze, publish it with 'API' (Agent as API) "
+    "selected, then try again.": (
+        "智能体还没有发布为 API 服务：请在 Coze 中发布智能体，勾选“API”（Agent as API）渠道，"
+        "然后再试。"
     ),
     "Coze is still busy with a previous answer in this conversation: try again shortly.": (
         "Coze 还在处理这个会话中的上一个回答：请稍后再试。"
@@ -252,12 +191,13 @@ _OWNER_ZH: Final[dict[str, str]] = {
     "token and set COZE_PAT. A token made on coze.com needs "
     "COZE_API_BASE_URL=https://api.coze.com, one made on coze.cn needs https://api.coze.cn.": (
         "Coze 拒绝了访问令牌：令牌有误或已过期。请新建一个个人访问令牌，并把它设为 COZE_PAT。"
-        + _TOKEN_ADVICE_ZH
+        "在 coze.com 创建的令牌需要 COZE_API_BASE_URL=https://api.coze.com，在 coze.cn 创建的"
+        "令牌需要 https://api.coze.cn。"
     ),
     "The access token has no permission for this: give it the chat permission and access to "
     "the bot's workspace, or create a new token.": (
-        "访问令牌没有这项操作的权限：请为它开通 chat 权限和智能体所在工作空间的访问权限，"
-        "或新建一个令牌。"
+        "访问令牌没有这项操作的权限：请为它开通 chat 权限和智能体所在工作空间的访问权限，或新"
+        "建一个令牌。"
     ),
     "Coze's risk control blocked this request.": "Coze 的风控拦截了这个请求。",
     "Coze refused the message because it contains sensitive content: rephrase it.": (
@@ -265,86 +205,90 @@ _OWNER_ZH: Final[dict[str, str]] = {
     ),
     "Coze could not find the bot: check COZE_BOT_ID (the digits after /bot/ in the bot's "
     "address) and that the token's workspace holds the bot.": (
-        "Coze 找不到这个智能体：请检查 COZE_BOT_ID（智能体网址中 /bot/ 后面的那串数字），"
-        "并确认令牌所属的工作空间里有这个智能体。"
+        "Coze 找不到这个智能体：请检查 COZE_BOT_ID（智能体网址中 /bot/ 后面的那串数字），并确"
+        "认令牌所属的工作空间里有这个智能体。"
     ),
     "Coze had an internal error: try again in a moment.": "Coze 内部出错了：请稍后再试。",
     "Coze rejected the access token: it is wrong or has expired. A token made on coze.com "
     "needs COZE_API_BASE_URL=https://api.coze.com, one made on coze.cn needs "
-    "https://api.coze.cn.": "Coze 拒绝了访问令牌：令牌有误或已过期。" + _TOKEN_ADVICE_ZH,
-    # HTTP statuses without a code, and replies that are not an answer.
+    "https://api.coze.cn.": (
+        "Coze 拒绝了访问令牌：令牌有误或已过期。在 coze.com 创建的令牌需要 COZE_API_BASE_URL="
+        "https://api.coze.com，在 coze.cn 创建的令牌需要 https://api.coze.cn。"
+    ),
+    # HTTP statuses without a code, and replies that are not what was asked for.
     "Coze's chat service was not found at this address: check COZE_API_BASE_URL.": (
         "在这个地址上找不到 Coze 的对话服务：请检查 COZE_API_BASE_URL。"
     ),
-    "Coze is having trouble right now: try again in a moment.": (
-        "Coze 现在出了点问题：请稍后再试。"
-    ),
+    "Coze is having trouble right now: try again in a moment.": "Coze 现在出了点问题：请稍后再试。",
     "Coze answered with an error.": "Coze 返回了一个错误。",
     "Coze answered with a plain reply instead of a streamed answer: check COZE_API_BASE_URL "
     "points at Coze's API.": (
         "Coze 返回的是普通回复，而不是流式回答：请检查 COZE_API_BASE_URL 是否指向 Coze 的 API。"
     ),
-    "Coze answered with something that is not a streamed answer (content type {}): check "
-    "COZE_API_BASE_URL points at Coze's API.": (
-        "Coze 返回的内容不是流式回答（内容类型为 {0}）：请检查 COZE_API_BASE_URL 是否指向 "
-        "Coze 的 API。"
+    "Coze answered with something that is not a streamed answer (content type "
+    "{content_type!r}): check COZE_API_BASE_URL points at Coze's API.": (
+        "Coze 返回的内容不是流式回答（内容类型为 {content_type!r}）：请检查 COZE_API_BASE_URL"
+        " 是否指向 Coze 的 API。"
     ),
     "Coze answered with something that is not a streamed answer (no content type): check "
     "COZE_API_BASE_URL points at Coze's API.": (
-        "Coze 返回的内容不是流式回答（没有内容类型）：请检查 COZE_API_BASE_URL 是否指向 "
-        "Coze 的 API。"
+        "Coze 返回的内容不是流式回答（没有内容类型）：请检查 COZE_API_BASE_URL 是否指向 Coze "
+        "的 API。"
     ),
-    "Coze's reply is compressed in a way this app does not read ({}): check COZE_API_BASE_URL "
-    "points at Coze's API.": (
-        "Coze 的回复用了这个应用无法读取的压缩方式（{0}）：请检查 COZE_API_BASE_URL 是否指向 "
-        "Coze 的 API。"
+    "Coze's reply is compressed in a way this app does not read ({encoding!r}): check "
+    "COZE_API_BASE_URL points at Coze's API.": (
+        "Coze 的回复用了这个应用无法读取的压缩方式（{encoding!r}）：请检查 COZE_API_BASE_URL "
+        "是否指向 Coze 的 API。"
     ),
-    "Coze's reply could not be decoded (a proxy in between may have altered it): try again, "
-    "or check COZE_API_BASE_URL.": (
+    "Coze's reply could not be decoded (a proxy in between may have altered it): try again, or "
+    "check COZE_API_BASE_URL.": (
         "无法解码 Coze 的回复（可能被中间的代理改动过）：请重试，或检查 COZE_API_BASE_URL。"
     ),
-    "Coze's reply trickled in for more than {} seconds, so it was abandoned: try again.": (
-        "Coze 的回复断断续续地传了超过 {0} 秒，所以放弃了这次回复：请重试。"
+    "Coze's reply trickled in for more than {seconds:g} seconds, so it was abandoned: try again.": (
+        "Coze 的回复断断续续地传了超过 {seconds:g} 秒，所以放弃了这次回复：请重试。"
     ),
     # Failures of HTTP itself.
     _NO_FREE_CONNECTION: (
-        "这个应用正同时替很多人与 Coze 通信，{0} 秒内没有空闲的连接：请稍后再试。"
+        "这个应用正同时替很多人与 Coze 通信，{seconds:g} 秒内没有空闲的连接：请稍后再试。"
     ),
-    "Coze did not accept the connection within {} seconds: check your internet connection and "
-    "try again.": "Coze 在 {0} 秒内没有接受连接：请检查网络连接，然后再试。",
-    "Coze sent nothing for {} seconds, so the answer was abandoned: try again.": (
-        "Coze 已经 {0} 秒没有发来任何内容，所以放弃了这次回答：请重试。"
+    "Coze did not accept the connection within {seconds:g} seconds: check your internet "
+    "connection and try again.": (
+        "Coze 在 {seconds:g} 秒内没有接受连接：请检查网络连接，然后再试。"
     ),
-    "Could not reach Coze at {}: check your internet connection and COZE_API_BASE_URL.": (
-        "无法连接 Coze（{0}）：请检查网络连接和 COZE_API_BASE_URL。"
+    "Coze sent nothing for {seconds:g} seconds, so the answer was abandoned: try again.": (
+        "Coze 已经 {seconds:g} 秒没有发来任何内容，所以放弃了这次回答：请重试。"
+    ),
+    "Could not reach Coze at {host}: check your internet connection and COZE_API_BASE_URL.": (
+        "无法连接 Coze（{host}）：请检查网络连接和 COZE_API_BASE_URL。"
     ),
     # The answer's stream.
-    "Coze sent a piece of the answer larger than this app reads ({} MB), so the answer was "
-    "ended: try again, or ask for a shorter answer.": (
-        "Coze 发来的一段回答超出了这个应用能读取的大小（{0} MB），所以回答被中止了：请重试，"
-        "或要求更短的回答。"
+    "Coze sent a piece of the answer larger than this app reads ({megabytes} MB), so the "
+    "answer was ended: try again, or ask for a shorter answer.": (
+        "Coze 发来的一段回答超出了这个应用能读取的大小（{megabytes} MB），所以回答被中止了："
+        "请重试，或要求更短的回答。"
     ),
-    "Coze kept sending bytes for {} seconds without finishing a piece of the answer, so the "
-    "answer was abandoned: try again.": (
-        "Coze 连续 {0} 秒都在发送数据，却始终没有发完一段回答，所以放弃了这次回答：请重试。"
+    "Coze kept sending bytes for {seconds:g} seconds without finishing a piece of the answer, "
+    "so the answer was abandoned: try again.": (
+        "Coze 连续 {seconds:g} 秒都在发送数据，却始终没有发完一段回答，所以放弃了这次回答：请重试。"
     ),
-    "Coze sent part of the answer in a form this app cannot read (a {} event that is not a "
-    "JSON object): try again.": (
-        "Coze 发来的一部分回答格式无法读取（{0} 事件不是 JSON 对象）：请重试。"
+    "Coze sent part of the answer in a form this app cannot read (a {event} event that is not "
+    "a JSON object): try again.": (
+        "Coze 发来的一部分回答格式无法读取（{event} 事件不是 JSON 对象）：请重试。"
     ),
     "The bot could not finish its answer: try again in a moment.": (
         "智能体没能完成回答：请稍后再试。"
     ),
     _PLUGIN: (
-        "智能体要求这个应用运行它的插件 {0} 并返回结果，但这个应用不支持：请在 Coze 中移除"
-        "智能体的客户端插件。"
+        "智能体要求这个应用运行它的插件 {plugins} 并返回结果，但这个应用不支持：请在 Coze 中"
+        "移除智能体的客户端插件。"
     ),
     _TOOL: (
-        "智能体要求这个应用运行一个工具并返回结果，但这个应用不支持：请在 Coze 中移除"
-        "智能体的客户端插件。"
+        "智能体要求这个应用运行一个工具并返回结果，但这个应用不支持：请在 Coze 中移除智能体的"
+        "客户端插件。"
     ),
     _ANSWER_GREW: (
-        "回答超过了 {0} 个字符，超出了这个应用能显示的长度，所以在那里中止了：请要求更短的回答。"
+        "回答超过了 {limit:,} 个字符，超出了这个应用能显示的长度，所以在那里中止了：请要求更"
+        "短的回答。"
     ),
     "The answer from Coze ended before it was complete: try again.": (
         "Coze 的回答还没完成就结束了：请重试。"
@@ -360,11 +304,11 @@ _OWNER_ZH: Final[dict[str, str]] = {
     "feedback was not recorded.": (
         "Coze 找不到这条回答（它可能来自之前的会话，或已被删除）：反馈没有记录下来。"
     ),
-    "Coze did not answer the feedback within {} seconds: try again.": (
-        "Coze 在 {0} 秒内没有回应这条反馈：请重试。"
+    "Coze did not answer the feedback within {seconds:g} seconds: try again.": (
+        "Coze 在 {seconds:g} 秒内没有回应这条反馈：请重试。"
     ),
     "Coze answered the feedback with something unexpected: check COZE_API_BASE_URL points at "
-    "Coze's API.": ("Coze 对反馈的回复不符合预期：请检查 COZE_API_BASE_URL 是否指向 Coze 的 API。"),
+    "Coze's API.": "Coze 对反馈的回复不符合预期：请检查 COZE_API_BASE_URL 是否指向 Coze 的 API。",
     "The access token may not give feedback on answers: give it that permission in Coze, or "
     "create a new token.": (
         "访问令牌无权对回答提交反馈：请在 Coze 中为它开通这项权限，或新建一个令牌。"
@@ -378,40 +322,40 @@ _OWNER_ZH: Final[dict[str, str]] = {
         "COZE_PAT 没有设置：请在 Coze 中创建一个个人访问令牌（API > 个人访问令牌，需要 chat "
         "权限），并把 COZE_PAT 设为这个令牌。"
     ),
-    "COZE_PAT looks malformed: a token has no spaces or line breaks inside. Copy it again "
-    "from Coze, without quotes or a 'Bearer' prefix.": (
-        "COZE_PAT 的格式看起来不对：令牌中间不会有空格或换行。请从 Coze 重新复制，不要带引号，"
-        "也不要带“Bearer”前缀。"
+    "COZE_PAT looks malformed: a token has no spaces or line breaks inside. Copy it again from "
+    "Coze, without quotes or a 'Bearer' prefix.": (
+        "COZE_PAT 的格式看起来不对：令牌中间不会有空格或换行。请从 Coze 重新复制，不要带引号"
+        "，也不要带“Bearer”前缀。"
     ),
-    "COZE_PAT contains characters no token has (such as curly quotes or dashes from a "
-    "document or a chat): copy it again from Coze, as plain text.": (
-        "COZE_PAT 含有令牌里不会出现的字符（比如从文档或聊天里带进来的弯引号或破折号）："
-        "请从 Coze 重新复制，以纯文本粘贴。"
+    "COZE_PAT contains characters no token has (such as curly quotes or dashes from a document "
+    "or a chat): copy it again from Coze, as plain text.": (
+        "COZE_PAT 含有令牌里不会出现的字符（比如从文档或聊天里带进来的弯引号或破折号）：请从 "
+        "Coze 重新复制，以纯文本粘贴。"
     ),
-    "COZE_PAT is too short to be a Coze token (they are {} characters or more, such as pat_ "
-    "and 64 letters and digits): copy the whole token from Coze.": (
-        "COZE_PAT 太短，不像 Coze 的令牌（令牌至少有 {0} 个字符，例如 pat_ 加 64 个字母和"
-        "数字）：请从 Coze 复制完整的令牌。"
+    "COZE_PAT is too short to be a Coze token (they are {shortest} characters or more, such as "
+    "pat_ and 64 letters and digits): copy the whole token from Coze.": (
+        "COZE_PAT 太短，不像 Coze 的令牌（令牌至少有 {shortest} 个字符，例如 pat_ 加 64 个字"
+        "母和数字）：请从 Coze 复制完整的令牌。"
     ),
     "COZE_BOT_ID is not set: set it to your bot's id, the digits after /bot/ in the bot's "
     "address in Coze.": (
-        "COZE_BOT_ID 没有设置：请把它设为你的智能体 ID，也就是 Coze 中智能体网址里 /bot/ "
-        "后面的那串数字。"
+        "COZE_BOT_ID 没有设置：请把它设为你的智能体 ID，也就是 Coze 中智能体网址里 /bot/ 后面"
+        "的那串数字。"
     ),
-    "COZE_BOT_ID must be all digits (the digits after /bot/ in the bot's address in Coze); "
-    "the value set has {} characters and is not.": (
-        "COZE_BOT_ID 必须全是数字（Coze 中智能体网址里 /bot/ 后面的那串数字）；现在设置的值"
-        "有 {0} 个字符，并不全是数字。"
+    "COZE_BOT_ID must be all digits (the digits after /bot/ in the bot's address in Coze); the "
+    "value set has {length} characters and is not.": (
+        "COZE_BOT_ID 必须全是数字（Coze 中智能体网址里 /bot/ 后面的那串数字）；现在设置的值有"
+        " {length} 个字符，并不全是数字。"
     ),
     "COZE_API_BASE_URL must not contain a user name or password (the part before an @): Coze "
     "takes only the token, such as https://api.coze.cn.": (
-        "COZE_API_BASE_URL 不能包含用户名或密码（@ 前面的部分）：Coze 只需要令牌，地址写成 "
-        "https://api.coze.cn 这样即可。"
+        "COZE_API_BASE_URL 不能包含用户名或密码（@ 前面的部分）：Coze 只需要令牌，地址写成 ht"
+        "tps://api.coze.cn 这样即可。"
     ),
     "COZE_API_BASE_URL must be an http(s) address such as https://api.coze.cn (coze.cn "
     "accounts) or https://api.coze.com (coze.com accounts).": (
-        "COZE_API_BASE_URL 必须是 http(s) 地址，例如 https://api.coze.cn（coze.cn 账号）或 "
-        "https://api.coze.com（coze.com 账号）。"
+        "COZE_API_BASE_URL 必须是 http(s) 地址，例如 https://api.coze.cn（coze.cn 账号）或 ht"
+        "tps://api.coze.com（coze.com 账号）。"
     ),
     "COZE_API_BASE_URL must use https:// (plain http:// would send the token unencrypted; it "
     "is accepted only for this machine, such as the simulator on 127.0.0.1).": (
@@ -423,22 +367,7 @@ _OWNER_ZH: Final[dict[str, str]] = {
     ),
 }
 
-# The keys with values, as patterns; the others are looked up as they are.
-_TEMPLATES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
-    (re.compile(re.escape(key).replace(r"\{\}", "(.+?)"), re.DOTALL), key)
-    for key in _OWNER_ZH
-    if "{}" in key
-)
-
-# Sentences whose visitor's action differs from their class's.
-_BY_SENTENCE: Final[dict[str, _Headline]] = {
-    _PLUGIN: _SETUP,  # a client-side plugin fails every time it is called
-    _TOOL: _SETUP,
-    _ANSWER_GREW: _ANSWER_TOO_LONG,
-    _NO_FREE_CONNECTION: _APP_BUSY,  # this app's connections, not Coze, were the limit
-}
-
-# A generic Chinese owner sentence by class, for a sentence not in the table.
+# A generic Chinese owner sentence by class, for a template not in the table.
 _GENERIC_ZH: Final[tuple[tuple[type[CozeError], str], ...]] = (
     (CozeConfigError, "有一项设置缺失或格式不对。"),
     (CozeAuthError, "Coze 不接受这个访问令牌，或令牌没有所需的权限。"),
@@ -451,17 +380,6 @@ _GENERIC_ZH: Final[tuple[tuple[type[CozeError], str], ...]] = (
 )
 _NOT_TRANSLATED_ZH = "这条说明还没有中文版，英文原文见下一行。"
 
-_LABELS: Final[dict[str, dict[Language, str]]] = {
-    "code": {"en": "Coze code", "zh": "Coze 错误码"},
-    "message": {"en": "Coze's message", "zh": "Coze 的说明"},
-    "network": {"en": "Network error", "zh": "网络错误"},
-    "logid": {"en": "Log id", "zh": "日志 ID"},
-    "status": {"en": "HTTP status", "zh": "HTTP 状态码"},
-    "fix": {"en": "Fix (for the site's owner)", "zh": "解决办法（给网站管理员）"},
-    "original": {"en": "Original (English)", "zh": "英文原文"},
-    "type": {"en": "Error type", "zh": "错误类型"},
-}
-
 
 def explain(error: BaseException, language: Language) -> Trouble:
     """What to tell a visitor about ``error``, which ended an answer, in ``language``.
@@ -471,24 +389,20 @@ def explain(error: BaseException, language: Language) -> Trouble:
     a fault of this app: only its class name is shown, never its message (it could hold
     anything, the token included).
     """
-    zh = language == "zh"
-    lang: Language = "zh" if zh else "en"
+    said = words(language)
     if not isinstance(error, CozeError):
         return Trouble(
-            _APP_FAILED.zh if zh else _APP_FAILED.en,
-            _APP_FAILED.retry,
-            ((_LABELS["type"][lang], type(error).__name__),),
+            _APP_FAILED.says(said), _APP_FAILED.retry, ((said.detail_type, type(error).__name__),)
         )
-    template = _template_of(error.sentence)
-    headline = _headline_for(error, template)
-    return Trouble(_wording(headline, error, zh), headline.retry, _details(error, template, lang))
+    headline = _headline_for(error)
+    return Trouble(_wording(headline, error, said), headline.retry, _details(error, said))
 
 
-def _headline_for(error: CozeError, template: str | None) -> _Headline:
+def _headline_for(error: CozeError) -> _Headline:
     if error.code is not None and error.code in _BY_CODE:
         return _BY_CODE[error.code]
-    if template is not None and template in _BY_SENTENCE:
-        return _BY_SENTENCE[template]
+    if error.template in _BY_TEMPLATE:
+        return _BY_TEMPLATE[error.template]
     if isinstance(error, CozeConfigError | CozeAuthError | CozeBotError):
         return _SETUP
     if isinstance(error, CozeRateLimitError):
@@ -506,13 +420,12 @@ def _headline_for(error: CozeError, template: str | None) -> _Headline:
     return _COZE_FAILED
 
 
-def _wording(headline: _Headline, error: CozeError, zh: bool) -> str:
+def _wording(headline: _Headline, error: CozeError, said: Words) -> str:
     seconds = _seconds(error.retry_after)
-    if seconds is not None and headline.en_wait and headline.zh_wait:
-        if zh:
-            return headline.zh_wait.format(seconds=seconds)
-        return headline.en_wait.format(seconds=f"{seconds} second{'' if seconds == 1 else 's'}")
-    return headline.zh if zh else headline.en
+    if seconds is not None and headline.says_wait is not None:
+        unit = said.wait_second if seconds == 1 else said.wait_seconds
+        return headline.says_wait(said).format(seconds=seconds, unit=unit)
+    return headline.says(said)
 
 
 def _seconds(retry_after: float | None) -> int | None:
@@ -522,52 +435,48 @@ def _seconds(retry_after: float | None) -> int | None:
     return math.ceil(retry_after)
 
 
-def _details(error: CozeError, template: str | None, lang: Language) -> tuple[tuple[str, str], ...]:
+def _details(error: CozeError, said: Words) -> tuple[tuple[str, str], ...]:
     # The error's attributes are redacted already; redacted again in case one was set later.
     rows: list[tuple[str, str]] = []
     if error.code is not None:
-        rows.append((_LABELS["code"][lang], str(error.code)))
+        rows.append((said.detail_code, str(error.code)))
     if error.coze_message:
         # Coze said nothing when it could not be reached: the message is the network error's.
-        said = isinstance(error, CozeConnectionError | CozeTimeoutError) and error.code is None
-        label = _LABELS["network" if said else "message"][lang]
-        rows.append((label, redact(error.coze_message)))
+        network = isinstance(error, CozeConnectionError | CozeTimeoutError) and error.code is None
+        rows.append(
+            (said.detail_network if network else said.detail_message, redact(error.coze_message))
+        )
     if error.logid:
-        rows.append((_LABELS["logid"][lang], redact(error.logid)))
+        rows.append((said.detail_logid, redact(error.logid)))
     if error.code is None and error.http_status is not None:
-        rows.append((_LABELS["status"][lang], str(error.http_status)))
+        rows.append((said.detail_status, str(error.http_status)))
     sentence = redact(error.sentence)
-    if lang == "en":
-        rows.append((_LABELS["fix"][lang], sentence))
-    elif template is not None:
-        rows.append((_LABELS["fix"][lang], _owner_zh(sentence, template)))
+    if said.code == "en":
+        rows.append((said.detail_fix, sentence))
+        return tuple(rows)
+    chinese = _owner_zh(error)
+    if chinese is not None:
+        rows.append((said.detail_fix, chinese))
     else:
         generic = next(text for cls, text in _GENERIC_ZH if isinstance(error, cls))
-        rows.append((_LABELS["fix"][lang], generic + _NOT_TRANSLATED_ZH))
-        rows.append((_LABELS["original"][lang], sentence))
+        rows.append((said.detail_fix, generic + _NOT_TRANSLATED_ZH))
+        rows.append((said.detail_original, sentence))
     return tuple(rows)
 
 
-def _template_of(sentence: str) -> str | None:
-    """The key of ``_OWNER_ZH`` that ``sentence`` is, or was made from; None if none."""
-    if sentence in _OWNER_ZH:
-        return sentence
-    for pattern, key in _TEMPLATES:
-        if pattern.fullmatch(sentence):
-            return key
-    return None
-
-
-def _owner_zh(sentence: str, template: str) -> str:
-    """The Chinese of ``sentence``, made from ``template`` (its key in ``_OWNER_ZH``)."""
-    chinese = _OWNER_ZH[template]
-    if "{}" not in template:
+def _owner_zh(error: CozeError) -> str | None:
+    """The Chinese of ``error``'s owner sentence: its template's, filled with its values; None
+    when the template is not in the table or its values do not fill it."""
+    chinese = _OWNER_ZH.get(error.template)
+    if chinese is None:
+        return None
+    if not _placeholders(chinese):
         return chinese
-    match = next(p for p, key in _TEMPLATES if key == template).fullmatch(sentence)
-    return chinese.format(*match.groups()) if match else chinese
+    try:
+        return redact(chinese.format(**error.values))
+    except (KeyError, IndexError, ValueError, TypeError):  # values of another template
+        return None
 
 
-def _translate(sentence: str) -> str | None:
-    """The Chinese of one of coze_stream's owner sentences, or None when it is not known."""
-    template = _template_of(sentence)
-    return None if template is None else _owner_zh(sentence, template)
+def _placeholders(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]

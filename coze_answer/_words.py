@@ -5,8 +5,9 @@ never holds a sentence of its own, so a test can walk both catalogues and find e
 both. Turns keep facts (seconds, usage, a stop), not sentences: a turn reads in whichever
 language is chosen when it is drawn.
 
-Coze's own words (its error messages, the bot's answers) are never translated; the sentences
-*about* them are, in :mod:`coze_answer._trouble`.
+Coze's own words (its error messages, the bot's answers) are never translated. What a visitor
+is told about a failed answer is here too; the sentences for the bot's owner about it (the
+"Fix" row of its details) are translated in :mod:`coze_answer._trouble`.
 """
 
 from __future__ import annotations
@@ -93,6 +94,38 @@ class Words:
     bot_name: str
     exported_at: str
     not_sent: str
+    # -- Why an answer failed (coze_answer._trouble): a headline for the visitor, saying what
+    # they can do, and the labels of the "Details" rows. A ``_wait`` headline says how long to
+    # wait, "{seconds} {unit}" with ``wait_second`` or ``wait_seconds`` as the unit.
+    trouble_setup: str
+    trouble_busy: str
+    trouble_busy_wait: str
+    trouble_too_many: str
+    trouble_too_many_wait: str
+    wait_second: str
+    wait_seconds: str
+    trouble_daily_limit: str
+    trouble_quota: str
+    trouble_timeout: str
+    trouble_app_busy: str
+    trouble_unreachable: str
+    trouble_broke_off: str
+    trouble_answer_too_long: str
+    trouble_blocked: str
+    trouble_cannot_answer: str
+    trouble_message_too_long: str
+    trouble_still_answering: str
+    trouble_coze_failed: str
+    trouble_app_failed: str
+    detail_code: str
+    detail_message: str
+    detail_network: str
+    detail_logid: str
+    detail_status: str
+    detail_fix: str
+    detail_original: str
+    detail_type: str
+    # -- end of why an answer failed.
 
     def thought_label(self, seconds: float) -> str:
         return self.thought_for.format(seconds=_seconds(seconds))
@@ -229,6 +262,60 @@ ENGLISH = Words(
     bot_name="Bot",
     exported_at="Exported {time}",
     not_sent="Not sent to the bot: the page was too busy at that moment.",
+    # -- Why an answer failed.
+    trouble_setup="This chat is not set up correctly: please tell the site's owner.",
+    trouble_busy="Coze is busy right now. Please try again in a moment.",
+    trouble_busy_wait="Coze is busy right now. Please try again in {seconds} {unit}.",
+    trouble_too_many=(
+        "This chat is getting too many messages right now. Please try again in a moment."
+    ),
+    trouble_too_many_wait=(
+        "This chat is getting too many messages right now. Please try again in {seconds} {unit}."
+    ),
+    wait_second="second",
+    wait_seconds="seconds",
+    trouble_daily_limit=(
+        "This chat has reached its daily message limit. Please try again tomorrow, or tell the "
+        "site's owner."
+    ),
+    trouble_quota=(
+        "This chat has reached its usage limit for now. Please try again later, or tell the "
+        "site's owner."
+    ),
+    trouble_timeout="Coze took too long to answer. Please try again.",
+    trouble_app_busy=(
+        "This app is handling many chats at once right now. Please try again in a moment."
+    ),
+    trouble_unreachable="Coze could not be reached. Please try again in a moment.",
+    trouble_broke_off="The answer broke off before it was finished. Please try again.",
+    trouble_answer_too_long=(
+        "The answer grew too long for this page to show. Please ask for a shorter answer."
+    ),
+    trouble_blocked=(
+        "Your question or the answer was blocked by the bot's content rules. Please try "
+        "rephrasing your question."
+    ),
+    trouble_cannot_answer="The bot can't answer this question. Please try asking it differently.",
+    trouble_message_too_long="Your message is too long for this bot. Please send a shorter one.",
+    trouble_still_answering=(
+        "The bot is still working on the previous answer. Please try again in a moment."
+    ),
+    trouble_coze_failed=(
+        "Coze reported an error. Please try again; if it keeps happening, tell the site's owner."
+    ),
+    trouble_app_failed=(
+        "Something went wrong in this app. Please try again; if it keeps happening, tell the "
+        "site's owner."
+    ),
+    detail_code="Coze code",
+    detail_message="Coze's message",
+    detail_network="Network error",
+    detail_logid="Log id",
+    detail_status="HTTP status",
+    detail_fix="Fix (for the site's owner)",
+    detail_original="Original (English)",
+    detail_type="Error type",
+    # -- end of why an answer failed.
 )
 
 CHINESE = Words(
@@ -317,6 +404,36 @@ CHINESE = Words(
     bot_name="智能体",
     exported_at="导出于 {time}",
     not_sent="没有发给智能体：当时这个页面太忙了。",
+    # -- Why an answer failed.
+    trouble_setup="这个聊天还没有正确设置，请告诉网站的管理员。",
+    trouble_busy="Coze 现在有点忙，请稍后再试。",
+    trouble_busy_wait="Coze 现在有点忙，请 {seconds} {unit}后再试。",
+    trouble_too_many="这个聊天现在收到的消息太多了，请稍后再试。",
+    trouble_too_many_wait="这个聊天现在收到的消息太多了，请 {seconds} {unit}后再试。",
+    wait_second="秒",
+    wait_seconds="秒",
+    trouble_daily_limit="这个聊天今天的消息数已经达到上限，请明天再试，或告诉网站的管理员。",
+    trouble_quota="这个聊天的使用额度暂时用完了，请稍后再试，或告诉网站的管理员。",
+    trouble_timeout="Coze 太久没有回应，请再试一次。",
+    trouble_app_busy="这个应用现在同时处理的对话太多，请稍后再试。",
+    trouble_unreachable="暂时连不上 Coze，请稍后再试。",
+    trouble_broke_off="回答还没完成就中断了，请再试一次。",
+    trouble_answer_too_long="回答太长，这个页面显示不下，请让它回答得简短一些。",
+    trouble_blocked="你的问题或回答被这个聊天的内容规则拦截了，请换个说法再试。",
+    trouble_cannot_answer="这个问题暂时无法回答，请换个问法试试。",
+    trouble_message_too_long="你的消息太长，超出了这个聊天能处理的长度，请发一条短一些的。",
+    trouble_still_answering="上一个回答还没有结束，请稍后再试。",
+    trouble_coze_failed="Coze 报告了一个错误。请再试一次；如果一直这样，请告诉网站的管理员。",
+    trouble_app_failed="这个应用出了点问题。请再试一次；如果一直这样，请告诉网站的管理员。",
+    detail_code="Coze 错误码",
+    detail_message="Coze 的说明",
+    detail_network="网络错误",
+    detail_logid="日志 ID",
+    detail_status="HTTP 状态码",
+    detail_fix="解决办法（给网站管理员）",
+    detail_original="英文原文",
+    detail_type="错误类型",
+    # -- end of why an answer failed.
 )
 
 _CATALOGUE: dict[Language, Words] = {"en": ENGLISH, "zh": CHINESE}

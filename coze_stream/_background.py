@@ -27,7 +27,7 @@ from typing import Final
 
 import httpx
 
-from ._client import _stream_chat, cancel_chat
+from ._client import cancel_chat, stoppable_chat
 from ._config import CozeConfig
 from ._context import ContextMessage
 from ._exceptions import CozeError, redact
@@ -103,7 +103,7 @@ _TRANSITIONS: Final[dict[tuple[ChatState, _Trigger], ChatState]] = {
     (ChatState.CANCELLING, _Trigger.CANCEL_SENT): ChatState.STOPPED,
 }
 
-# The states after a stop(): _stream_chat sends no request any more, nothing is handed out.
+# The states after a stop(): stoppable_chat sends no request any more, nothing is handed out.
 _STOPPED: Final = frozenset(
     {ChatState.STOPPING_AWAITING_IDS, ChatState.CANCELLING, ChatState.STOPPED, ChatState.GAVE_UP}
 )
@@ -170,7 +170,7 @@ class BackgroundChat:
         self._start_grace = start_grace
         self._lock = threading.Lock()
         self._state = ChatState.READING
-        # Set by _advance on the way into a stopped state; _stream_chat reads it to send no
+        # Set by _advance on the way into a stopped state; stoppable_chat reads it to send no
         # request any more and to cut its retry waits short.
         self._stop_requested = threading.Event()
         self._queue: queue.SimpleQueue[ChatEvent | _Failed | _End] = queue.SimpleQueue()
@@ -183,7 +183,7 @@ class BackgroundChat:
         self.started: ChatStarted | None = None
         self.cancel_thread: threading.Thread | None = None
         try:
-            self._events: Iterator[ChatEvent] = _stream_chat(
+            self._events: Iterator[ChatEvent] = stoppable_chat(
                 config,
                 message,
                 client=self._http,
@@ -320,7 +320,7 @@ class BackgroundChat:
             failure = error
         finally:
             try:
-                if isinstance(self._events, Generator):  # what _stream_chat returns
+                if isinstance(self._events, Generator):  # what stoppable_chat returns
                     self._events.close()  # outside the lock: it reports the response's end
                 if self._own_http:
                     self._http.close()
@@ -372,7 +372,7 @@ class BackgroundChat:
             )
 
     def _opened(self, response: httpx.Response | None) -> None:
-        """``_stream_chat`` tells of a response that opened (then of None, before it closes)."""
+        """``stoppable_chat`` tells of a response that opened (then of None, before it closes)."""
         if response is not None and isinstance(response.stream, httpx.SyncByteStream):
             # httpx hands the connection back to the pool when the body has been read, before
             # the events are all handed out: forget the response first, under the lock.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from . import _sentences as owner
 from ._exceptions import CozeAPIError, CozeStreamError, CozeTimeoutError
 
 __all__ = [
@@ -59,8 +60,8 @@ def decoded(response: httpx.Response) -> Iterator[bytes]:
         return iter(raw)
     if encoding not in ("gzip", "x-gzip", "deflate"):
         raise CozeAPIError(
-            f"Coze's reply is compressed in a way this app does not read ({encoding[:20]!r}): "
-            "check COZE_API_BASE_URL points at Coze's API.",
+            owner.UNKNOWN_COMPRESSION,
+            values={"encoding": encoding[:20]},
             http_status=response.status_code,
         )
     return _inflate(raw, 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS)
@@ -78,10 +79,7 @@ def _inflate(raw: Iterable[bytes], wbits: int) -> Iterator[bytes]:
                     yield out
         rest = inflater.flush()
     except zlib.error:
-        raise CozeAPIError(
-            "Coze's reply could not be decoded (a proxy in between may have altered it): "
-            "try again, or check COZE_API_BASE_URL."
-        ) from None
+        raise CozeAPIError(owner.UNDECODABLE) from None
     if rest:
         yield rest
 
@@ -98,10 +96,7 @@ def read_at_most(
         if len(body) >= limit:
             break
         if time.monotonic() > deadline:
-            raise CozeTimeoutError(
-                f"Coze's reply trickled in for more than {seconds:g} seconds, so it was "
-                "abandoned: try again."
-            )
+            raise CozeTimeoutError(owner.REPLY_TRICKLED, values={"seconds": seconds})
     return bytes(body)
 
 
@@ -162,12 +157,10 @@ class StreamBody(httpx.SyncByteStream):
         self._tail = chunk[-3:]
         if self._line > limits.line_bytes or self._event > limits.event_bytes:
             raise CozeStreamError(
-                f"Coze sent a piece of the answer larger than this app reads "
-                f"({max(limits.line_bytes, limits.event_bytes) // 1048576} MB), so the answer "
-                "was ended: try again, or ask for a shorter answer."
+                owner.PIECE_TOO_LARGE,
+                values={"megabytes": max(limits.line_bytes, limits.event_bytes) // 1048576},
             )
         if end < 0 and self._clock() - self._event_started > limits.event_seconds:
             raise CozeTimeoutError(
-                f"Coze kept sending bytes for {limits.event_seconds:g} seconds without finishing "
-                "a piece of the answer, so the answer was abandoned: try again."
+                owner.PIECE_NEVER_FINISHED, values={"seconds": limits.event_seconds}
             )

@@ -3,72 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import random
 import threading
-import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import httpx
 
+from . import _request
+from . import _sentences as owner
 from ._body import read_at_most
 from ._config import CozeConfig
 from ._context import ContextMessage, additional_messages
-from ._errors import RETRY_AFTER_CAP, error_for, error_from_reply, http_error, log_id
+from ._errors import log_id, reply_error
 from ._events import iter_events
-from ._exceptions import CozeError
+from ._exceptions import CozeAPIError, CozeError, redact
 from ._models import ChatEvent
+from ._request import Reply
 
-__all__ = ["cancel_chat", "stream_chat"]
+__all__ = ["cancel_chat", "error_from_reply", "stoppable_chat", "stream_chat"]
 
-# Retried only before the first event: after it, a retry would start a second chat.
-_RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_RETRY_CODES = frozenset({4009, 4020})
-_BACKOFF_BASE = 0.5
-_RETRY_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 _CANCEL_GONE = 4104  # the chat is already over: nothing left to cancel
-
-# time.sleep, reachable for tests that check the waits between retries.
-_sleep = time.sleep
-
-
-def _should_retry(error: CozeError) -> bool:
-    # Coze's code says more than the status: a 429 with 4008 (daily limit) will not pass soon.
-    if error.code is not None:
-        return error.code in _RETRY_CODES
-    return error.http_status in _RETRY_STATUSES
-
-
-def _backoff(attempt: int, error: CozeError | None) -> float:
-    if error is not None and error.retry_after is not None:
-        return error.retry_after
-    # Full jitter on an exponential base, so many clients retrying do not stay in step.
-    return min(_BACKOFF_BASE * 2.0**attempt * random.uniform(0.5, 1.0), RETRY_AFTER_CAP)
-
-
-def _new_client(config: CozeConfig) -> httpx.Client:
-    return httpx.Client(timeout=_timeout(config))
-
-
-def _timeout(config: CozeConfig) -> httpx.Timeout:
-    return httpx.Timeout(
-        connect=config.connect_timeout,
-        read=config.read_timeout,
-        write=config.connect_timeout,
-        pool=config.connect_timeout,
-    )
-
-
-def _headers(config: CozeConfig) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {config.pat}",
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream",
-        # Only what _body inflates in bounded steps (httpx would also offer br and zstd).
-        "Accept-Encoding": "gzip, deflate",
-    }
 
 
 def stream_chat(
@@ -89,10 +44,10 @@ def stream_chat(
     response at once. Raises a :class:`CozeError` subclass on any failure, and ``ValueError``
     or ``TypeError`` at once (before any request) for an empty message or a malformed context.
     """
-    return _stream_chat(config, message, client=client, user_id=user_id, context=context)
+    return stoppable_chat(config, message, client=client, user_id=user_id, context=context)
 
 
-def _stream_chat(
+def stoppable_chat(
     config: CozeConfig,
     message: str,
     *,
@@ -126,9 +81,9 @@ def _chat_events(
     on_response: Callable[[httpx.Response | None], None] | None,
     stop: threading.Event | None,
 ) -> Generator[ChatEvent, None, None]:
-    """The request, its retries and its events (see :func:`_stream_chat`)."""
+    """The request, its retries and its events (see :func:`stoppable_chat`)."""
     own_client = client is None
-    http = _new_client(config) if client is None else client
+    http = _request.new_client(config) if client is None else client
     try:
         attempt = 0
         while True:
@@ -142,14 +97,14 @@ def _chat_events(
                         "POST",
                         f"{config.base_url}/v3/chat",
                         json=body,
-                        headers=_headers(config),
-                        timeout=_timeout(config),
+                        headers=_request.headers(config),
+                        timeout=_request.timeout(config),
                     ) as response,
                     _reporting(response, on_response),
                 ):
                     error = error_from_reply(response, config.pat)
                     if error is not None:
-                        if not _should_retry(error) or attempt >= config.max_retries:
+                        if not _request.worth_retrying(error) or attempt >= config.max_retries:
                             raise error
                         retry_error = error
                     else:
@@ -164,17 +119,13 @@ def _chat_events(
                             raise
                         return
             except httpx.HTTPError as exc:
-                failure = http_error(exc, config)
-                if attempt < config.max_retries and isinstance(exc, _RETRY_TRANSPORT_ERRORS):
+                failure = _request.http_error(exc, config)
+                if attempt < config.max_retries and _request.worth_retrying(exc):
                     failure = None
             if failure is not None:
                 raise failure  # outside the except block: see iter_events
-            delay = _backoff(attempt, retry_error)
-            if stop is not None:
-                if stop.wait(delay):
-                    return  # stopped while waiting: no new chat is started
-            else:
-                _sleep(delay)
+            if not _request.wait_before_retry(attempt, retry_error, stop):
+                return  # stopped while waiting: no new chat is started
             attempt += 1
     finally:
         if own_client:
@@ -205,36 +156,58 @@ def cancel_chat(
     client: httpx.Client | None = None,
 ) -> bool:
     """Ask Coze to stop a running chat. True if it was cancelled, False if it was already over."""
-    http = _new_client(config) if client is None else client
-    failure: CozeError | None = None
-    try:
-        with http.stream(
-            "POST",
-            f"{config.base_url}/v3/chat/cancel",
-            json={"conversation_id": conversation_id, "chat_id": chat_id},
-            headers=_headers(config) | {"Accept": "application/json"},
-            timeout=httpx.Timeout(config.connect_timeout),
-        ) as response:
-            # A few KB read within the timeout: the answer to a cancel is a small JSON object.
-            body = read_at_most(response, seconds=config.connect_timeout)
-    except httpx.HTTPError as exc:
-        failure = http_error(exc, config)
-    finally:
-        if client is None:
-            http.close()
-    if failure is not None:
-        raise failure
-    logid = response.headers.get("x-tt-logid") or None
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        payload = None
-    if isinstance(payload, dict) and isinstance(payload.get("code"), int):
-        code = payload["code"]
-        if code == 0 and response.status_code < 400:
-            return True
-        if code == _CANCEL_GONE:
-            return False
-        message = payload.get("msg") if isinstance(payload.get("msg"), str) else None
-        raise error_for(code, message, status=response.status_code, logid=logid, pat=config.pat)
-    raise error_for(None, None, status=response.status_code, logid=logid, pat=config.pat)
+    return _request.exchange(
+        config,
+        "POST",
+        f"{config.base_url}/v3/chat/cancel",
+        {"conversation_id": conversation_id, "chat_id": chat_id},
+        lambda reply: _cancelled(reply, config.pat),
+        client=client,
+    )
+
+
+def _cancelled(reply: Reply, pat: str) -> bool:
+    error = reply_error(
+        reply.payload,
+        pat=pat,
+        status=reply.status,
+        logid=reply.logid,
+        retry_after=reply.retry_after,
+    )
+    if error is None:
+        return True
+    if error.code == _CANCEL_GONE:
+        return False
+    raise error
+
+
+def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
+    """The error a chat's reply stands for, or None when ``response`` is an event stream.
+
+    Decided by content type and body, not status alone: Coze sends JSON errors with 200 and 401
+    alike, and a proxy in front of it sends HTML pages.
+    """
+    content_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type == "text/event-stream" and response.status_code < 400:
+        return None
+    body = read_at_most(response)  # a few KB at most: never a whole (or inflated) page
+    json_body = "json" in content_type or body.lstrip().startswith(b"{")
+    reply = _request.reply_of(response, body, json_body=json_body)
+    if not isinstance(reply.payload, dict) and reply.status < 400:
+        if content_type:
+            template, values = owner.NOT_A_STREAM, {"content_type": redact(content_type, pat)}
+        else:
+            template, values = owner.NOT_A_STREAM_UNTYPED, {}
+        return CozeAPIError(
+            template, values=values, logid=log_id(reply.logid, pat), http_status=reply.status
+        )
+    # A chat answers with a stream: a plain reply is an error even when it says code 0.
+    return reply_error(
+        reply.payload,
+        pat=pat,
+        status=reply.status,
+        logid=reply.logid,
+        retry_after=reply.retry_after,
+        otherwise=owner.PLAIN_REPLY,
+        zero_is_success=False,
+    )

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from . import _sentences as owner
 from ._exceptions import CozeConfigError
 
 __all__ = ["DEFAULT_BASE_URL", "SHORTEST_TOKEN", "CozeConfig", "load_config"]
@@ -17,10 +18,6 @@ SHORTEST_TOKEN = 16
 
 _BOT_ID = re.compile(r"[0-9]+")
 _BASE_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", re.IGNORECASE)
-_NOT_ASCII = (
-    "COZE_PAT contains characters no token has (such as curly quotes or dashes from a document "
-    "or a chat): copy it again from Coze, as plain text."
-)
 _LOCAL = re.compile(r"http://(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:/|$)", re.I)
 
 
@@ -52,7 +49,7 @@ class CozeConfig:
         # HTTP headers are ASCII: httpx would fail deep inside a request with an error that
         # is not a CozeError.
         if not self.pat.isascii():
-            raise CozeConfigError(_NOT_ASCII)
+            raise CozeConfigError(owner.PAT_NOT_ASCII)
 
     @property
     def region_host(self) -> str:
@@ -74,49 +71,25 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
     read_timeout = (env.get("COZE_READ_TIMEOUT") or "").strip()
 
     if not pat:
-        raise CozeConfigError(
-            "COZE_PAT is not set: create a personal access token in Coze (API > Personal Access "
-            "Tokens, with the chat permission) and set COZE_PAT to it."
-        )
+        raise CozeConfigError(owner.PAT_MISSING)
     if any(ch.isspace() for ch in pat) or not pat.isprintable():
-        raise CozeConfigError(
-            "COZE_PAT looks malformed: a token has no spaces or line breaks inside. Copy it again "
-            "from Coze, without quotes or a 'Bearer' prefix."
-        )
+        raise CozeConfigError(owner.PAT_MALFORMED)
     if not pat.isascii():
-        raise CozeConfigError(_NOT_ASCII)
+        raise CozeConfigError(owner.PAT_NOT_ASCII)
     if len(pat) < SHORTEST_TOKEN:
-        raise CozeConfigError(
-            f"COZE_PAT is too short to be a Coze token (they are {SHORTEST_TOKEN} characters or "
-            "more, such as pat_ and 64 letters and digits): copy the whole token from Coze."
-        )
+        raise CozeConfigError(owner.PAT_TOO_SHORT, values={"shortest": SHORTEST_TOKEN})
     if not bot_id:
-        raise CozeConfigError(
-            "COZE_BOT_ID is not set: set it to your bot's id, the digits after /bot/ in the bot's "
-            "address in Coze."
-        )
+        raise CozeConfigError(owner.BOT_ID_MISSING)
     # The values themselves are not repeated: a token pasted into the wrong setting would be.
     if not _BOT_ID.fullmatch(bot_id):
-        raise CozeConfigError(
-            "COZE_BOT_ID must be all digits (the digits after /bot/ in the bot's address in "
-            f"Coze); the value set has {len(bot_id)} characters and is not."
-        )
+        raise CozeConfigError(owner.BOT_ID_NOT_DIGITS, values={"length": len(bot_id)})
     if "@" in base_url:
         # Never repeated: the part before the @ is a user name and password.
-        raise CozeConfigError(
-            "COZE_API_BASE_URL must not contain a user name or password (the part before an "
-            "@): Coze takes only the token, such as https://api.coze.cn."
-        )
+        raise CozeConfigError(owner.BASE_URL_WITH_CREDENTIALS)
     if not _BASE_URL.fullmatch(base_url):
-        raise CozeConfigError(
-            "COZE_API_BASE_URL must be an http(s) address such as https://api.coze.cn (coze.cn "
-            "accounts) or https://api.coze.com (coze.com accounts)."
-        )
+        raise CozeConfigError(owner.BASE_URL_NOT_HTTP)
     if base_url.lower().startswith("http://") and not _LOCAL.match(base_url):
-        raise CozeConfigError(
-            "COZE_API_BASE_URL must use https:// (plain http:// would send the token unencrypted; "
-            "it is accepted only for this machine, such as the simulator on 127.0.0.1)."
-        )
+        raise CozeConfigError(owner.BASE_URL_NOT_HTTPS)
     config = CozeConfig(pat=pat, bot_id=bot_id, base_url=base_url)
     if read_timeout:
         try:
@@ -124,8 +97,6 @@ def load_config(env: Mapping[str, str] | None = None) -> CozeConfig:
         except ValueError:
             seconds = -1.0
         if not 0 < seconds <= 3600:
-            raise CozeConfigError(
-                "COZE_READ_TIMEOUT must be a number of seconds between 0 and 3600, such as 60."
-            )
+            raise CozeConfigError(owner.READ_TIMEOUT_INVALID)
         config = dataclasses.replace(config, read_timeout=seconds)
     return config

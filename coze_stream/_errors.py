@@ -1,133 +1,66 @@
-"""Coze's error codes, and the CozeError that a reply, an event or an HTTP failure stands for.
+"""Coze's error codes, and the one place Coze's error reply ``{code, msg, detail}`` is read.
 
-The table says, for each code Coze documents, the class (the cause) and the sentence for the
-person at the screen; the functions here map a reply, a failure event or an httpx error onto it.
+The tables say, for each code Coze documents (and each HTTP status that says something alone),
+the class (the cause) and the template of the sentence for the person at the screen (see
+:mod:`coze_stream._sentences`). :func:`reply_error` maps a reply, or a failure event, onto them.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import time
-from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, overload
 
-import httpx
-
-from ._body import read_at_most
-from ._config import CozeConfig
+from . import _sentences as owner
 from ._exceptions import (
     CozeAPIError,
     CozeAuthError,
     CozeBotError,
-    CozeConnectionError,
     CozeError,
     CozeRateLimitError,
     CozeStreamError,
-    CozeTimeoutError,
     redact,
 )
 
-__all__ = [
-    "RETRY_AFTER_CAP",
-    "coze_code",
-    "error_for",
-    "error_from_reply",
-    "http_error",
-    "log_id",
-    "stream_error",
-]
+__all__ = ["coze_code", "log_id", "reply_error"]
 
-RETRY_AFTER_CAP = 10.0  # seconds: a longer Retry-After is not waited for
 _INTERNAL_ERROR = 5000  # says only that Coze failed: a stream's own sentence says more
 
-_TOKEN_ADVICE = (
-    "A token made on coze.com needs COZE_API_BASE_URL=https://api.coze.com, "
-    "one made on coze.cn needs https://api.coze.cn."
-)
-
-# Coze code -> (error class, sentence). Codes not listed become CozeAPIError.
+# Coze code -> (error class, template). Codes not listed become CozeAPIError.
 _CODES: dict[int, tuple[type[CozeError], str]] = {
-    4000: (CozeAPIError, "Coze rejected the request as invalid."),
-    4001: (CozeAPIError, "Coze says the chat is invalid."),
-    4002: (CozeAPIError, "Coze says the conversation is invalid."),
-    4006: (
-        CozeBotError,
-        "Coze does not know this bot, or the token may not use it: check COZE_BOT_ID (the digits "
-        "after /bot/ in the bot's address) and that the token's workspace holds the bot.",
-    ),
-    4008: (
-        CozeRateLimitError,
-        "The daily message limit for this Coze account has been reached: try again tomorrow.",
-    ),
-    4009: (CozeRateLimitError, "Coze is busy right now: try again in a moment."),
-    4010: (
-        CozeAPIError,
-        "The message is too long for the bot's model: send a shorter one.",
-    ),
-    4011: (
-        CozeAPIError,
-        "The Coze account has run out of tokens: top up its balance in Coze, then try again.",
-    ),
-    4012: (CozeAPIError, "The bot's model is not valid: choose another model for the bot."),
-    4013: (
-        CozeRateLimitError,
-        "The bot's model is overloaded or failed: try again in a moment.",
-    ),
-    4014: (CozeAPIError, "Coze cannot answer this question: try asking differently."),
-    4015: (
-        CozeBotError,
-        "The bot is not published as an API service: in Coze, publish it with 'API' (Agent as "
-        "API) selected, then try again.",
-    ),
-    4016: (
-        CozeAPIError,
-        "Coze is still busy with a previous answer in this conversation: try again shortly.",
-    ),
-    4019: (CozeAPIError, "The Coze account is in arrears: settle the bill in Coze."),
-    4020: (CozeRateLimitError, "Too many requests to Coze right now: wait a moment and try again."),
-    4022: (CozeAPIError, "The Coze account or model is in arrears: settle the bill in Coze."),
-    4028: (
-        CozeRateLimitError,
-        "The free Coze quota of this account is used up: upgrade the account or wait for it to "
-        "reset.",
-    ),
-    4100: (
-        CozeAuthError,
-        "Coze rejected the access token: it is wrong or has expired. Create a new personal "
-        f"access token and set COZE_PAT. {_TOKEN_ADVICE}",
-    ),
-    4101: (
-        CozeAuthError,
-        "The access token has no permission for this: give it the chat permission and access to "
-        "the bot's workspace, or create a new token.",
-    ),
-    4102: (CozeAPIError, "Coze's risk control blocked this request."),
-    4105: (
-        CozeAPIError,
-        "Coze refused the message because it contains sensitive content: rephrase it.",
-    ),
-    4200: (
-        CozeBotError,
-        "Coze could not find the bot: check COZE_BOT_ID (the digits after /bot/ in the bot's "
-        "address) and that the token's workspace holds the bot.",
-    ),
-    5000: (CozeAPIError, "Coze had an internal error: try again in a moment."),
-    700012006: (
-        CozeAuthError,
-        f"Coze rejected the access token: it is wrong or has expired. {_TOKEN_ADVICE}",
-    ),
+    4000: (CozeAPIError, owner.INVALID_REQUEST),
+    4001: (CozeAPIError, owner.INVALID_CHAT),
+    4002: (CozeAPIError, owner.INVALID_CONVERSATION),
+    4006: (CozeBotError, owner.UNKNOWN_BOT),
+    4008: (CozeRateLimitError, owner.DAILY_LIMIT),
+    4009: (CozeRateLimitError, owner.BUSY),
+    4010: (CozeAPIError, owner.MESSAGE_TOO_LONG),
+    4011: (CozeAPIError, owner.NO_TOKENS_LEFT),
+    4012: (CozeAPIError, owner.INVALID_MODEL),
+    4013: (CozeRateLimitError, owner.MODEL_OVERLOADED),
+    4014: (CozeAPIError, owner.CANNOT_ANSWER),
+    4015: (CozeBotError, owner.NOT_PUBLISHED),
+    4016: (CozeAPIError, owner.PREVIOUS_ANSWER_RUNNING),
+    4019: (CozeAPIError, owner.IN_ARREARS),
+    4020: (CozeRateLimitError, owner.TOO_MANY_REQUESTS),
+    4022: (CozeAPIError, owner.ACCOUNT_OR_MODEL_IN_ARREARS),
+    4028: (CozeRateLimitError, owner.FREE_QUOTA_USED_UP),
+    4100: (CozeAuthError, owner.TOKEN_REJECTED),
+    4101: (CozeAuthError, owner.NO_PERMISSION),
+    4102: (CozeAPIError, owner.RISK_CONTROL),
+    4105: (CozeAPIError, owner.SENSITIVE_CONTENT),
+    4200: (CozeBotError, owner.BOT_NOT_FOUND),
+    _INTERNAL_ERROR: (CozeAPIError, owner.INTERNAL_ERROR),
+    700012006: (CozeAuthError, owner.TOKEN_OF_ANOTHER_REGION),
 }
 
+# HTTP status -> (error class, template), for a reply without a code.
 _STATUSES: dict[int, tuple[type[CozeError], str]] = {
-    401: (CozeAuthError, _CODES[4100][1]),
-    403: (CozeAuthError, _CODES[4101][1]),
-    404: (
-        CozeAPIError,
-        "Coze's chat service was not found at this address: check COZE_API_BASE_URL.",
-    ),
-    429: (CozeRateLimitError, _CODES[4020][1]),
+    401: (CozeAuthError, owner.TOKEN_REJECTED),
+    403: (CozeAuthError, owner.NO_PERMISSION),
+    404: (CozeAPIError, owner.NO_CHAT_SERVICE),
+    429: (CozeRateLimitError, owner.TOO_MANY_REQUESTS),
 }
+_FIRST_ERROR_STATUS = 400
+_FIRST_SERVER_ERROR = 500
 
 
 def log_id(value: object, pat: str) -> str | None:
@@ -139,157 +72,109 @@ def log_id(value: object, pat: str) -> str | None:
     return value[:128] or None
 
 
-def error_for(
-    code: int | None,
-    message: str | None,
-    *,
-    status: int | None,
-    logid: str | None,
-    pat: str,
-    retry_after: float | None = None,
-) -> CozeError:
-    if code is not None and code in _CODES:
-        cls, sentence = _CODES[code]
-    elif status in _STATUSES:
-        cls, sentence = _STATUSES[status]
-    elif status is not None and status >= 500:
-        cls, sentence = CozeAPIError, "Coze is having trouble right now: try again in a moment."
-    else:
-        cls, sentence = CozeAPIError, "Coze answered with an error."
-    return cls(
-        sentence,
-        code=code,
-        coze_message=redact(message, pat) if message else None,
-        logid=log_id(logid, pat),
-        http_status=status,
-        retry_after=retry_after,
-    )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError, OverflowError):
-            return None
-    if not math.isfinite(seconds):  # "nan" and "inf" parse as floats
-        return None
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
-
-
-def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
-    """The error a non-stream reply stands for, or None when ``response`` is an event stream.
-
-    Decided by content type and body, not status alone: Coze sends JSON errors with 200 and 401
-    alike, and a proxy in front of it sends HTML pages.
-    """
-    content_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-    status = response.status_code
-    if content_type == "text/event-stream" and status < 400:
-        return None
-    body = read_at_most(response)  # a few KB at most: never a whole (or inflated) page
-    logid = log_id(response.headers.get("x-tt-logid"), pat)
-    retry_after = _retry_after(response)
-    payload: Any = None
-    if "json" in content_type or body.lstrip().startswith(b"{"):
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            payload = None
-    if isinstance(payload, dict):
-        detail = payload.get("detail")
-        if not logid and isinstance(detail, dict):
-            logid = log_id(detail.get("logid"), pat)
-        code = payload.get("code")
-        message = payload.get("msg") if isinstance(payload.get("msg"), str) else None
-        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
-            return error_for(
-                code, message, status=status, logid=logid, pat=pat, retry_after=retry_after
-            )
-        if status >= 400:
-            return error_for(
-                None, message, status=status, logid=logid, pat=pat, retry_after=retry_after
-            )
-        return CozeAPIError(
-            "Coze answered with a plain reply instead of a streamed answer: check "
-            "COZE_API_BASE_URL points at Coze's API.",
-            coze_message=redact(message, pat) if message else None,
-            logid=logid,
-            http_status=status,
-        )
-    if status >= 400:
-        return error_for(None, None, status=status, logid=logid, pat=pat, retry_after=retry_after)
-    what = f"content type {content_type!r}" if content_type else "no content type"
-    return CozeAPIError(
-        f"Coze answered with something that is not a streamed answer ({what}): check "
-        "COZE_API_BASE_URL points at Coze's API.",
-        logid=logid,
-        http_status=status,
-    )
-
-
 def coze_code(value: object) -> int | None:
     """Coze's error code from a JSON value, or None for "no error" (0) and for no code at all.
 
     Coze's own backend declares the code of an ``error`` event as a string, its docs and SDKs
     as a number: both are read.
     """
+    code = _code(value)
+    return code or None
+
+
+def _code(value: object) -> int | None:
+    """A code as Coze sends it (a number, or digits in a string), 0 included; else None."""
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and value != 0:
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     return None
 
 
-def stream_error(default: str, detail: dict[str, Any], pat: str) -> CozeError:
-    """A failure Coze reported mid-stream, with the sentence for its code when that says more
-    (a 4011 mid-answer still means the balance is empty: "try again" would be wrong advice).
+@overload
+def reply_error(
+    payload: Any,
+    *,
+    pat: str,
+    status: None = None,
+    logid: str | None = None,
+    retry_after: float | None = None,
+    otherwise: str = ...,
+    zero_is_success: bool = True,
+) -> CozeError: ...
 
-    Its class is the cause's, as before the stream (a 4020 is a CozeRateLimitError whenever it
-    comes); only a failure without a code is a CozeStreamError.
+
+@overload
+def reply_error(
+    payload: Any,
+    *,
+    pat: str,
+    status: int,
+    logid: str | None = None,
+    retry_after: float | None = None,
+    otherwise: str = ...,
+    zero_is_success: bool = True,
+) -> CozeError | None: ...
+
+
+def reply_error(
+    payload: Any,
+    *,
+    pat: str,
+    status: int | None = None,
+    logid: str | None = None,
+    retry_after: float | None = None,
+    otherwise: str = owner.ANSWERED_WITH_ERROR,
+    zero_is_success: bool = True,
+) -> CozeError | None:
+    """The error Coze's reply ``{"code", "msg", "detail": {"logid"}}`` stands for, or None when
+    it says all went well: code 0 with a status below 400.
+
+    ``payload`` is the parsed JSON of a reply, with its HTTP ``status``, the log id of its
+    header (``detail.logid`` is read when there is none) and its Retry-After in seconds; or of
+    a failure event mid-answer, which has no status. Anything but a JSON object has no code.
+
+    Coze's code decides the class and the sentence (a 4020 is a rate limit whenever it comes),
+    else the status does. ``otherwise`` is the sentence when neither names a cause: a reply
+    below 400 without a code (or with code 0 where ``zero_is_success`` is False: a chat wanted
+    a stream, not a plain success), or an event whose code is unknown or is 5000, which says
+    less than the event itself. An event without a code is a :class:`CozeStreamError`.
     """
-    code = coze_code(detail.get("code"))
-    message = detail.get("msg") if isinstance(detail.get("msg"), str) else None
-    cls: type[CozeError] = CozeStreamError
-    sentence = default
-    if code is not None:
-        cls, specific = _CODES.get(code, (CozeAPIError, default))
-        if code != _INTERNAL_ERROR:
-            sentence = specific
-    return cls(sentence, code=code, coze_message=redact(message, pat) if message else None)
-
-
-def http_error(exc: httpx.HTTPError, config: CozeConfig) -> CozeError:
-    """The CozeError for a failure of HTTP itself (no reply, a broken or silent one)."""
-    if isinstance(exc, httpx.DecodingError):
-        return CozeAPIError(
-            "Coze's reply could not be decoded (a proxy in between may have altered it): "
-            "try again, or check COZE_API_BASE_URL.",
-        )
-    if isinstance(exc, httpx.PoolTimeout):
-        # Every connection of this app is busy with other chats: nothing to do with the
-        # network of the person at the screen.
-        return CozeTimeoutError(
-            "This app is talking to Coze for many people at once and had no free connection "
-            f"within {config.connect_timeout:g} seconds: try again in a moment.",
-        )
-    if isinstance(exc, httpx.ConnectTimeout):
-        return CozeTimeoutError(
-            f"Coze did not accept the connection within {config.connect_timeout:g} seconds: "
-            "check your internet connection and try again.",
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return CozeTimeoutError(
-            f"Coze sent nothing for {config.read_timeout:g} seconds, so the answer was abandoned: "
-            "try again.",
-        )
-    return CozeConnectionError(
-        f"Could not reach Coze at {config.region_host}: check your internet connection and "
-        "COZE_API_BASE_URL.",
-        coze_message=redact(type(exc).__name__, config.pat),
+    reply: dict[str, Any] = payload if isinstance(payload, dict) else {}
+    code = _code(reply.get("code"))
+    message = reply.get("msg") if isinstance(reply.get("msg"), str) else None
+    logid = log_id(logid, pat)
+    detail = reply.get("detail")
+    if not logid and isinstance(detail, dict):
+        logid = log_id(detail.get("logid"), pat)
+    if code == 0:
+        if zero_is_success and status is not None and status < _FIRST_ERROR_STATUS:
+            return None
+        code = None
+    cls, template = _cause(code, status, otherwise)
+    return cls(
+        template,
+        code=code,
+        coze_message=redact(message, pat) if message else None,
+        logid=logid,
+        http_status=status,
+        retry_after=retry_after,
     )
+
+
+def _cause(code: int | None, status: int | None, otherwise: str) -> tuple[type[CozeError], str]:
+    if status is None:  # mid-answer
+        if code is None:
+            return CozeStreamError, otherwise
+        if code in _CODES and code != _INTERNAL_ERROR:
+            return _CODES[code]
+        return CozeAPIError, otherwise
+    if code is not None and code in _CODES:
+        return _CODES[code]
+    if status in _STATUSES:
+        return _STATUSES[status]
+    if status >= _FIRST_SERVER_ERROR:
+        return CozeAPIError, owner.COZE_IN_TROUBLE
+    if code is None and status < _FIRST_ERROR_STATUS:
+        return CozeAPIError, otherwise
+    return CozeAPIError, owner.ANSWERED_WITH_ERROR

@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
+from . import _sentences as owner
 from ._body import Limits, StreamBody
 from ._config import CozeConfig
-from ._errors import coze_code, error_for, http_error, stream_error
+from ._errors import coze_code, reply_error
 from ._exceptions import CozeError, CozeStreamError, redact
 from ._models import (
     AnswerCompleted,
@@ -31,6 +32,7 @@ from ._models import (
     RichAnswerCompleted,
     Usage,
 )
+from ._request import http_error
 
 __all__ = ["MAX_ANSWER_CHARS", "iter_events"]
 
@@ -108,10 +110,7 @@ def _load(data: str, event: str) -> dict[str, Any]:
 
 
 def _unreadable(event: str) -> CozeStreamError:
-    return CozeStreamError(
-        f"Coze sent part of the answer in a form this app cannot read (a {event} event that "
-        "is not a JSON object): try again."
-    )
+    return CozeStreamError(owner.UNREADABLE_EVENT, values={"event": event})
 
 
 def _usage(chat: dict[str, Any]) -> Usage | None:
@@ -134,11 +133,7 @@ def _failure(chat: dict[str, Any], pat: str) -> CozeError:
     last_error = chat.get("last_error")
     if not (isinstance(last_error, dict) and coze_code(last_error.get("code")) is not None):
         last_error = chat if coze_code(chat.get("code")) is not None else last_error
-    return stream_error(
-        "The bot could not finish its answer: try again in a moment.",
-        last_error if isinstance(last_error, dict) else {},
-        pat,
-    )
+    return reply_error(last_error, pat=pat, otherwise=owner.CHAT_FAILED)
 
 
 def _tool_calls(chat: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,11 +160,9 @@ def _requires_action(chat: dict[str, Any], pat: str) -> ReplyRequested:
         name = function.get("name") if isinstance(function, dict) else None
         if isinstance(name, str) and name.strip():
             names.append(_short(redact(name.strip(), pat)))
-    which = f"its plugin {', '.join(names)}" if names else "a tool"
-    raise CozeStreamError(
-        f"The bot wants this app to run {which} and send back the result, which this app does "
-        "not support: in Coze, remove client-side plugins from the bot."
-    )
+    if names:
+        raise CozeStreamError(owner.CLIENT_PLUGIN, values={"plugins": ", ".join(names)})
+    raise CozeStreamError(owner.CLIENT_TOOL)
 
 
 def _text_id(value: object) -> str:
@@ -214,10 +207,7 @@ def _other_deltas(
 
 
 def _too_long() -> CozeStreamError:
-    return CozeStreamError(
-        f"The answer grew past {MAX_ANSWER_CHARS:,} characters, more than this app shows, so "
-        "it was ended there: ask for a shorter answer."
-    )
+    return CozeStreamError(owner.ANSWER_TOO_LONG, values={"limit": MAX_ANSWER_CHARS})
 
 
 def _short(text: str) -> str:
@@ -253,13 +243,8 @@ def _bare_json_error(
     payload = _parse_json(bytes(head).decode("utf-8", "replace").strip())
     if not isinstance(payload, dict) or coze_code(payload.get("code")) is None:
         return None
-    message = payload.get("msg")
-    return error_for(
-        coze_code(payload.get("code")),
-        message if isinstance(message, str) else None,
-        status=response.status_code,
-        logid=response.headers.get("x-tt-logid"),
-        pat=pat,
+    return reply_error(
+        payload, pat=pat, status=response.status_code, logid=response.headers.get("x-tt-logid")
     )
 
 
@@ -347,11 +332,8 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                 completed = True  # the chat ends here, waiting for the user's reply
                 yield reply
             elif name == "error":
-                payload = _parse_json(sse.data)
-                raise stream_error(
-                    "Coze stopped the answer with an error: try again in a moment.",
-                    payload if isinstance(payload, dict) else {},
-                    config.pat,
+                raise reply_error(
+                    _parse_json(sse.data), pat=config.pat, otherwise=owner.ERROR_EVENT
                 )
             elif name == "done":
                 # Read on to the end of the body (the chunk terminator follows at once) so that
@@ -364,15 +346,11 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
         if isinstance(exc, httpx.TimeoutException | httpx.DecodingError):
             failure = http_error(exc, config)
         else:
-            failure = CozeStreamError(
-                "The connection to Coze broke before the answer was complete: try again."
-            )
+            failure = CozeStreamError(owner.CONNECTION_BROKE)
     # Raised outside the except block, so the httpx error (whose request holds the token in
     # its headers) is not chained to it for an error reporter to capture.
     if failure is not None:
         raise failure
     if not (completed or done):
         bare = _bare_json_error(body.head, response, config.pat) if sse is None else None
-        raise bare or CozeStreamError(
-            "The answer from Coze ended before it was complete: try again."
-        )
+        raise bare or CozeStreamError(owner.ENDED_EARLY)

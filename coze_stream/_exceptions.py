@@ -19,6 +19,10 @@ answer (an error reply) and during it (an ``error`` event, ``conversation.chat.f
 4020 is a CozeRateLimitError either way. A failure during the answer comes after the text that
 was streamed before it.
 
+``error.sentence`` is written from a template (``error.template``, one of
+:mod:`coze_stream._sentences`) filled with ``error.values``: a translation looks the template up
+and fills in the same values.
+
 ``str(error)`` is the user-facing sentence followed by Coze's own code, message and log id when
 known, e.g. ``Coze rejected the access token ... (Coze code 4100: authentication is invalid;
 log id 2025...)``. The log id is what Coze support asks for.
@@ -31,7 +35,8 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 __all__ = [
@@ -51,6 +56,9 @@ __all__ = [
 # that shape is hidden, as well as the configured token itself (which may have any shape).
 _TOKEN_SHAPE = re.compile(r"\b(?:pat|sat|czs|cztei)_[A-Za-z0-9_\-]{8,}")
 _HIDDEN = "[token hidden]"
+
+# What fills a template's placeholder: text, or a number for a format such as ``{seconds:g}``.
+Value: TypeAlias = str | int | float
 _SHORTEST_SECRET = 8
 
 
@@ -84,19 +92,31 @@ def _forms(secret: str) -> list[str]:
 
 
 class CozeError(Exception):
-    """Base class: ``sentence`` for people, plus Coze's ``code``, ``coze_message`` and ``logid``."""
+    """Base class: ``sentence`` for people, plus Coze's ``code``, ``coze_message`` and ``logid``.
+
+    ``template`` is the sentence before its values were filled in (``{seconds:g}``, ``{host}``)
+    and ``values`` are those values, so a translation can be looked up by the template and
+    filled with the same values. A plain sentence is its own template, with no values.
+    """
 
     def __init__(
         self,
-        sentence: str,
+        template: str,
         *,
+        values: Mapping[str, Value] | None = None,
         code: int | None = None,
         coze_message: str | None = None,
         logid: str | None = None,
         http_status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.sentence = redact(sentence)
+        self.template = template
+        # Text values may come from outside (a host, a plugin's name): hidden like the sentence.
+        self.values: dict[str, Value] = {
+            name: redact(value) if isinstance(value, str) else value
+            for name, value in (values or {}).items()
+        }
+        self.sentence = redact(template.format(**self.values) if self.values else template)
         self.code = code
         self.coze_message = redact(coze_message) if coze_message else coze_message
         # Coze's log id, as the client read it (the token hidden, printable, short).
@@ -135,17 +155,18 @@ class CozeError(Exception):
         # Keep the keyword attributes when pickled (across processes, say): Exception's own
         # pickling would call __init__ with the sentence alone.
         fields = {
+            "values": dict(self.values),
             "code": self.code,
             "coze_message": self.coze_message,
             "logid": self.logid,
             "http_status": self.http_status,
             "retry_after": self.retry_after,
         }
-        return (_rebuild, (type(self), self.sentence, fields))
+        return (_rebuild, (type(self), self.template, fields))
 
 
-def _rebuild(cls: type[CozeError], sentence: str, fields: dict[str, Any]) -> CozeError:
-    return cls(sentence, **fields)
+def _rebuild(cls: type[CozeError], template: str, fields: dict[str, Any]) -> CozeError:
+    return cls(template, **fields)
 
 
 class CozeConfigError(CozeError):

@@ -11,17 +11,17 @@ and the answer message's ``message_id`` (:class:`AnswerCompleted`, :class:`Answe
 
 from __future__ import annotations
 
-import json
-from typing import Any, Final, Literal
+from typing import Final, Literal
 from urllib.parse import quote
 
 import httpx
 
-from . import _client
-from ._body import read_at_most
+from . import _request
+from . import _sentences as owner
 from ._config import CozeConfig
-from ._errors import _retry_after, error_for, http_error, log_id
-from ._exceptions import CozeAPIError, CozeAuthError, CozeError, CozeTimeoutError
+from ._errors import reply_error
+from ._exceptions import CozeAPIError, CozeAuthError, CozeError
+from ._request import Reply
 
 __all__ = ["FEEDBACK_TYPES", "Feedback", "send_feedback"]
 
@@ -61,93 +61,30 @@ def send_feedback(
     )
     method = "DELETE" if feedback is None else "POST"
     body = None if feedback is None else {"feedback_type": feedback}
-    http = _client._new_client(config) if client is None else client
-    try:
-        attempt = 0
-        while True:
-            outcome = _attempt(http, config, method, url, body)
-            if outcome is None:
-                return
-            error, retriable = outcome
-            if not retriable or attempt >= config.max_retries:
-                raise error
-            _client._sleep(_client._backoff(attempt, error))
-            attempt += 1
-    finally:
-        if client is None:
-            http.close()
+    _request.exchange(
+        config,
+        method,
+        url,
+        body,
+        lambda reply: _taken(reply, config.pat),
+        client=client,
+        retries=config.max_retries,
+        silence=owner.FEEDBACK_TIMEOUT,
+    )
 
 
-def _attempt(
-    http: httpx.Client,
-    config: CozeConfig,
-    method: str,
-    url: str,
-    body: dict[str, Any] | None,
-) -> tuple[CozeError, bool] | None:
-    """One request: None when Coze took it, else its error and whether it may be retried (a
-    reply Coze asks to retry, or a request that never arrived)."""
-    headers = _client._headers(config) | {"Accept": "application/json"}
-    if body is None:
-        del headers["Content-Type"]
-    failure: tuple[CozeError, bool] | None = None
-    try:
-        with http.stream(
-            method,
-            url,
-            json=body,
-            headers=headers,
-            timeout=httpx.Timeout(config.connect_timeout),
-        ) as response:
-            # A few KB read within the timeout: the answer is a small JSON object.
-            reply = read_at_most(response, seconds=config.connect_timeout)
-    except httpx.HTTPError as exc:
-        failure = (_http_failure(exc, config), isinstance(exc, _client._RETRY_TRANSPORT_ERRORS))
-    if failure is not None:
-        return failure  # returned outside the except block: no httpx error (or request) chained
-    error = _reply_error(response, reply, config.pat)
-    return None if error is None else (error, _client._should_retry(error))
-
-
-def _http_failure(exc: httpx.HTTPError, config: CozeConfig) -> CozeError:
-    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
-        return CozeTimeoutError(
-            f"Coze did not answer the feedback within {config.connect_timeout:g} seconds: "
-            "try again."
-        )
-    return http_error(exc, config)
-
-
-def _reply_error(response: httpx.Response, reply: bytes, pat: str) -> CozeError | None:
-    """None when Coze took the feedback (code 0), else the error its reply stands for."""
-    status = response.status_code
-    logid = log_id(response.headers.get("x-tt-logid"), pat)
-    retry_after = _retry_after(response)
-    try:
-        payload = json.loads(reply)
-    except (ValueError, RecursionError):
-        payload = None
-    code: int | None = None
-    message: str | None = None
-    if isinstance(payload, dict):
-        detail = payload.get("detail")
-        if not logid and isinstance(detail, dict):
-            logid = log_id(detail.get("logid"), pat)
-        raw_code = payload.get("code")
-        if isinstance(raw_code, int) and not isinstance(raw_code, bool):
-            if raw_code == 0 and status < 400:
-                return None
-            code = raw_code or None
-        message = payload.get("msg") if isinstance(payload.get("msg"), str) else None
-    if code is None and status < 400:
-        return CozeAPIError(
-            "Coze answered the feedback with something unexpected: check COZE_API_BASE_URL "
-            "points at Coze's API.",
-            logid=logid,
-            http_status=status,
-        )
-    error = error_for(code, message, status=status, logid=logid, pat=pat, retry_after=retry_after)
-    return _about_feedback(error)
+def _taken(reply: Reply, pat: str) -> None:
+    """Return when Coze took the feedback (code 0), else raise the error its reply stands for."""
+    error = reply_error(
+        reply.payload,
+        pat=pat,
+        status=reply.status,
+        logid=reply.logid,
+        retry_after=reply.retry_after,
+        otherwise=owner.FEEDBACK_UNEXPECTED,
+    )
+    if error is not None:
+        raise _about_feedback(error)
 
 
 def _about_feedback(error: CozeError) -> CozeError:
@@ -155,23 +92,15 @@ def _about_feedback(error: CozeError) -> CozeError:
     (a 4200 means the answer here, not the bot)."""
     if error.code in _UNKNOWN_CODES:
         cls: type[CozeError] = CozeAPIError
-        sentence = (
-            "Coze does not know this answer (it may be from an earlier session, or deleted): "
-            "the feedback was not recorded."
-        )
+        template = owner.UNKNOWN_ANSWER
     elif error.code == _NO_PERMISSION:
-        cls = CozeAuthError
-        sentence = (
-            "The access token may not give feedback on answers: give it that permission in "
-            "Coze, or create a new token."
-        )
+        cls, template = CozeAuthError, owner.NO_FEEDBACK_PERMISSION
     elif error.code is None and error.http_status == _NOT_FOUND_STATUS:
-        cls = CozeAPIError
-        sentence = "Coze's feedback service was not found at this address: check COZE_API_BASE_URL."
+        cls, template = CozeAPIError, owner.NO_FEEDBACK_SERVICE
     else:
         return error
     return cls(
-        sentence,
+        template,
         code=error.code,
         coze_message=error.coze_message,
         logid=error.logid,

@@ -30,7 +30,7 @@ from coze_stream import (
     FollowUp,
     ReasoningDelta,
     Usage,
-    _client,
+    _request,
     cancel_chat,
     stream_chat,
 )
@@ -103,7 +103,7 @@ def sse_response(
 @pytest.fixture
 def sleeps(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(_client, "_sleep", waits.append)
+    monkeypatch.setattr(_request, "_sleep", waits.append)
     return waits
 
 
@@ -152,6 +152,8 @@ def test_request_body_and_headers(mock):
     request = route.calls.last.request
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["content-type"] == "application/json"
+    assert request.headers["accept"] == "text/event-stream"
+    assert request.headers["accept-encoding"] == "gzip, deflate"  # what _body inflates
     assert "conversation_id" not in request.url.params
     body = json.loads(request.content)
     assert body["stream"] is True
@@ -351,6 +353,15 @@ def test_json_error_with_any_status(mock, status, sleeps):
     assert "COZE_API_BASE_URL=https://api.coze.com" in text
     assert "4100" in text and "authentication is invalid" in text and "LOGID1" in text
     assert sleeps == []
+
+
+def test_a_code_sent_as_a_string_is_read_as_in_an_error_event(mock, sleeps):
+    # Coze's backend declares the code as a string in places: one reader for every reply.
+    reply = httpx.Response(200, json={"code": "4100", "msg": "authentication is invalid"})
+    mock.post(CHAT_URL).mock(return_value=reply)
+    with pytest.raises(CozeAuthError) as caught:
+        list(stream_chat(CONFIG, "hi"))
+    assert caught.value.code == 4100 and caught.value.http_status == 200
 
 
 def test_logid_falls_back_to_the_body(mock):
@@ -714,6 +725,8 @@ def test_cancel_chat(mock):
     request = route.calls.last.request
     assert json.loads(request.content) == {"conversation_id": "conv1", "chat_id": "chat1"}
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["accept-encoding"] == "gzip, deflate"
 
 
 def test_cancel_of_a_finished_chat_is_not_an_error(mock):
@@ -806,6 +819,35 @@ def test_errors_survive_pickling_with_every_attribute():
         429,
         2.5,
     )
+    # A plain sentence is its own template, with no values.
+    assert (copy.template, copy.values, copy.sentence) == ("Coze is busy", {}, "Coze is busy")
+
+
+def test_an_error_keeps_its_template_and_the_values_that_fill_it():
+    import pickle
+
+    template = "Could not reach Coze at {host} within {seconds:g} seconds."
+    error = CozeConnectionError(
+        template, values={"host": "api.coze.cn", "seconds": 2.5}, coze_message="ConnectError"
+    )
+    assert error.sentence == "Could not reach Coze at api.coze.cn within 2.5 seconds."
+    assert str(error) == f"{error.sentence} (Coze said: ConnectError)"
+    assert (error.template, error.values) == (template, {"host": "api.coze.cn", "seconds": 2.5})
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is CozeConnectionError and str(copy) == str(error)
+    assert (copy.template, copy.values) == (error.template, error.values)
+
+
+def test_a_value_from_outside_is_hidden_like_the_sentence():
+    error = CozeStreamError("Run {plugins}.", values={"plugins": f"echo {TOKEN}"})
+    assert TOKEN not in error.sentence and TOKEN not in repr(error)
+    assert TOKEN not in str(error.values) and "[token hidden]" in error.values["plugins"]
+    # The configured token, whatever its shape, is hidden where the value is picked.
+    config = CozeConfig(
+        pat="secret-token-123456", bot_id="1", base_url="https://secret-token-123456.example"
+    )
+    unreachable = _request.http_error(httpx.ConnectError("x"), config)
+    assert "secret-token-123456" not in repr(unreachable.values) + str(unreachable)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])

@@ -13,7 +13,7 @@ from coze_stream import (
     CozeConnectionError,
     CozeRateLimitError,
     CozeTimeoutError,
-    _client,
+    _request,
     send_feedback,
 )
 
@@ -43,7 +43,7 @@ def mock():
 @pytest.fixture
 def sleeps(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(_client, "_sleep", waits.append)
+    monkeypatch.setattr(_request, "_sleep", waits.append)
     return waits
 
 

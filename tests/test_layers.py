@@ -201,3 +201,24 @@ def test_coze_stream_s_public_api_is_about_coze():
     # The answer's text is Coze's (the wire layer's rule); how it is shown is not.
     assert {"AnswerText", "stream_text"} <= public
     assert not {"AnswerStream", "BlockSplitter", "BLOCK_END", "needs_whole_render"} & public
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "coze_stream").glob("*.py")), ids=str)
+def test_no_module_of_the_client_reaches_another_s_private_names(path):
+    # A shared piece (the request path, the retry policy) is public in its module.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            private = [alias.name for alias in node.names if alias.name.startswith("_")]
+            if node.module is None:  # from . import _request: a module, not a name in one
+                modules |= {alias.asname or alias.name for alias in node.names}
+            else:
+                assert not private, f"{path.name} imports {private} from {node.module}"
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ):
+            assert not node.attr.startswith("_"), f"{path.name}: {ast.unparse(node)}"

@@ -28,7 +28,7 @@ from coze_stream import (
     CozeTimeoutError,
     FollowUp,
     ReasoningDelta,
-    _client,
+    _request,
     cancel_chat,
     send_feedback,
     stream_chat,
@@ -61,7 +61,7 @@ def fast_retries(monkeypatch):
         waits.append(seconds)
         time.sleep(min(seconds, 0.05))
 
-    monkeypatch.setattr(_client, "_sleep", sleep)
+    monkeypatch.setattr(_request, "_sleep", sleep)
     return waits
 
 
@@ -274,12 +274,12 @@ def test_nothing_is_handed_out_after_stop(sim, config):
 
 def test_stop_before_the_request_goes_out_starts_no_chat(sim, config):
     # BackgroundChat.stop sets the stop event that the request loop checks before each attempt.
-    from coze_stream._client import _stream_chat
+    from coze_stream._client import stoppable_chat
 
     before = len(sim.requests)
     stopped = threading.Event()
     stopped.set()
-    assert list(_stream_chat(config, "never sent", stop=stopped)) == []
+    assert list(stoppable_chat(config, "never sent", stop=stopped)) == []
     assert len(sim.requests) == before
 
 

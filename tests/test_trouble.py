@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import ast
-import itertools
 import pathlib
 import re
+import string
 
 import httpx
 import pytest
 
-from coze_answer._trouble import Trouble, _translate, explain
+from coze_answer import _trouble
+from coze_answer._trouble import Trouble, explain
 from coze_stream import (
     CozeAPIError,
     CozeAuthError,
@@ -24,9 +25,12 @@ from coze_stream import (
     CozeTimeoutError,
     _errors,
     _events,
+    _sentences,
     load_config,
 )
-from coze_stream._errors import error_for, error_from_reply, http_error, stream_error
+from coze_stream._client import error_from_reply
+from coze_stream._errors import reply_error
+from coze_stream._request import http_error
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAT = "pat_" + "Q7" * 32
@@ -99,9 +103,19 @@ APP_FAILED = (
 
 def coded(code: int | None, status: int = 200, message: str | None = "msg") -> CozeError:
     """The error coze_stream makes of an error reply with this code (or none) and status."""
-    return error_for(
-        code, message, status=status, logid="20250402172757C9D48D9701EFB24031A7", pat=PAT
+    error = reply_error(
+        {"code": code, "msg": message},
+        status=status,
+        logid="20250402172757C9D48D9701EFB24031A7",
+        pat=PAT,
     )
+    assert error is not None
+    return error
+
+
+def event_error(otherwise: str, payload: dict, pat: str) -> CozeError:
+    """The error coze_stream makes of a failure event mid-answer."""
+    return reply_error(payload, pat=pat, otherwise=otherwise)
 
 
 def plugin_call() -> CozeError:
@@ -151,9 +165,7 @@ CASES = [
     ("unreachable", lambda: http_error(httpx.ConnectError("x"), CONFIG), UNREACHABLE, True),
     (
         "chat.failed without a code",
-        lambda: stream_error(
-            "The bot could not finish its answer: try again in a moment.", {}, PAT
-        ),
+        lambda: event_error("The bot could not finish its answer: try again in a moment.", {}, PAT),
         BROKE_OFF,
         True,
     ),
@@ -168,7 +180,7 @@ CASES = [
     ("risk control 4102", lambda: coded(4102), BLOCKED, False),
     (
         "sensitive content mid-answer",
-        lambda: stream_error(
+        lambda: event_error(
             "Coze stopped the answer with an error: try again in a moment.",
             {"code": "4105", "msg": "sensitive"},
             PAT,
@@ -360,101 +372,32 @@ def test_a_sentence_not_in_the_table_gets_a_generic_chinese_fix_and_the_original
     assert explain(error, "en").details[-1] == ("Fix (for the site's owner)", error.sentence)
 
 
-# -- every owner sentence coze_stream can write has its Chinese --------------------------------
+# -- every owner sentence coze_stream can write has its Chinese, by its template ---------------
 
-# What each value in coze_stream's f-string sentences may be, by its expression's source. A new
-# f-string sentence with another expression fails the walk below until a sample is added here.
-SAMPLES: dict[str, list[object]] = {
-    "encoding[:20]": ["br"],
-    "seconds": [2.0],
-    "max(limits.line_bytes, limits.event_bytes) // 1048576": [4],
-    "limits.event_seconds": [60.0, 12.5],
-    "SHORTEST_TOKEN": [16],
-    "len(bot_id)": [9],
-    "what": ["content type 'text/html'", "no content type"],
-    "config.region_host": ["api.coze.cn", "proxy.example.org:8443"],
-    "config.connect_timeout": [10.0, 2.5],
-    "config.read_timeout": [60.0],
-    "event": ["conversation.chat.created"],
-    "which": ["its plugin get_weather, get_time", "a tool"],
-    "MAX_ANSWER_CHARS": [1_000_000],
-    "_TOKEN_ADVICE": [_errors._TOKEN_ADVICE],
-}
-# Names a sentence is passed through (checked where the sentence is written).
-PASSED_THROUGH = {"sentence", "default", "specific"}
-ERROR_CALL = re.compile(r"Coze\w*Error|stream_error")
+FIX_ZH = "解决办法（给网站管理员）"
+TEMPLATES = sorted(_sentences.TEMPLATES)
+# Names a template is passed through (checked where the template is picked).
+PASSED_THROUGH = {"template", "otherwise", "silence"}
+ERROR_CALL = re.compile(r"Coze\w*Error|cls")
 
 
-def rendered(node: ast.expr, constants: dict[str, ast.expr]) -> list[str]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
-    if isinstance(node, ast.Name):
-        if node.id in constants:
-            return rendered(constants[node.id], constants)
-        assert node.id in PASSED_THROUGH, f"a sentence from {node.id}: where is it written?"
-        return []
-    assert isinstance(node, ast.JoinedStr), ast.unparse(node)
-    choices: list[list[str]] = []
-    for part in node.values:
-        if isinstance(part, ast.Constant):
-            choices.append([part.value])
-            continue
-        assert isinstance(part, ast.FormattedValue)
-        source = ast.unparse(part.value)
-        assert source in SAMPLES, f"add a sample value for {{{source}}} to SAMPLES"
-        spec = "".join(rendered(part.format_spec, constants)) if part.format_spec else ""
-        convert = {-1: str, ord("r"): repr, ord("s"): str, ord("a"): ascii}[part.conversion]
-        choices.append(
-            [format(v if part.conversion == -1 else convert(v), spec) for v in SAMPLES[source]]
-        )
-    return ["".join(pick) for pick in itertools.product(*choices)]
-
-
-def written_sentences() -> dict[str, str]:
-    """Every sentence coze_stream's client puts into a CozeError, by the place it is written."""
-    found: dict[str, str] = {}
-    for path in sorted((ROOT / "coze_stream").glob("*.py")):
-        if path.name == "__main__.py":  # the command line prints errors, it makes none
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        constants = {
-            target.id: node.value
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            for target in node.targets
-            if isinstance(target, ast.Name)
-        }
-        values: list[ast.expr] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and node.args:
-                name = ast.unparse(node.func).rsplit(".", 1)[-1]
-                if ERROR_CALL.fullmatch(name):
-                    values.append(node.args[0])
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Name) and target.id == "sentence":
-                        values.append(node.value)
-                    elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-                        values += [
-                            value
-                            for item, value in zip(target.elts, node.value.elts, strict=True)
-                            if isinstance(item, ast.Name) and item.id == "sentence"
-                        ]
-        for value in values:
-            for sentence in rendered(value, constants):
-                found[sentence] = f"{path.name}:{value.lineno}"
-    for table in (_errors._CODES, _errors._STATUSES):
-        for key, (_, sentence) in table.items():
-            found[sentence] = f"_errors.py table entry {key}"
-    return found
+def placeholders(template: str) -> list[tuple[str, str, str | None]]:
+    """Each placeholder's name, format and conversion, in order of name."""
+    found = [
+        (name, spec, conversion)
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None
+    ]
+    return sorted(found)
 
 
 def kept(text: str) -> set[str]:
     """What a translation must keep as it is: settings, addresses, hosts, numbers, names, and
-    values Python quoted."""
+    words the English quotes."""
+    text = re.sub(r"\{[^}]*\}", " ", text)  # placeholders are compared on their own
     found = set(re.findall(r"COZE_[A-Z_]+", text))
     found |= {url.rstrip(".") for url in re.findall(r"https?://[\w.\-:/]*", text, re.ASCII)}
-    found |= set(re.findall(r"\b[a-z]\w*_\w*", text, re.ASCII))  # pat_, get_weather
+    found |= set(re.findall(r"\b[a-z]\w*_\w*", text, re.ASCII))  # pat_
     found |= set(re.findall(r"\b(?:[\w-]+\.)+(?:cn|com|org)(?::\d+)?\b", text, re.ASCII))
     found |= set(re.findall(r"\d+(?:[.,]\d+)*", text))
     found |= set(re.findall(r"'([^'\s]+)'", text))
@@ -463,29 +406,93 @@ def kept(text: str) -> set[str]:
     return found
 
 
-def test_the_walk_finds_the_sentences_of_every_kind():
-    found = written_sentences()
-    assert len(found) > 60
-    for sentence in (
-        "COZE_READ_TIMEOUT must be a number of seconds between 0 and 3600, such as 60.",  # config
-        _errors._CODES[4105][1],  # table
-        "Coze is having trouble right now: try again in a moment.",  # a tuple assignment
-        "Coze stopped the answer with an error: try again in a moment.",  # stream_error
-        "Coze did not answer the feedback within 2.5 seconds: try again.",  # f-string, feedback
-        "The bot wants this app to run a tool and send back the result, which this app does not "
-        "support: in Coze, remove client-side plugins from the bot.",  # a nested f-string
-    ):
-        assert sentence in found, sentence
+def error_sources() -> list[tuple[str, ast.expr]]:
+    """Every expression coze_stream's client passes as a CozeError's template (or as the
+    template a helper passes on), by the place it is written."""
+    found: list[tuple[str, ast.expr]] = []
+    for path in sorted((ROOT / "coze_stream").glob("*.py")):
+        if path.name in ("__main__.py", "_sentences.py"):  # the command line makes no error
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func).rsplit(".", 1)[-1]
+            if ERROR_CALL.fullmatch(name) and node.args:
+                found.append((f"{path.name}:{node.lineno}", node.args[0]))
+            found += [
+                (f"{path.name}:{node.lineno}", keyword.value)
+                for keyword in node.keywords
+                if keyword.arg in ("otherwise", "silence")
+            ]
+    return found
 
 
-@pytest.mark.parametrize("sentence", sorted(written_sentences()))
-def test_every_owner_sentence_has_a_faithful_chinese_one(sentence):
-    chinese = _translate(sentence)
-    assert chinese is not None, f"no Chinese for {sentence!r} ({written_sentences()[sentence]})"
+def test_every_error_coze_stream_makes_takes_its_template_from_the_catalogue():
+    sources = error_sources()
+    assert len(sources) > 30
+    constants = {name for name, value in vars(_sentences).items() if value in TEMPLATES}
+    for where, node in sources:
+        if isinstance(node, ast.Name):
+            assert node.id in PASSED_THROUGH, f"{where}: a template from {node.id}?"
+            continue
+        # owner.NAME: a constant of coze_stream._sentences, never text written in place.
+        assert isinstance(node, ast.Attribute), f"{where}: {ast.unparse(node)} is no template"
+        assert ast.unparse(node.value) == "owner", where
+        assert node.attr in constants, f"{where}: {node.attr} is not in _sentences"
+    for table in (_errors._CODES, _errors._STATUSES):
+        assert {template for _, template in table.values()} <= set(TEMPLATES)
+
+
+def test_every_template_is_used():
+    used = set()
+    for path in (ROOT / "coze_stream").glob("*.py"):
+        used |= set(re.findall(r"\bowner\.([A-Z_]+)\b", path.read_text(encoding="utf-8")))
+    unused = {name for name, value in vars(_sentences).items() if value in TEMPLATES} - used
+    assert not unused
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_has_a_faithful_chinese_one(template):
+    chinese = _trouble._OWNER_ZH.get(template)
+    assert chinese is not None, f"no Chinese for {template!r}"
     assert CJK.search(chinese)
-    assert "{" not in chinese and "}" not in chinese
-    missing = {term for term in kept(sentence) if term not in chinese}
+    assert placeholders(chinese) == placeholders(template)
+    missing = {term for term in kept(template) if term not in chinese}
     assert not missing, f"{chinese!r} lacks {missing}"
+
+
+def test_no_chinese_entry_is_stale():
+    assert not set(_trouble._OWNER_ZH) - set(TEMPLATES)
+    assert set(_trouble._BY_TEMPLATE) <= set(TEMPLATES)
+
+
+@pytest.mark.parametrize(
+    "make", [c[1] for c in CASES if c[0] != "a bare CozeError" and c[0] != "a bug"]
+)
+def test_errors_carry_their_template_and_the_values_that_fill_it(make):
+    error = make()
+    assert error.template in _sentences.TEMPLATES
+    assert error.sentence == error.template.format(**error.values)
+    chinese = dict(explain(error, "zh").details)[FIX_ZH]
+    assert chinese == _trouble._OWNER_ZH[error.template].format(**error.values)
+
+
+def test_a_template_s_values_fill_the_chinese_as_they_fill_the_english():
+    error = http_error(httpx.PoolTimeout("x"), CozeConfig(pat=PAT, bot_id="1", connect_timeout=2.5))
+    assert error.values == {"seconds": 2.5}
+    assert "within 2.5 seconds" in error.sentence
+    assert "2.5 秒内" in dict(explain(error, "zh").details)[FIX_ZH]
+    long = _events._too_long()
+    assert "1,000,000 characters" in long.sentence
+    assert "1,000,000 个字符" in dict(explain(long, "zh").details)[FIX_ZH]
+
+
+def test_a_known_template_without_its_values_falls_back_to_the_original():
+    # Someone made the error with the template alone: nothing to fill it with.
+    error = CozeTimeoutError(_sentences.CONNECT_TIMEOUT)
+    rows = dict(explain(error, "zh").details)
+    assert rows["英文原文"] == _sentences.CONNECT_TIMEOUT
+    assert CJK.search(rows[FIX_ZH])
 
 
 @pytest.mark.parametrize(
@@ -506,15 +513,10 @@ def test_every_owner_sentence_has_a_faithful_chinese_one(sentence):
 def test_every_config_error_is_translated_as_load_config_writes_it(env):
     with pytest.raises(CozeConfigError) as caught:
         load_config(env)
-    chinese = _translate(caught.value.sentence)
-    assert chinese is not None, caught.value.sentence
-    assert dict(explain(caught.value, "zh").details)["解决办法（给网站管理员）"] == chinese
+    rows = dict(explain(caught.value, "zh").details)
+    assert "英文原文" not in rows
+    assert rows[FIX_ZH] == _trouble._OWNER_ZH[caught.value.template].format(**caught.value.values)
 
 
 def test_the_codes_with_their_own_headline_are_coze_s():
-    from coze_answer import _trouble
-
     assert set(_trouble._BY_CODE) <= set(_errors._CODES)
-    # A key with a value in it is a template; the Chinese has a place for each value.
-    for english, chinese in _trouble._OWNER_ZH.items():
-        assert english.count("{}") == len(re.findall(r"\{\d\}", chinese)), english
