@@ -560,8 +560,12 @@ def test_multi_gives_two_messages(client: httpx.Client) -> None:
     assert names[second_delta - 1] == "conversation.message.completed"
 
 
-def test_help_lists_every_command(client: httpx.Client) -> None:
-    content = completed(events(chat(client, "/help").text), "answer")[0]["content"]
+def test_help_lists_every_command_a_line_a_delta(client: httpx.Client) -> None:
+    received = events(chat(client, "/help").text)
+    content = completed(received, "answer")[0]["content"]
+    deltas = [d["content"] for n, d in received if n == "conversation.message.delta"]
+    assert "".join(deltas) == content and len(deltas) == len(content.splitlines())
+    assert all(delta.count("\n") <= 1 for delta in deltas)
     for c in COMMANDS:
         assert f"`{c.usage}`" in content and c.help in content
     assert "<" not in content

@@ -232,8 +232,9 @@ def answer_messages(
 
     ``earlier``: the messages before the question (what ``/recall`` lists)."""
     if parsed.help:
+        # A line a delta: the list is readable at once, not streamed word by word for seconds.
         text = help_answer()
-        return [(text, split_deltas(text, size))]
+        return [(text, text.splitlines(keepends=True))]
     if parsed.recall:
         text = recall_answer(parsed.question, earlier)
         return [(text, split_deltas(text, size))]
