@@ -19,4 +19,7 @@ fi
 # Types: strict on the two libraries (Coze's wire protocol, the answer model), checked on the page.
 .venv/bin/mypy --strict coze_stream coze_answer
 .venv/bin/mypy streamlit_app.py chat_page
-exec .venv/bin/python -m pytest "$@"
+# On every core: most of the suite's time is the browser tests waiting for a page, and each
+# worker runs its own simulator, Streamlit servers and Chromium. worksteal keeps the cores busy
+# when a long test lands late.
+exec .venv/bin/python -m pytest -n auto --dist worksteal "$@"
