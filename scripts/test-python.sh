@@ -25,4 +25,4 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 echo "Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())'):" \
   "unit and AppTest tests"
-exec "$venv/bin/python" -m pytest -m "not browser" "$@"
+exec "$venv/bin/python" -m pytest -n auto --dist worksteal -m "not browser" "$@"
