@@ -12,12 +12,18 @@ import re
 
 import httpx
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from coze_answer import LANGUAGES, words
 from coze_stream import CozeConfig
 
+# The project's folder, above tests/.
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# CommonMark with tables, as the page renders an answer.
+MARKDOWN = MarkdownIt("commonmark").enable("table")
+# Chinese characters, to tell a Chinese sentence from an English one.
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # -- the account ----------------------------------------------------------------------------------
 

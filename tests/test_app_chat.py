@@ -4,18 +4,16 @@ both languages, Retry and Regenerate, ratings, the time stamp, the demo link and
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from coze_answer import words
-from tests.helpers import APP, bubble_text, notes, send, start, trouble
+from tests.helpers import APP, CJK, bubble_text, notes, send, start, trouble
 
 DELTAS_PER_SECOND = 2000  # the simulator's rate (see conftest.py's sim)
 
 pytestmark = pytest.mark.timeout(60)
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def earlier(sim) -> list[tuple[str, str]]:

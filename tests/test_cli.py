@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
 from coze_stream.simulator import build_answer
-from tests.helpers import BOT_ID, TOKEN
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.helpers import BOT_ID, ROOT, TOKEN
 
 pytestmark = pytest.mark.timeout(60)
 

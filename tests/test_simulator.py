@@ -12,24 +12,21 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from coze_stream import simulator
 from coze_stream.simulator import COMMANDS, CozeSimulator, ParsedMessage, parse_message
-from tests.helpers import BOT_ID
+from tests.helpers import BOT_ID, MARKDOWN, ROOT
 
 pytestmark = pytest.mark.timeout(30)
 
 PAT = "pat_test_secret_123"
 LOGID_RE = re.compile(r"^\d{14}[0-9A-F]{20}$")
 ID_RE = re.compile(r"^\d{19}$")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -418,7 +415,6 @@ def test_long_10000_gives_exactly_10000_deltas() -> None:
 
 # -- /shape: one long block of a kind, for bench/ui.py ---------------------------------------
 
-MARKDOWN = MarkdownIt("commonmark").enable("table")
 TARGET_DELTA_BYTES = 12.0
 
 
