@@ -1,21 +1,67 @@
+"""Fixtures shared by the test modules; the plain helpers they use are in ``tests/helpers.py``."""
+
 from __future__ import annotations
 
 import pathlib
-import sys
+from collections.abc import Callable, Iterator
 
 import pytest
+import respx
+from streamlit.testing.v1 import AppTest
 
+from coze_stream import CozeConfig, _request
+from coze_stream.simulator import CozeSimulator
+from tests.helpers import BOT_ID, TOKEN, start
+
+# `tests` is a package, so pytest puts the project root (the folder above it) on sys.path:
+# `coze_stream`, `streamlit_app` and `tests.helpers` import without installing.
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# The project root on sys.path, so `coze_stream` and `streamlit_app` import without installing.
-sys.path.insert(0, str(ROOT))
-
 # Real recorded Coze streams, byte for byte (see tests/fixtures/coze-recordings/README.md).
 RECORDINGS = ROOT / "tests" / "fixtures" / "coze-recordings"
 
 
 @pytest.fixture
-def recording():
+def recording() -> Callable[[str], bytes]:
     def read(name: str) -> bytes:
         return (RECORDINGS / name).read_bytes()
 
     return read
+
+
+@pytest.fixture(scope="module")
+def sim(request: pytest.FixtureRequest) -> Iterator[CozeSimulator]:
+    """One simulator for the module, for the canary ``TOKEN`` and ``BOT_ID``.
+
+    It streams 1000 deltas a second; a module sets its own rate with a module-level
+    ``DELTAS_PER_SECOND`` constant.
+    """
+    rate = getattr(request.module, "DELTAS_PER_SECOND", 1000)
+    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=rate) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def config(sim: CozeSimulator) -> CozeConfig:
+    """The client's settings for talking to ``sim``."""
+    return CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=sim.base_url)
+
+
+@pytest.fixture
+def live(sim: CozeSimulator, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The page, run once, configured through the environment to talk to ``sim``."""
+    return start(monkeypatch, sim)
+
+
+@pytest.fixture
+def mock() -> Iterator[respx.MockRouter]:
+    """Faked HTTP (respx); routes that are never called are fine."""
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between retries, recorded instead of slept."""
+    waits: list[float] = []
+    monkeypatch.setattr(_request, "_sleep", waits.append)
+    return waits

@@ -2,87 +2,27 @@
 
 from __future__ import annotations
 
-import pathlib
-import re
 import socket
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coze_answer import LANGUAGES, explain, words
-from coze_stream.simulator import CozeSimulator, build_answer
+from coze_answer import explain, words
+from coze_stream.simulator import build_answer
+from tests.helpers import (
+    APP,
+    BOT_ID,
+    TOKEN,
+    all_text,
+    bubble_text,
+    notes,
+    send,
+    trouble,
+)
 
-APP = str(pathlib.Path(__file__).resolve().parent.parent / "streamlit_app.py")
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "app0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
-BOT_ID = "7379462189365198898"
+DELTAS_PER_SECOND = 2000  # the simulator's rate (see conftest.py's sim)
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=2000) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def live(sim, monkeypatch):
-    """The app configured through the environment to talk to the simulator."""
-    for name in ("COZE_DEMO", "COZE_READ_TIMEOUT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COZE_PAT", TOKEN)
-    monkeypatch.setenv("COZE_BOT_ID", BOT_ID)
-    monkeypatch.setenv("COZE_API_BASE_URL", sim.base_url)
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    assert not at.exception
-    return at
-
-
-def send(at: AppTest, text: str) -> AppTest:
-    at.chat_input[0].set_value(text).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def as_text(markdown: str) -> str:
-    """What a Markdown string that was escaped as plain text reads as."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("\u00a0", " ").replace("  \n", "\n")
-
-
-DETAILS = {words(language).details for language in LANGUAGES}
-TIME = re.compile(r"\d\d:\d\d")
-
-
-def bubble_text(message) -> str:
-    """The Markdown a bubble shows, without an error's Details box."""
-    hidden = {
-        id(element) for box in message.expander if box.label in DETAILS for element in box.markdown
-    }
-    return "\n".join(element.value for element in message.markdown if id(element) not in hidden)
-
-
-def notes(message) -> list[str]:
-    """The captions under an answer, without its time stamp."""
-    return [c.value for c in message.caption if not TIME.fullmatch(c.value)]
-
-
-def trouble(message) -> tuple[str, str]:
-    """What an answer says went wrong: the headline, and the Details box's text."""
-    assert len(message.error) == 1
-    boxes = [box for box in message.expander if box.label in DETAILS]
-    assert len(boxes) == 1
-    details = as_text("\n".join(element.value for element in boxes[0].markdown))
-    return as_text(message.error[0].value), details
-
-
-def all_text(at: AppTest) -> str:
-    parts = []
-    for kind in ("markdown", "caption", "error", "info", "warning", "title", "header"):
-        parts += [as_text(str(element.value)) for element in getattr(at, kind)]
-    parts += [str(element.label) for element in at.button]
-    return "\n".join(parts)
 
 
 def test_streamed_answer_lands_in_history(live, sim):

@@ -4,39 +4,16 @@ both languages, Retry and Regenerate, ratings, the time stamp, the demo link and
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app import APP, BOT_ID, TOKEN, bubble_text, notes, send, trouble
 
 from coze_answer import words
-from coze_stream.simulator import CozeSimulator
+from tests.helpers import APP, CJK, bubble_text, notes, send, start, trouble
+
+DELTAS_PER_SECOND = 2000  # the simulator's rate (see conftest.py's sim)
 
 pytestmark = pytest.mark.timeout(60)
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=2000) as simulator:
-        yield simulator
-
-
-def start(monkeypatch, sim, *, locale: str | None = None, **settings: str) -> AppTest:
-    for name in ("COZE_DEMO", "COZE_READ_TIMEOUT", "COZE_CONTEXT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COZE_PAT", TOKEN)
-    monkeypatch.setenv("COZE_BOT_ID", BOT_ID)
-    monkeypatch.setenv("COZE_API_BASE_URL", sim.base_url)
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    at = AppTest.from_file(APP, default_timeout=30)
-    if locale:
-        at.context["locale"] = locale
-    at.run()
-    assert not at.exception
-    return at
 
 
 def earlier(sim) -> list[tuple[str, str]]:

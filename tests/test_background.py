@@ -23,9 +23,7 @@ from coze_stream import (
     CozeError,
 )
 from coze_stream.simulator import CozeSimulator
-
-TOKEN = "pat_CANARY" + "bg0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
-BOT_ID = "7379462189365198898"
+from tests.helpers import BOT_ID, TOKEN
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -47,15 +45,7 @@ def wait_until(predicate: Callable[[], _V], timeout: float = 10.0) -> _V:
 # -- against the simulator ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[CozeSimulator]:
-    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=1000) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def config(sim: CozeSimulator) -> CozeConfig:
-    return CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=sim.base_url)
+# `sim` (1000 deltas a second) and `config` come from conftest.py.
 
 
 def cancels_of(sim: CozeSimulator, chat_id: str) -> list[Any]:

@@ -8,12 +8,11 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 from coze_answer import BLOCK_END, BlockSplitter, needs_whole_render
+from tests.helpers import MARKDOWN
 
 # CommonMark with tables, as GitHub-flavoured Markdown renders them (Streamlit's renderer is GFM).
-MARKDOWN = MarkdownIt("commonmark").enable("table")
 LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 BLOCK_KINDS = [

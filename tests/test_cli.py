@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
-from coze_stream.simulator import CozeSimulator, build_answer
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "cli0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
-BOT_ID = "7379462189365198898"
+from coze_stream.simulator import build_answer
+from tests.helpers import BOT_ID, ROOT, TOKEN
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,9 +28,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.fixture(scope="module")
-def sim_env():
-    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=1000) as sim:
-        yield {"COZE_PAT": TOKEN, "COZE_BOT_ID": BOT_ID, "COZE_API_BASE_URL": sim.base_url}
+def sim_env(sim):
+    """The settings for the command, to talk to conftest.py's simulator (1000 deltas a second)."""
+    return {"COZE_PAT": TOKEN, "COZE_BOT_ID": BOT_ID, "COZE_API_BASE_URL": sim.base_url}
 
 
 def test_streams_the_answer_to_stdout(sim_env):

@@ -34,44 +34,19 @@ from coze_stream import (
     cancel_chat,
     stream_chat,
 )
+from tests.helpers import (
+    BASE,
+    CHAT_URL,
+    CONFIG,
+    SSE,
+    TOKEN,
+    USAGE,
+    chat,
+    frame,
+    message,
+    sse_response,
+)
 
-BASE = "https://api.coze.cn"
-CHAT_URL = f"{BASE}/v3/chat"
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "client0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
-CONFIG = CozeConfig(pat=TOKEN, bot_id="7379462189365198898", base_url=BASE)
-SSE = {"content-type": "text/event-stream; charset=utf-8"}
-
-
-def frame(event: str, data: object, *, sep: str = "\n") -> bytes:
-    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    return f"event:{event}{sep}data:{text}{sep}{sep}".encode()
-
-
-def chat(status: str = "in_progress", **extra: object) -> dict:
-    return {
-        "id": "chat1",
-        "conversation_id": "conv1",
-        "bot_id": "7379462189365198898",
-        "status": status,
-        **extra,
-    }
-
-
-def message(kind: str, content: str, mid: str = "m1", **extra: object) -> dict:
-    return {
-        "id": mid,
-        "conversation_id": "conv1",
-        "chat_id": "chat1",
-        "role": "assistant",
-        "type": kind,
-        "content": content,
-        "content_type": "text",
-        **extra,
-    }
-
-
-USAGE = {"token_count": 30, "input_count": 10, "output_count": 20}
 FULL_STREAM = b"".join(
     [
         frame("conversation.chat.created", chat("created")),
@@ -91,26 +66,6 @@ FULL_STREAM = b"".join(
         frame("done", '"[DONE]"'),
     ]
 )
-
-
-def sse_response(
-    body: bytes | list[bytes], status: int = 200, headers: dict | None = None
-) -> httpx.Response:
-    content = iter(body) if isinstance(body, list) else body
-    return httpx.Response(status, content=content, headers={**SSE, **(headers or {})})
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(_request, "_sleep", waits.append)
-    return waits
-
-
-@pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def test_public_api_is_listed():
@@ -202,11 +157,11 @@ def test_stream_text_uses_cozes_completed_text_where_it_can(mock, recording):
 
 def test_an_empty_message_fails_before_anything_runs(mock):
     route = mock.post(CHAT_URL).mock(return_value=sse_response(FULL_STREAM))
-    for message in ("", "  \n"):
+    for empty in ("", "  \n"):
         with pytest.raises(ValueError, match="non-empty"):
-            stream_chat(CONFIG, message)  # not iterated: the call itself raises
+            stream_chat(CONFIG, empty)  # not iterated: the call itself raises
         with pytest.raises(ValueError, match="non-empty"):
-            stream_text(CONFIG, message).__next__()
+            stream_text(CONFIG, empty).__next__()
     assert route.call_count == 0
 
 

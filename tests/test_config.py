@@ -3,9 +3,8 @@ from __future__ import annotations
 import pytest
 
 from coze_stream import DEFAULT_BASE_URL, CozeConfig, CozeConfigError, load_config
+from tests.helpers import TOKEN
 
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "config0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
 V = "pat_" + "0" * 16  # a token long enough, where the token is not the point
 VALID_PAT = V
 

@@ -22,12 +22,9 @@ from coze_stream import (
     CozeStreamError,
     stream_chat,
 )
+from tests.helpers import BASE, BOT_ID, CHAT_URL, TOKEN
 
-BASE = "https://api.coze.cn"
-CHAT_URL = f"{BASE}/v3/chat"
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "context0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCD"
-CONFIG = CozeConfig(pat=TOKEN, bot_id="7379462189365198898", base_url=BASE, max_retries=0)
+CONFIG = CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=BASE, max_retries=0)
 
 STREAM = (
     b'event:conversation.chat.created\ndata:{"id":"chat1","conversation_id":"conv1"}\n\n'

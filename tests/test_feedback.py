@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import respx
 
 from coze_stream import (
     CozeAPIError,
     CozeAuthError,
-    CozeConfig,
     CozeConnectionError,
     CozeRateLimitError,
     CozeTimeoutError,
-    _request,
     send_feedback,
 )
+from tests.helpers import BASE, CONFIG, TOKEN
 
-BASE = "https://api.coze.cn"
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "feedback0123456789abcdefghijklmnopqrstuvwxyz0123456789ABC"
-CONFIG = CozeConfig(pat=TOKEN, bot_id="7379462189365198898", base_url=BASE)
 CONV, MSG = "7381473525342978089", "7382159487131697202"
 URL = f"{BASE}/v1/conversations/{CONV}/messages/{MSG}/feedback"
 
@@ -32,19 +26,6 @@ def ok() -> httpx.Response:
 def coze_error(code: int, msg: str, status: int = 200, **headers: str) -> httpx.Response:
     body = {"code": code, "msg": msg, "detail": {"logid": "BODYLOGID"}}
     return httpx.Response(status, json=body, headers={"x-tt-logid": "LOGID1", **headers})
-
-
-@pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(_request, "_sleep", waits.append)
-    return waits
 
 
 # -- the request ----------------------------------------------------------------------------------

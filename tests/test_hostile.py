@@ -38,9 +38,8 @@ from coze_stream import (
     redact,
     stream_chat,
 )
+from tests.helpers import BOT_ID, CHAT_URL, TOKEN, frame
 
-TOKEN = "pat_CANARY" + "hostile0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCD"
-BOT_ID = "7379462189365198898"
 MB = 1024 * 1024
 
 pytestmark = pytest.mark.timeout(60)
@@ -53,10 +52,6 @@ def rss() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS")
-
-
-def frame(event: str, data: object) -> bytes:
-    return f"event:{event}\ndata:{json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
 CREATED = frame("conversation.chat.created", {"id": "c1", "conversation_id": "v1"})
@@ -263,7 +258,7 @@ def test_a_token_echoed_in_any_form_is_hidden_everywhere(echo: str) -> None:
         headers={"x-tt-logid": f"{echo}-log"},
     )
     with respx.mock:
-        respx.post("https://api.coze.cn/v3/chat").mock(return_value=reply)
+        respx.post(CHAT_URL).mock(return_value=reply)
         with pytest.raises(CozeError) as caught:
             list(stream_chat(config, "hi"))
     error = caught.value
@@ -278,7 +273,7 @@ def test_a_traceback_printed_with_its_locals_never_shows_the_token() -> None:
     config = CozeConfig(pat=TOKEN, bot_id=BOT_ID)
     body = CREATED + DELTA + frame("conversation.chat.failed", {"code": 5000, "msg": "boom"})
     with respx.mock:
-        respx.post("https://api.coze.cn/v3/chat").mock(
+        respx.post(CHAT_URL).mock(
             return_value=httpx.Response(
                 200, content=body, headers={"content-type": "text/event-stream"}
             )
@@ -402,7 +397,7 @@ def test_whatever_coze_sends_only_coze_errors_come_out(events, noise, status, co
     config = CozeConfig(pat=TOKEN, bot_id=BOT_ID, max_retries=0)
     headers = {"content-type": content_type} if content_type else {}
     with respx.mock:
-        respx.post("https://api.coze.cn/v3/chat").mock(
+        respx.post(CHAT_URL).mock(
             return_value=httpx.Response(status, content=body, headers=headers)
         )
         try:
@@ -418,7 +413,7 @@ def test_each_hostile_payload_in_each_event_gives_only_coze_errors(name: str, da
     body = CREATED + f"event:{name}\ndata:{data}\n\n".encode("utf-8", "surrogatepass")
     config = CozeConfig(pat=TOKEN, bot_id=BOT_ID, max_retries=0)
     with respx.mock:
-        respx.post("https://api.coze.cn/v3/chat").mock(
+        respx.post(CHAT_URL).mock(
             return_value=httpx.Response(
                 200, content=body, headers={"content-type": "text/event-stream"}
             )
@@ -454,7 +449,7 @@ def test_odd_ids_never_escape_as_other_errors(data: str) -> None:
 
     config = CozeConfig(pat=TOKEN, bot_id=BOT_ID)
     with respx.mock:
-        respx.post("https://api.coze.cn/v3/chat").mock(
+        respx.post(CHAT_URL).mock(
             return_value=httpx.Response(
                 200, content=body, headers={"content-type": "text/event-stream"}
             )
@@ -468,7 +463,7 @@ def test_odd_ids_never_escape_as_other_errors(data: str) -> None:
 def test_a_deeply_nested_error_body_is_a_coze_error() -> None:
     config = CozeConfig(pat=TOKEN, bot_id=BOT_ID, max_retries=0)
     with respx.mock:
-        respx.post("https://api.coze.cn/v3/chat").mock(
+        respx.post(CHAT_URL).mock(
             return_value=httpx.Response(
                 400, content=b"[" * 8000, headers={"content-type": "application/json"}
             )
@@ -495,7 +490,7 @@ def test_whole_messages_and_reasoning_count_toward_the_answer_limit() -> None:
     )
     for body in (whole, reasoning):
         with respx.mock:
-            respx.post("https://api.coze.cn/v3/chat").mock(
+            respx.post(CHAT_URL).mock(
                 return_value=httpx.Response(
                     200, content=CREATED + body, headers={"content-type": "text/event-stream"}
                 )

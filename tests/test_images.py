@@ -7,13 +7,12 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 from coze_answer import AnswerStream, AppendReasoning, AppendText, Replace
 from coze_answer._guard import MarkdownGuard, guarded, host_allowed
 from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted, ReasoningDelta
+from tests.helpers import MARKDOWN
 
-MARKDOWN = MarkdownIt("commonmark").enable("table")
 HOSTS = ("byteimg.com", "coze.cn")
 GOOD = "https://p3-bot-sign.byteimg.com/a.png"
 BAD = "http://tracker.example/px.png?leak=secret"

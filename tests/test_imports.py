@@ -13,7 +13,8 @@ import pathlib
 from collections import deque
 from collections.abc import Iterable, Mapping
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 PACKAGES = ("coze_stream", "coze_answer", "chat_page")
 SCRIPTS = ("streamlit_app.py",)
 

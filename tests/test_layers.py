@@ -14,7 +14,8 @@ import re
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 PAGE_PACKAGE = "chat_page"
 PAGE_ENTRY = "streamlit_app"
 # Lowest first: a layer may import the ones before it, never one after it.

@@ -14,7 +14,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 from coze_answer import (
     AnswerStream,
@@ -26,8 +25,8 @@ from coze_answer import (
     Replace,
 )
 from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted
+from tests.helpers import MARKDOWN
 
-MARKDOWN = MarkdownIt("commonmark").enable("table")
 PIECE = 80  # small pieces, so short documents are cut many times
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import __future__
 
 import importlib
-import pathlib
 import types
 import typing
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 PACKAGES = ["coze_stream", "coze_answer", "coze_stream.simulator"]
 # The page's modules that say what they offer the entry script (streamlit_app.py).
 PAGE_MODULES = sorted(

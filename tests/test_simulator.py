@@ -12,24 +12,21 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from coze_stream import simulator
 from coze_stream.simulator import COMMANDS, CozeSimulator, ParsedMessage, parse_message
+from tests.helpers import BOT_ID, MARKDOWN, ROOT
 
 pytestmark = pytest.mark.timeout(30)
 
 PAT = "pat_test_secret_123"
-BOT = "7379462189365198898"
 LOGID_RE = re.compile(r"^\d{14}[0-9A-F]{20}$")
 ID_RE = re.compile(r"^\d{19}$")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -37,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def sim() -> Iterator[CozeSimulator]:
-    with CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=1000) as s:
+    """A fresh simulator for each test, in place of conftest.py's one per module: these tests
+    read what it recorded from the start (``sim.streams[0]``, ``sim.feedbacks``)."""
+    with CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=1000) as s:
         yield s
 
 
@@ -49,7 +48,7 @@ def client(sim: CozeSimulator) -> Iterator[httpx.Client]:
 
 def body(message: Any = "你好", user_id: Any = "user-1", **extra: Any) -> dict[str, Any]:
     b: dict[str, Any] = {
-        "bot_id": BOT,
+        "bot_id": BOT_ID,
         "user_id": user_id,
         "stream": True,
         "auto_save_history": True,
@@ -163,7 +162,7 @@ def test_normal_answer_event_order_and_content(sim: CozeSimulator, client: httpx
     for key in ("id", "conversation_id", "bot_id", "created_at", "last_error", "usage"):
         assert key in created
     assert ID_RE.match(created["id"]) and ID_RE.match(created["conversation_id"])
-    assert created["bot_id"] == BOT
+    assert created["bot_id"] == BOT_ID
 
     deltas = answer_deltas(evs)
     (answer,) = completed(evs, "answer")
@@ -416,7 +415,6 @@ def test_long_10000_gives_exactly_10000_deltas() -> None:
 
 # -- /shape: one long block of a kind, for bench/ui.py ---------------------------------------
 
-MARKDOWN = MarkdownIt("commonmark").enable("table")
 TARGET_DELTA_BYTES = 12.0
 
 
@@ -643,7 +641,7 @@ def test_no_numeric_character_breaks_the_parser() -> None:
 
 def test_pacing_lower_bound() -> None:
     with (
-        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=20) as s,
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=20) as s,
         httpx.Client(base_url=s.base_url) as c,
     ):
         t0 = time.monotonic()
@@ -663,7 +661,7 @@ def test_on_delta_reports_every_answer_delta() -> None:
         calls.append((chat_id, index, sent_at))
 
     with (
-        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=0, on_delta=on_delta) as s,
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=0, on_delta=on_delta) as s,
         httpx.Client(base_url=s.base_url) as c,
     ):
         evs = events(chat(c, "/think /multi /long 7 hooked").text)
@@ -683,7 +681,7 @@ def test_on_delta_reports_every_answer_delta() -> None:
 
 def test_stall_pauses_after_three_deltas() -> None:
     with (
-        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=0) as s,
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=0) as s,
         httpx.Client(base_url=s.base_url) as c,
     ):
         t0 = time.monotonic()
@@ -719,7 +717,7 @@ def test_late_sends_nothing_until_then_and_the_chat_can_be_cancelled_meanwhile(
 
 def test_late_holds_back_the_headers() -> None:
     with (
-        CozeSimulator(pat=PAT, bot_id=BOT, deltas_per_second=0) as s,
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=0) as s,
         httpx.Client(base_url=s.base_url) as c,
     ):
         t0 = time.monotonic()
@@ -818,7 +816,7 @@ def test_token_never_in_responses(sim: CozeSimulator, client: httpx.Client) -> N
 
 
 def test_stop_is_quick_with_open_stream() -> None:
-    s = CozeSimulator(pat=PAT, bot_id=BOT).start()
+    s = CozeSimulator(pat=PAT, bot_id=BOT_ID).start()
     c = httpx.Client(base_url=s.base_url)
     try:
         with c.stream("POST", "/v3/chat", json=body("/slow forever"), headers=auth()) as r:
@@ -837,7 +835,7 @@ def test_stop_is_quick_with_open_stream() -> None:
 
 def test_env_and_base_url(sim: CozeSimulator) -> None:
     assert re.match(r"^http://127\.0\.0\.1:\d+$", sim.base_url)
-    assert sim.env() == {"COZE_PAT": PAT, "COZE_BOT_ID": BOT, "COZE_API_BASE_URL": sim.base_url}
+    assert sim.env() == {"COZE_PAT": PAT, "COZE_BOT_ID": BOT_ID, "COZE_API_BASE_URL": sim.base_url}
 
 
 def test_wait_for_times_out(sim: CozeSimulator) -> None:

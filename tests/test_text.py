@@ -7,10 +7,8 @@ import json
 
 import httpx
 import pytest
-import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_client import CHAT_URL, CONFIG, SSE, USAGE, chat, frame, message, sse_response
 
 import coze_answer
 import coze_stream
@@ -29,12 +27,8 @@ from coze_stream import (
     stream_text,
     text_after,
 )
-
-
-@pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
+from coze_stream.simulator import build_answer
+from tests.helpers import CHAT_URL, CONFIG, SSE, USAGE, chat, frame, message, sse_response
 
 
 def body_of(*frames: bytes) -> bytes:
@@ -257,26 +251,19 @@ def test_answer_stream_shows_what_answer_text_gives(events):
 # -- through the simulator ------------------------------------------------------------------------
 
 
-def test_stream_text_yields_the_simulator_s_deltas():
-    from coze_stream.simulator import CozeSimulator, build_answer
-
-    pat = "pat_CANARY" + "text0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
-    with CozeSimulator(pat=pat, bot_id="7379462189365198898", deltas_per_second=1000) as sim:
-        config = coze_stream.CozeConfig(
-            pat=pat, bot_id="7379462189365198898", base_url=sim.base_url
-        )
-        events = list(stream_chat(config, "你好 text"))
-        deltas = [event.text for event in events if isinstance(event, AnswerDelta)]
-        assert len(deltas) > 1
-        assert list(stream_text(config, "你好 text")) == deltas
-        assert "".join(deltas) == build_answer("你好 text")
-        # Two answer messages: the second's first delta brings the blank line with it.
-        events = list(stream_chat(config, "/multi two parts"))
-        answer_deltas = [event for event in events if isinstance(event, AnswerDelta)]
-        expected = [
-            ("\n\n" if i and event.message_id != answer_deltas[i - 1].message_id else "")
-            + event.text
-            for i, event in enumerate(answer_deltas)
-        ]
-        assert len({event.message_id for event in answer_deltas}) == 2
-        assert list(stream_text(config, "/multi two parts")) == expected
+def test_stream_text_yields_the_simulator_s_deltas(config):
+    # `config` talks to conftest.py's simulator, at 1000 deltas a second.
+    events = list(stream_chat(config, "你好 text"))
+    deltas = [event.text for event in events if isinstance(event, AnswerDelta)]
+    assert len(deltas) > 1
+    assert list(stream_text(config, "你好 text")) == deltas
+    assert "".join(deltas) == build_answer("你好 text")
+    # Two answer messages: the second's first delta brings the blank line with it.
+    events = list(stream_chat(config, "/multi two parts"))
+    answer_deltas = [event for event in events if isinstance(event, AnswerDelta)]
+    expected = [
+        ("\n\n" if i and event.message_id != answer_deltas[i - 1].message_id else "") + event.text
+        for i, event in enumerate(answer_deltas)
+    ]
+    assert len({event.message_id for event in answer_deltas}) == 2
+    assert list(stream_text(config, "/multi two parts")) == expected

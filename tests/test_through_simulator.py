@@ -33,24 +33,13 @@ from coze_stream import (
     send_feedback,
     stream_chat,
 )
-from coze_stream.simulator import CozeSimulator, build_answer
-
-# Shaped like a real token (pat_ and some 60 letters and digits), built so none is committed.
-TOKEN = "pat_CANARY" + "sim0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
-BOT_ID = "7379462189365198898"
+from coze_stream.simulator import build_answer
+from tests.helpers import BOT_ID, TOKEN
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with CozeSimulator(pat=TOKEN, bot_id=BOT_ID, deltas_per_second=1000) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def config(sim):
-    return CozeConfig(pat=TOKEN, bot_id=BOT_ID, base_url=sim.base_url)
+# `sim` (1000 deltas a second) and `config` come from conftest.py.
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import pathlib
 import re
 import string
 
@@ -31,8 +30,8 @@ from coze_stream import (
 from coze_stream._client import error_from_reply
 from coze_stream._errors import reply_error
 from coze_stream._request import http_error
+from tests.helpers import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAT = "pat_" + "Q7" * 32
 CONFIG = CozeConfig(pat=PAT, bot_id="7379462189365198898")
 CJK = re.compile(r"[\u3400-\u9fff]")

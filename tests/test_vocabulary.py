@@ -9,7 +9,6 @@ import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_client import CHAT_URL, CONFIG, TOKEN, USAGE, chat, frame, message, sse_response
 
 from coze_answer import AnswerStream, Replace, parts_markdown, stream_text, web_address
 from coze_stream import (
@@ -27,12 +26,7 @@ from coze_stream import (
     Usage,
     stream_chat,
 )
-
-
-@pytest.fixture
-def mock():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
+from tests.helpers import CHAT_URL, CONFIG, TOKEN, USAGE, chat, frame, message, sse_response
 
 
 def requires_action(*calls: dict) -> dict:

@@ -22,8 +22,8 @@ from coze_answer import (
     words,
 )
 from coze_stream import MAX_CONTEXT_MESSAGES, CozeRateLimitError, Usage
+from tests.helpers import CJK
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH, CHINESE = words("en"), words("zh")
 TEXT_FIELDS = [f.name for f in dataclasses.fields(ENGLISH) if f.name not in ("code",)]
 
