@@ -750,6 +750,8 @@ def test_cancel_running_chat(sim: CozeSimulator, client: httpx.Client) -> None:
         read_until(parts, buf, b"event:conversation.message.delta")
         created = json.loads(bytes(buf).decode().split("\n\n")[0].split("data:", 1)[1])
         ids = {"conversation_id": created["conversation_id"], "chat_id": created["id"]}
+        # The client may read a delta before the simulator has counted it as sent.
+        sim.wait_for(lambda: sim.streams[0].deltas_sent >= 1)
         sent_before_cancel = sim.streams[0].deltas_sent
         c = other.post("/v3/chat/cancel", json=ids, headers=auth())
         assert c.status_code == 200 and c.json()["code"] == 0
