@@ -190,13 +190,14 @@ _STATUS_LOG_JS = r"""
 def test_still_answering_goes_when_the_text_resumes(open_in, guide_server) -> None:
     """The report: in demo mode, ``/stall 4 /long 300`` (silence for 4 s after the first three
     deltas, then a long answer) left "Still answering… 4 s" under the answer after the text
-    resumed. The line must go with the first text after the stall."""
+    resumed. The line must go with the first text after the stall (``/long 100`` here: the
+    text goes on for seconds after it, at demo mode's pace)."""
     app = open_in(guide_server.url, "light")
     app.page.get_by_role("button", name=DEMO_BUTTON).click()
     app.wait_idle()
     app.page.evaluate(_STATUS_LOG_JS)
     sent = time.time()
-    bubble = app.ask("/stall 4 /long 300")
+    bubble = app.ask("/stall 4 /long 100")
     expect(bubble).to_contain_text("tokens")  # the answer finished
     log = [
         (at / 1000 - sent, still, chars)
@@ -214,8 +215,14 @@ def test_still_answering_goes_when_the_text_resumes(open_in, guide_server) -> No
         f"answer over at {log[-1][0]:.2f} s"
     )
     assert gone_at is not None, "the line is still there after the answer"
-    assert gone_at - resumed_at < 0.5, (
-        f"{STILL_ANSWERING!r} stayed {gone_at - resumed_at:.2f} s after the text resumed"
+    # The line goes in the same update as the first text after the stall (the model clears it
+    # with that text), so it is never seen beside text that grew again after that: judged by
+    # the order of what the page showed, not by the machine's speed.
+    grown_while_still = sorted(
+        {chars for _, still, chars in log[shown[0] :] if still and chars > stalled_chars}
+    )
+    assert len(grown_while_still) <= 1, (
+        f"{STILL_ANSWERING!r} stayed while the text grew to {grown_while_still}"
     )
     expect(bubble).not_to_contain_text(STILL_ANSWERING)
     app.assert_healthy()
