@@ -281,6 +281,36 @@ def test_stop_mid_answer_keeps_the_partial_answer_and_cancels(sim, live):
     assert "Stopped" in notes(assistant)[0]
 
 
+def test_stop_is_where_it_first_shows_when_the_first_heartbeat_comes(sim, live):
+    # The page as it is before the first heartbeat: the run ends at the answer's first wait.
+    def stopped_before_the_first_heartbeat():
+        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+        import streamlit_app
+        from chat_page import answer_bubble
+        from coze_stream import BackgroundChat
+
+        def take(self, timeout):
+            raise StopException()
+
+        take_before, after_before = BackgroundChat.take, answer_bubble.show_after_interruption
+        BackgroundChat.take = take
+        answer_bubble.show_after_interruption = lambda update: None  # keep the page as it was
+        try:
+            streamlit_app.main()
+        finally:
+            BackgroundChat.take = take_before
+            answer_bubble.show_after_interruption = after_before
+
+    at = AppTest.from_function(stopped_before_the_first_heartbeat, default_timeout=30)
+    at.run()
+    at.chat_input[0].set_value("/late 60 stop me at once").run()
+    bubble = at.chat_message[1]
+    assert [button.label for button in bubble.button] == ["Stop"]
+    # The line each heartbeat fills is above Stop already, the same height: Stop stays put.
+    assert [caption.value for caption in bubble.caption] == [words("en").status(True, 0.0)]
+
+
 def test_new_chat_clears_the_history(live):
     send(live, "remember me")
     assert len(live.chat_message) == 2
