@@ -293,14 +293,14 @@ def test_stop_is_where_it_first_shows_when_the_first_heartbeat_comes(sim, live):
         def take(self, timeout):
             raise StopException()
 
-        take_before, after_before = BackgroundChat.take, answer_bubble.show_after_interruption
+        take_before, after_before = BackgroundChat.take, answer_bubble._show_after_interruption
         BackgroundChat.take = take
-        answer_bubble.show_after_interruption = lambda update: None  # keep the page as it was
+        answer_bubble._show_after_interruption = lambda update: None  # keep the page as it was
         try:
             streamlit_app.main()
         finally:
             BackgroundChat.take = take_before
-            answer_bubble.show_after_interruption = after_before
+            answer_bubble._show_after_interruption = after_before
 
     at = AppTest.from_function(stopped_before_the_first_heartbeat, default_timeout=30)
     at.run()
