@@ -167,13 +167,7 @@ def cancel_chat(
 
 
 def _cancelled(reply: Reply, pat: str) -> bool:
-    error = reply_error(
-        reply.payload,
-        pat=pat,
-        status=reply.status,
-        logid=reply.logid,
-        retry_after=reply.retry_after,
-    )
+    error = reply.error(pat)
     if error is None:
         return True
     if error.code == _CANCEL_GONE:

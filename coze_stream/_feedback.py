@@ -19,7 +19,6 @@ import httpx
 from . import _request
 from . import _sentences as owner
 from ._config import CozeConfig
-from ._errors import reply_error
 from ._exceptions import CozeAPIError, CozeAuthError, CozeError
 from ._request import Reply
 
@@ -75,14 +74,7 @@ def send_feedback(
 
 def _taken(reply: Reply, pat: str) -> None:
     """Return when Coze took the feedback (code 0), else raise the error its reply stands for."""
-    error = reply_error(
-        reply.payload,
-        pat=pat,
-        status=reply.status,
-        logid=reply.logid,
-        retry_after=reply.retry_after,
-        otherwise=owner.FEEDBACK_UNEXPECTED,
-    )
+    error = reply.error(pat, otherwise=owner.FEEDBACK_UNEXPECTED)
     if error is not None:
         raise _about_feedback(error)
 

@@ -23,6 +23,7 @@ import httpx
 from . import _sentences as owner
 from ._body import read_at_most
 from ._config import CozeConfig
+from ._errors import reply_error
 from ._exceptions import (
     CozeAPIError,
     CozeConnectionError,
@@ -121,6 +122,17 @@ class Reply:
     payload: Any
     logid: str | None
     retry_after: float | None
+
+    def error(self, pat: str, otherwise: str = owner.ANSWERED_WITH_ERROR) -> CozeError | None:
+        """The error this reply stands for, or None when Coze took the request."""
+        return reply_error(
+            self.payload,
+            pat=pat,
+            status=self.status,
+            logid=self.logid,
+            retry_after=self.retry_after,
+            otherwise=otherwise,
+        )
 
 
 def _parse_json(body: bytes) -> Any:
