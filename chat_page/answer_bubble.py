@@ -276,13 +276,14 @@ def stream_answer(
     was shown, marked stopped. Returns the view, whose ``actions_slot`` the page fills.
     """
     view = AnswerView(said)
+    answer = new_answer(image_hosts, formulas)
     # The line above Stop holds its place from the start: were it filled only at the first
     # heartbeat, Stop would move down a line just after it appears, and a click on its way
-    # would land on that line, leaving the answer running. Until text comes, every heartbeat
-    # shows a line of the same height.
-    view.status(StatusKind.WORKING, 0.0)
+    # would land on that line, leaving the answer running. The model draws it (its "working"
+    # status, before any event), so the model also clears it with the first text.
+    for change in answer.update():
+        view.apply(change)
     view.actions_slot.button(said.stop, key="stop-answer", icon=":material/stop_circle:")
-    answer = new_answer(image_hosts, formulas)
     chat = BackgroundChat(config, turn.question, client=client, context=context)
     finished = False
     try:

@@ -179,6 +179,8 @@ def test_errors_show_their_sentence_in_the_bubble_and_keep_the_text(
     assert headline == explain(turn.error, "en").headline
     assert turn.error.sentence not in headline and "log id" not in headline.lower()
     assert words in details and context in str(turn.error)
+    if turn.error.coze_message:  # Coze's own words, for the owner
+        assert turn.error.coze_message in details
     assert TOKEN not in all_text(live) and "CANARY" not in details + str(turn.error)
     assert sim.requests[-1].logid in details
     if turn.error.code is not None:
@@ -309,6 +311,47 @@ def test_stop_is_where_it_first_shows_when_the_first_heartbeat_comes(sim, live):
     assert [button.label for button in bubble.button] == ["Stop"]
     # The line each heartbeat fills is above Stop already, the same height: Stop stays put.
     assert [caption.value for caption in bubble.caption] == [words("en").status(True, 0.0)]
+
+
+def test_the_first_line_goes_with_the_first_text_when_it_comes_at_once(sim, live):
+    # Coze's first events hold text already, and more follows without a pause: the line drawn
+    # with Stop must go with the first text, not stay under the streaming answer.
+    def text_in_the_first_events():
+        import time
+
+        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+        import streamlit_app
+        from chat_page import answer_bubble
+        from coze_stream import AnswerDelta, BackgroundChat, ChatStarted
+
+        calls = []
+
+        def take(self, timeout):
+            calls.append(timeout)
+            if len(calls) == 1:
+                return [ChatStarted("conversation", "chat"), AnswerDelta("Hello there", "m1")]
+            if len(calls) > 5:
+                raise StopException()
+            time.sleep(min(timeout, 0.05))
+            return [AnswerDelta(" more", "m1")]  # text keeps coming: no pause clears the line
+
+        take_before, after_before = BackgroundChat.take, answer_bubble._show_after_interruption
+        BackgroundChat.take = take
+        answer_bubble._show_after_interruption = lambda update: None  # keep the page as it was
+        try:
+            streamlit_app.main()
+        finally:
+            BackgroundChat.take = take_before
+            answer_bubble._show_after_interruption = after_before
+
+    at = AppTest.from_function(text_in_the_first_events, default_timeout=30)
+    at.run()
+    at.chat_input[0].set_value("/late 60 answer at once").run()
+    bubble = at.chat_message[1]
+    assert "Hello there" in bubble_text(bubble)
+    working = words("en").status(True, 0.0).split("0")[0]
+    assert not [c.value for c in bubble.caption if c.value.startswith(working)]
 
 
 def test_new_chat_clears_the_history(live):
