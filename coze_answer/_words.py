@@ -75,12 +75,14 @@ class Words:
     first_text_after: str
     total: str
     too_long: str
-    # Why a message was not sent now (refused by the page's fair share), then what became of it.
+    # Why a message was not sent now (refused by the page's fair share): back in the box, or
+    # (a click) not sent.
+    refused_streaming_in_box: str
     refused_streaming: str
+    refused_rate_in_box: str
     refused_rate: str
+    refused_busy_in_box: str
     refused_busy: str
-    refused_in_box: str
-    refused_not_sent: str
     retry: str
     regenerate: str
     copy: str
@@ -154,12 +156,11 @@ class Words:
         """Why a message is not sent now: ``reason`` is "streaming" (this visitor's previous
         answer still runs), "rate" (their messages a minute) or "busy" (chats at once);
         ``in_box``: the message went back in the box, else it was a click and is not sent."""
-        why = {"streaming": self.refused_streaming, "rate": self.refused_rate}.get(
-            reason, self.refused_busy
-        )
-        seconds = max(1, round(retry_after))
-        kept = self.refused_in_box if in_box else self.refused_not_sent
-        return why.format(seconds=seconds) + kept
+        sentences = {
+            "streaming": (self.refused_streaming_in_box, self.refused_streaming),
+            "rate": (self.refused_rate_in_box, self.refused_rate),
+        }.get(reason, (self.refused_busy_in_box, self.refused_busy))
+        return sentences[0 if in_box else 1].format(seconds=max(1, round(retry_after)))
 
     def too_long_warning(self, length: int, limit: int) -> str:
         return self.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
@@ -242,13 +243,22 @@ ENGLISH = Words(
         "This message is {length} characters long; the bot takes at most {limit} at a time. "
         "Nothing was sent: it is back in the box, so you can shorten it and send it again."
     ),
-    refused_streaming="Your previous answer is still finishing. Send again in a moment",
-    refused_rate=(
-        "That is more messages in a minute than this page takes. Send it again in {seconds} s"
+    refused_streaming_in_box=(
+        "Your previous answer is still finishing. Send again in a moment: it is in the box."
     ),
-    refused_busy="This page is answering too many people right now. Try again in a moment",
-    refused_in_box=": your message is still in the box.",
-    refused_not_sent=".",
+    refused_streaming="Your previous answer is still finishing. Send again in a moment.",
+    refused_rate_in_box=(
+        "That is more messages in a minute than this page takes. Send it again in {seconds} s: "
+        "it is still in the box."
+    ),
+    refused_rate=(
+        "That is more messages in a minute than this page takes. Send it again in {seconds} s."
+    ),
+    refused_busy_in_box=(
+        "This page is answering too many people right now. Try again in a moment: your message "
+        "is still in the box."
+    ),
+    refused_busy="This page is answering too many people right now. Try again in a moment.",
     retry="Retry",
     regenerate="Regenerate",
     copy="Copy",
@@ -386,11 +396,12 @@ CHINESE = Words(
         "这条消息有 {length} 个字符，智能体一次最多接受 {limit} 个。消息没有发送，"
         "仍在输入框里，你可以删减后再发送。"
     ),
-    refused_streaming="上一个回答还没有结束。请稍后再发送",
-    refused_rate="一分钟内发送的消息太多了。请 {seconds} 秒后再发送",
-    refused_busy="现在同时提问的人太多了。请稍后再试",
-    refused_in_box="；消息仍在输入框里。",
-    refused_not_sent="；消息没有发送。",
+    refused_streaming_in_box="上一个回答还没有结束。请稍后再发送；消息仍在输入框里。",
+    refused_streaming="上一个回答还没有结束。请稍后再发送；消息没有发送。",
+    refused_rate_in_box="一分钟内发送的消息太多了。请 {seconds} 秒后再发送；消息仍在输入框里。",
+    refused_rate="一分钟内发送的消息太多了。请 {seconds} 秒后再发送；消息没有发送。",
+    refused_busy_in_box="现在同时提问的人太多了。请稍后再试；消息仍在输入框里。",
+    refused_busy="现在同时提问的人太多了。请稍后再试；消息没有发送。",
     retry="重试",
     regenerate="重新生成",
     copy="复制",
