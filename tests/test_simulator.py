@@ -861,7 +861,8 @@ def test_concurrent_streams(sim: CozeSimulator) -> None:
     assert sorted(r.split("\n")[0] for r in results) == [f"## 关于「q{i}」" for i in range(5)]
 
 
-def test_command_line_runs_and_stops_cleanly() -> None:
+@pytest.mark.parametrize("chat_first", [True, False], ids=["after a chat", "at once"])
+def test_command_line_runs_and_stops_cleanly(chat_first: bool) -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -887,13 +888,14 @@ def test_command_line_runs_and_stops_cleanly() -> None:
         assert lines[2].strip() == "export COZE_PAT=demo-token"
         assert lines[3].strip() == f"export COZE_BOT_ID={simulator.DEMO_BOT_ID}"
         assert "/help" in lines[4]
-        r = httpx.post(
-            f"{url}/v3/chat",
-            json={**body("cli"), "bot_id": simulator.DEMO_BOT_ID},
-            headers=auth("demo-token"),
-        )
-        assert r.status_code == 200 and r.text.endswith('data:"[DONE]"\n\n')
-        proc.send_signal(signal.SIGINT)
+        if chat_first:
+            r = httpx.post(
+                f"{url}/v3/chat",
+                json={**body("cli"), "bot_id": simulator.DEMO_BOT_ID},
+                headers=auth("demo-token"),
+            )
+            assert r.status_code == 200 and r.text.endswith('data:"[DONE]"\n\n')
+        proc.send_signal(signal.SIGINT)  # as soon as it says Ctrl+C stops it
         _, err = proc.communicate(timeout=10)
         assert proc.returncode == 0
         assert "Traceback" not in err and "demo-token" not in err

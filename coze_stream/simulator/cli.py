@@ -37,17 +37,19 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    print(f"Coze simulator listening on {sim.base_url}")
-    for key, value in (
-        ("COZE_API_BASE_URL", sim.base_url),
-        ("COZE_PAT", sim.pat),
-        ("COZE_BOT_ID", sim.bot_id),
-    ):
-        print(f"export {key}={value}")
-    print('Send "/help" as a message to list the commands. Ctrl+C to stop.', flush=True)
-    try:
+    try:  # from the first line printed on, Ctrl+C stops the simulator cleanly
+        print(f"Coze simulator listening on {sim.base_url}")
+        for key, value in (
+            ("COZE_API_BASE_URL", sim.base_url),
+            ("COZE_PAT", sim.pat),
+            ("COZE_BOT_ID", sim.bot_id),
+        ):
+            print(f"export {key}={value}")
+        print('Send "/help" as a message to list the commands. Ctrl+C to stop.', flush=True)
         while True:
-            time.sleep(3600)
+            # Short sleeps: Ctrl+C may reach one of the server's threads, and Python runs its
+            # handler only when the main thread runs again; a long sleep would hide it.
+            time.sleep(0.2)
     except KeyboardInterrupt:
         print("\nstopping", file=sys.stderr)
     finally:
