@@ -7,11 +7,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import respx
+from hypothesis import HealthCheck, settings
 from streamlit.testing.v1 import AppTest
 
 from coze_stream import CozeConfig, _request
 from coze_stream.simulator import CozeSimulator
 from tests.helpers import BOT_ID, TOKEN, start
+
+# Hypothesis judges correctness here, never speed: its deadline (200 ms an example) and its
+# too-slow check measure the machine, and failed the suite when the CPU was busy.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 # `tests` is a package, so pytest puts the project root (the folder above it) on sys.path:
 # `coze_stream`, `streamlit_app` and `tests.helpers` import without installing.
