@@ -1,10 +1,10 @@
 """A long block streams in pieces that read as one block, measured from the page's geometry.
 
 While one long paragraph, code block, list or table streams, the page shows it as sibling
-elements in a container styled by ``answer_bubble.PIECE_STYLE``. These tests catch the block
-while it is in pieces and measure it: line boxes evenly spaced across every seam (no extra gap),
-one code box whose pieces touch and share one width, without a copy button that would copy a
-part, list numbers that count on, table cells of one column sharing one left edge and width
+elements in a container styled by ``chat_page.answer_bubble.PIECE_STYLE``. These tests catch the
+block while it is in pieces and measure it: line boxes evenly spaced across every seam (no extra
+gap), one code box whose pieces touch and share one width, without a copy button that would copy
+a part, list numbers that count on, table cells of one column sharing one left edge and width
 under a single header. They fail if a Streamlit upgrade changes the markup the style relies on.
 Once the answer is complete, the bubble holds one Markdown element: the whole text.
 """
@@ -133,8 +133,11 @@ def test_a_long_block_streams_in_pieces_that_read_as_one(app, fast_sim, shape):
     app.wait_idle(60)
     bubble = app.last_assistant()
     answer = fast_sim.streams[-1].answer
-    # What the pieces showed is the start of the answer, not a character lost or added.
-    shown = normalise(seen["text"]).replace(" ", "")
+    # What the pieces showed is the start of the answer, not a character lost or added. Their
+    # last line may be half written: a list item's "- " before its words shows as a hyphen
+    # at the end of the item above (seen once under load), so it is left out.
+    caught = seen["text"].rstrip().rsplit("\n", 1)[0]
+    shown = normalise(caught).replace(" ", "")
     assert normalise(bubble.inner_text()).replace(" ", "").find(shown[:2000]) >= 0
     # Complete: no pieces left, one element holding the whole text.
     assert bubble.locator('[class*="st-key-cz-"]').count() == 0
