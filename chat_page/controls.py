@@ -1,8 +1,9 @@
 """The controls around the chat: the sidebar, the row under each answer, follow-up buttons and
 what the box does with a message it should not send yet.
 
-Callbacks only note what was asked in the session state (a question to send, a rating to
-deliver); the page's run does the work, once it knows the configuration.
+Callbacks note what was asked in the session state (a question to send, a message held back)
+for the page's run; a rating is sent to Coze from its callback at once. :func:`introduction`
+draws what stands under the title.
 """
 
 from __future__ import annotations

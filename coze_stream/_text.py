@@ -145,7 +145,7 @@ def stream_text(
     The text is Coze's as it is: images and formulas are not guarded as
     :class:`coze_answer.AnswerStream` guards them for a browser.
 
-    ``coze_answer.stream_text`` is this very function, for scripts written when it lived there.
+    ``coze_answer.stream_text`` yields the same text guarded for a browser.
     """
     events = stream_chat(config, message, client=client, user_id=user_id, context=context)
     answer = AnswerText()

@@ -1,4 +1,5 @@
-"""The copy button (copy_button.py) in headless Chromium, on a tiny page of its own (copy_app.py).
+"""The copy button (chat_page/copy_button.py) in headless Chromium, on a tiny page of its own
+(copy_app.py).
 
 Each check starts by putting a sentinel on the clipboard (one clipboard serves every context of
 the browser), clicks a button, and reads the clipboard back: it must hold the answer's Markdown
