@@ -879,6 +879,10 @@ def test_command_line_runs_and_stops_cleanly(chat_first: bool) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a script's background job ignores Ctrl+C (SIGINT), and a child
+        # inherits that, so the simulator would never hear it (every run of the suite started
+        # in the background failed here).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None

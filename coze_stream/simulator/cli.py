@@ -47,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export {key}={value}")
         print('Send "/help" as a message to list the commands. Ctrl+C to stop.', flush=True)
         while True:
-            # Short sleeps: Ctrl+C may reach one of the server's threads, and Python runs its
-            # handler only when the main thread runs again; a long sleep would hide it.
-            time.sleep(0.2)
+            time.sleep(3600)
     except KeyboardInterrupt:
         print("\nstopping", file=sys.stderr)
     finally:
