@@ -40,7 +40,10 @@ MEASURE = """
     return [...new Set(tops)].sort((a, b) => a - b)
       .filter((top, i, all) => i === 0 || top - all[i - 1] > 4);
   };
-  const pieces = box.querySelectorAll(':scope [data-testid="stElementContainer"]').length;
+  // A piece's element can be in the page a moment before its Markdown is (seen under load):
+  // only pieces that show something count.
+  const pieces = [...box.querySelectorAll(':scope [data-testid="stElementContainer"]')]
+    .filter((piece) => piece.textContent.trim().length > 0).length;
   const out = { pieces, text: box.innerText, box: rect(box) };
   if (kind === "paragraph") {
     const ps = [...box.querySelectorAll("p")];
@@ -75,10 +78,8 @@ def catch_in_pieces(app: Any, kind: str) -> dict[str, Any]:
     """Wait until the open block is in at least four pieces; measure it there and then."""
     handle = app.page.wait_for_function(
         f"""() => {{
-            const box = document.querySelector('[class*="st-key-cz-{kind}-"]');
-            if (!box || box.querySelectorAll('[data-testid="stElementContainer"]').length < 4)
-                return null;
-            return ({MEASURE})("{kind}");
+            const seen = ({MEASURE})("{kind}");
+            return seen && seen.pieces >= 4 ? seen : null;
         }}""",
         timeout=30_000,
         polling=50,
