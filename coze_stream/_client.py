@@ -15,7 +15,7 @@ from . import _sentences as owner
 from ._body import read_at_most
 from ._config import CozeConfig
 from ._context import ContextMessage, additional_messages
-from ._errors import log_id, reply_error
+from ._errors import log_id
 from ._events import iter_events
 from ._exceptions import CozeAPIError, CozeError, redact
 from ._models import ChatEvent
@@ -196,12 +196,4 @@ def error_from_reply(response: httpx.Response, pat: str) -> CozeError | None:
             template, values=values, logid=log_id(reply.logid, pat), http_status=reply.status
         )
     # A chat answers with a stream: a plain reply is an error even when it says code 0.
-    return reply_error(
-        reply.payload,
-        pat=pat,
-        status=reply.status,
-        logid=reply.logid,
-        retry_after=reply.retry_after,
-        otherwise=owner.PLAIN_REPLY,
-        zero_is_success=False,
-    )
+    return reply.error(pat, owner.PLAIN_REPLY, zero_is_success=False)

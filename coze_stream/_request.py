@@ -123,7 +123,13 @@ class Reply:
     logid: str | None
     retry_after: float | None
 
-    def error(self, pat: str, otherwise: str = owner.ANSWERED_WITH_ERROR) -> CozeError | None:
+    def error(
+        self,
+        pat: str,
+        otherwise: str = owner.ANSWERED_WITH_ERROR,
+        *,
+        zero_is_success: bool = True,
+    ) -> CozeError | None:
         """The error this reply stands for, or None when Coze took the request."""
         return reply_error(
             self.payload,
@@ -132,6 +138,7 @@ class Reply:
             logid=self.logid,
             retry_after=self.retry_after,
             otherwise=otherwise,
+            zero_is_success=zero_is_success,
         )
 
 
