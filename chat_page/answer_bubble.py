@@ -286,8 +286,9 @@ def stream_answer(
     view.actions_slot.button(said.stop, key="stop-answer", icon=":material/stop_circle:")
     chat = BackgroundChat(config, turn.question, client=client, context=context)
     finished = False
+    turn.streaming = True
     try:
-        view.stream(answer_changes(chat, answer))
+        view.stream(_keeping(answer_changes(chat, answer), turn, answer))
         finished = True
     except CozeError as error:
         finished = True
@@ -298,6 +299,7 @@ def stream_answer(
         turn.error = error
     finally:
         turn.keep(answer)
+        turn.streaming = False
         if not finished:  # interrupted: Stop was pressed, or a new message arrived
             turn.stopped = True
             chat.stop()
@@ -310,6 +312,14 @@ def stream_answer(
     show_status(view.status_slot, turn, said)
     view.actions_slot.empty()
     return view
+
+
+def _keeping(changes: Iterator[Change], turn: Turn, answer: AnswerStream) -> Iterator[Change]:
+    """``changes``, with ``turn`` taking what was shown after each: a download while the answer
+    streams (made on a server thread from the turns) has it as far as it got."""
+    for change in changes:
+        yield change
+        turn.keep(answer)
 
 
 def _show_after_interruption(update: Callable[[], None]) -> None:

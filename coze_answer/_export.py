@@ -2,24 +2,32 @@
 
 Both are made from the page's turns alone (nothing is stored on the server), when the person
 asks for the download.
+
+In the Markdown file each message stands alone, as on the page, whatever the bot wrote: an
+answer is a block quote (a container no line inside it can leave, so an answer can neither fake
+a speaker's line nor spill into the next message), a code fence it left open is closed, its raw
+HTML shows as text (as the page shows it), and control characters are dropped.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from coze_stream import CozeError
+from coze_stream import CozeError, valid_text
 
+from ._blocks import _fence as fence_of
 from ._trouble import explain
 from ._turn import Turn, plain_markdown
 from ._words import Words
 
-__all__ = ["chat_json", "chat_markdown", "local_time"]
+__all__ = ["answer_markdown", "chat_json", "chat_markdown", "local_time", "printable"]
 
 
 def local_time(at: float, zone: tzinfo | None = None) -> datetime:
@@ -33,8 +41,9 @@ def chat_markdown(
     """The chat as a Markdown document in ``said``'s language: who wrote, when, and what.
 
     A person's words are escaped so that they read as typed (a ``# title`` they wrote stays
-    text); an answer is its Markdown as shown, followed by what ended it when it did not end
-    well. Messages are set apart by rules, so an answer's own headings stay its own.
+    text); an answer is its Markdown as shown, in a block quote (see :func:`answer_markdown`),
+    followed by what ended it when it did not end well, or that it was still being written.
+    Messages are set apart by rules, so an answer's own headings stay its own.
     """
     exported = local_time(time.time() if now is None else now, zone).strftime("%Y-%m-%d %H:%M")
     lines = [f"# {said.title}", "", f"*{said.exported_at.format(time=exported)}*", ""]
@@ -43,14 +52,99 @@ def chat_markdown(
         who = said.you if turn.role == "user" else said.bot_name
         lines += ["---", "", f"**{who}** · {when}", ""]
         if turn.role == "user":
-            lines += [plain_markdown(turn.content), ""]
+            lines += [plain_markdown(printable(turn.content)), ""]
             continue
         if turn.content.strip():
-            lines += [turn.content.strip("\n"), ""]
+            lines += [answer_markdown(turn.content), ""]
         ending = _ending(turn, said)
         if ending:
             lines += [f"*{ending}*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+_LINE_BREAKS = re.compile("\r\n?")
+
+
+def printable(text: str) -> str:
+    """``text`` as valid Unicode without control characters (NUL, escape...): line breaks
+    (``\r\n`` and ``\r`` as ``\n``) and tabs stay."""
+    text = valid_text(_LINE_BREAKS.sub("\n", text))
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+# Lines indented this far are code, or belong to the list item or block above them.
+_INDENTED = re.compile(r"(?: {4}| {0,3}\t)")
+_BACKTICKS = re.compile(r"`+")
+_LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+def answer_markdown(text: str) -> str:
+    """An answer's Markdown as one block quote that shows what the page showed, and ends.
+
+    Raw HTML shows as text on the page (Streamlit renders no HTML from an answer): here each
+    ``<`` outside code is escaped, so no tag, comment or ``<style>`` takes effect and none can
+    hide the rest of the file. ``&`` stays as it is: an entity (``&lt;``) reads the same on the
+    page and in the file. A code fence left open (an answer stopped inside a code block) is
+    closed with its own fence. Every line, blank ones too, starts with ``>``: nothing in the
+    answer can end the quote, so a line that looks like "**You** · 12:00" stays inside it.
+    """
+    out: list[str] = []
+    open_fence: str | None = None
+    indented_code = False  # inside an indented code block
+    after_blank = True  # the line before was blank (or this is the first)
+    in_list = False  # the block above holds a list: an indented line continues it
+    for line in printable(text).strip("\n").split("\n"):
+        if open_fence is not None:
+            closing = fence_of(line)
+            if (
+                closing is not None
+                and closing[0] == open_fence[0]
+                and len(closing) >= len(open_fence)
+                and not line.strip().lstrip(closing[0])
+            ):
+                open_fence = None
+            out.append(line)
+            continue
+        if not line.strip():
+            after_blank = True
+            out.append(line)
+            continue
+        if _INDENTED.match(line) and (indented_code or (after_blank and not in_list)):
+            indented_code = True
+            after_blank = False
+            out.append(line)
+            continue
+        indented_code = False
+        if not _INDENTED.match(line):
+            in_list = _LIST_ITEM.match(line) is not None or (in_list and not after_blank)
+        after_blank = False
+        open_fence = fence_of(line)
+        out.append(line if open_fence is not None else _html_as_text(line))
+    if open_fence is not None:
+        out.append(open_fence)
+    return "\n".join(">" if not line else "> " + line for line in out)
+
+
+def _html_as_text(line: str) -> str:
+    """``line`` with every ``<`` outside a code span escaped: a tag shows as text."""
+    pieces = []
+    position = 0
+    while position < len(line):
+        run = _BACKTICKS.search(line, position)
+        if run is None:
+            break
+        # A code span closes at the next run of as many backticks on this line; a run with
+        # none is literal backticks.
+        closing = re.compile(rf"(?<!`){re.escape(run.group())}(?!`)").search(line, run.end())
+        if closing is None:
+            pieces.append(line[position : run.end()].replace("<", "\\<"))
+            position = run.end()
+            continue
+        pieces.append(line[position : run.start()].replace("<", "\\<"))
+        pieces.append(line[run.start() : closing.end()])
+        position = closing.end()
+    pieces.append(line[position:].replace("<", "\\<"))
+    return "".join(pieces)
 
 
 def chat_json(turns: Sequence[Turn]) -> str:
@@ -107,12 +201,16 @@ def _ending(turn: Turn, said: Words) -> str:
     if turn.error is not None:
         trouble = explain(turn.error, said.code)
         # Only the values came from Coze (anything): they are escaped, the page's words are not.
-        facts = "; ".join(f"{label}: {plain_markdown(value)}" for label, value in trouble.facts)
+        facts = "; ".join(
+            f"{label}: {plain_markdown(printable(value))}" for label, value in trouble.facts
+        )
         return f"{trouble.headline} ({facts})" if facts else trouble.headline
     if turn.refusal is not None:
         return said.not_sent
     if turn.stopped:
         return _without_icon(said.stopped)
+    if turn.streaming:
+        return said.export_unfinished
     return ""
 
 

@@ -12,7 +12,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
-from coze_stream import Usage
+from coze_stream import Usage, valid_text
 
 from ._model import AnswerStream
 from ._words import Words
@@ -58,6 +58,7 @@ class Turn:
     error: BaseException | None = None  # what ended it, when something went wrong
     refusal: object | None = None  # the page's fair share said no before asking Coze
     stopped: bool = False
+    streaming: bool = False  # the answer is still coming: kept as far as it got
     conversation_id: str = ""  # Coze's ids, for feedback and the JSON export
     chat_id: str = ""
     message_id: str = ""
@@ -122,8 +123,9 @@ def plain_markdown(text: str) -> str:
 
 
 def clean_message(text: str | None) -> str:
-    """The message to send: control characters removed (newlines and tabs kept), trimmed."""
+    """The message to send: valid Unicode (a lone surrogate half is U+FFFD), control characters
+    removed (newlines and tabs kept), trimmed."""
     if not text:
         return ""
-    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    kept = (ch for ch in valid_text(text) if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     return "".join(kept).strip()

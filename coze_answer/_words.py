@@ -95,6 +95,7 @@ class Words:
     you: str
     bot_name: str
     exported_at: str
+    export_unfinished: str
     not_sent: str
     # -- Why an answer failed (coze_answer._trouble): a headline for the visitor, saying what
     # they can do, and the labels of the "Details" rows. A ``_wait`` headline says how long to
@@ -271,6 +272,7 @@ ENGLISH = Words(
     you="You",
     bot_name="Bot",
     exported_at="Exported {time}",
+    export_unfinished="Still being written when this file was made: this is as far as it had got.",
     not_sent="Not sent to the bot: the page was too busy at that moment.",
     # -- Why an answer failed.
     trouble_setup="This chat is not set up correctly: please tell the site's owner.",
@@ -414,6 +416,7 @@ CHINESE = Words(
     you="你",
     bot_name="智能体",
     exported_at="导出于 {time}",
+    export_unfinished="导出时这条回答还在生成中，这里只有当时已有的部分。",
     not_sent="没有发给智能体：当时这个页面太忙了。",
     # -- Why an answer failed.
     trouble_setup="这个聊天还没有正确设置，请告诉网站的管理员。",

@@ -49,6 +49,7 @@ from ._models import (
 from ._rich import parts_markdown, web_address
 from ._text import AnswerText, stream_text, text_after
 from ._transport import CozeHTTPClient
+from ._unicode import valid_text
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -88,5 +89,6 @@ __all__ = [
     "stream_chat",
     "stream_text",
     "text_after",
+    "valid_text",
     "web_address",
 ]

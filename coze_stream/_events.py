@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ from ._models import (
     Usage,
 )
 from ._request import http_error
+from ._unicode import REPLACEMENT, is_high_surrogate, valid_json, valid_text
 
 __all__ = ["MAX_ANSWER_CHARS", "iter_events"]
 
@@ -41,11 +43,23 @@ MAX_ANSWER_CHARS = 1_000_000
 # Longest name of a plugin or file shown in a sentence or a link.
 _NAME_CHARS = 100
 
+# A surrogate spelled as an escape: \ud800 to \udfff (may be a false alarm, as in "\\ud800").
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _json_without_surrogates(data: str) -> Any:
+    """``data`` as the standard library decodes it, refusing surrogate escapes as orjson does,
+    so that such text takes the path that makes it valid Unicode."""
+    if _SURROGATE_ESCAPE.search(data) is not None:
+        raise ValueError("a surrogate escape")
+    return json.loads(data)
+
+
 _fast_json: Callable[[str], Any]
-try:
+try:  # orjson refuses a lone surrogate ("\ud800"), so what it decodes is valid Unicode
     from orjson import loads as _fast_json
 except ImportError:  # optional: the standard library is correct, only slower
-    _fast_json = json.loads
+    _fast_json = _json_without_surrogates
 
 
 # The keys a delta is read by, as the JSON decoder makes them: orjson hands out the same key
@@ -88,15 +102,17 @@ def _terminated(body: StreamBody, response: httpx.Response) -> httpx.Response:
 
 
 def _parse_json(data: str) -> Any:
-    """``data`` decoded as JSON, or None. orjson, when installed, decodes events 3x faster."""
+    """``data`` decoded as JSON, or None; every string in it valid Unicode. orjson, when
+    installed, decodes events 3x faster."""
     try:
         return _fast_json(data)
     except ValueError:
-        return _parse_json_slowly(data)
+        return valid_json(_parse_json_slowly(data))
 
 
 def _parse_json_slowly(data: str) -> Any:
-    try:  # orjson refuses a few things the standard library takes (huge integers, NaN)
+    """``data`` as the standard library decodes it, or None: its strings may hold surrogates."""
+    try:  # orjson refuses a few things the standard library takes (huge integers, NaN, "\ud800")
         return json.loads(data)
     except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return None
@@ -175,8 +191,37 @@ def _text_id(value: object) -> str:
     return ""
 
 
+class _Halves:
+    """The first half of a surrogate pair that ended a delta, held back until the next delta of
+    the same text (the answer's or the reasoning's, of one message) brings the second half.
+
+    A gateway that cuts strings by UTF-16 units splits an emoji so; a half whose other half
+    does not come next becomes U+FFFD.
+    """
+
+    __slots__ = ("held",)
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[bool, str], str] = {}  # (reasoning?, message id): the half
+
+    def join(self, text: str, message_id: str, *, reasoning: bool) -> str:
+        """``text`` as valid Unicode, with a half held before it, and its own last half held."""
+        if self.held:
+            text = self.held.pop((reasoning, message_id), "") + text
+        if text and is_high_surrogate(text[-1]):
+            self.held[reasoning, message_id] = text[-1]
+            text = text[:-1]
+        return valid_text(text)
+
+    def flush(self) -> Iterator[ChatEvent]:
+        """Each half still held, as U+FFFD: its other half will not come."""
+        for (reasoning, message_id), _half in self.held.items():
+            yield (ReasoningDelta if reasoning else AnswerDelta)(REPLACEMENT, message_id)
+        self.held.clear()
+
+
 def _other_deltas(
-    message: Any, sse: ServerSentEvent, streamed_chars: int
+    message: Any, sse: ServerSentEvent, streamed_chars: int, halves: _Halves
 ) -> Generator[ChatEvent, None, int]:
     """A delta that is not plain answer text (reasoning, a key missing, another type, JSON that
     orjson refused: ``message`` None) by the general rules; returns the count of streamed
@@ -189,21 +234,37 @@ def _other_deltas(
     if get("type") != "answer" or get("content_type", "text") != "text":
         return streamed_chars
     message_id = get("id", "")
-    if type(message_id) is not str:
-        message_id = ""
+    message_id = valid_text(message_id) if type(message_id) is str else ""
     reasoning = get("reasoning_content")
     if reasoning and type(reasoning) is str:
+        reasoning = halves.join(reasoning, message_id, reasoning=True)
         streamed_chars += len(reasoning)
         if streamed_chars > MAX_ANSWER_CHARS:
             raise _too_long()
-        yield ReasoningDelta(reasoning, message_id)
+        if reasoning:
+            yield ReasoningDelta(reasoning, message_id)
     content = get("content")
     if content and type(content) is str:
+        content = halves.join(content, message_id, reasoning=False)
         streamed_chars += len(content)
         if streamed_chars > MAX_ANSWER_CHARS:
             raise _too_long()
-        yield AnswerDelta(content, message_id)
+        if content:
+            yield AnswerDelta(content, message_id)
     return streamed_chars
+
+
+# The events after which no delta continues the text before them: a half held back is alone.
+_TEXT_ENDS = frozenset(
+    (
+        "conversation.message.completed",
+        "conversation.chat.completed",
+        "conversation.chat.failed",
+        "conversation.chat.requires_action",
+        "error",
+        "done",
+    )
+)
 
 
 def _too_long() -> CozeStreamError:
@@ -261,6 +322,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
     # comes whole (completed messages, follow-ups) each up to MAX_ANSWER_CHARS.
     streamed_chars = whole_chars = 0
     failure: CozeError | None = None
+    halves = _Halves()
     body = StreamBody(response, Limits(event_seconds=config.read_timeout))
     # Names the hot path (one answer delta per event) reads as locals, not globals.
     loads = _fast_json
@@ -289,6 +351,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                     and type(content) is str
                     and type(message_id) is str
                     and "reasoning_content" not in message
+                    and not halves.held  # a half waits: it may be this delta's first character
                 ):
                     if content:
                         streamed_chars += len(content)
@@ -296,8 +359,11 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
                             raise _too_long()
                         yield AnswerDelta(content, message_id)
                     continue
-                streamed_chars = yield from _other_deltas(message, sse, streamed_chars)
-            elif name == "conversation.message.completed":
+                streamed_chars = yield from _other_deltas(message, sse, streamed_chars, halves)
+                continue
+            if halves.held and name in _TEXT_ENDS:
+                yield from halves.flush()
+            if name == "conversation.message.completed":
                 message = _load(sse.data, name)
                 kind = message.get("type")
                 content = message.get("content")
@@ -349,6 +415,7 @@ def iter_events(response: httpx.Response, config: CozeConfig) -> Iterator[ChatEv
             failure = CozeStreamError(owner.CONNECTION_BROKE)
     # Raised outside the except block, so the httpx error (whose request holds the token in
     # its headers) is not chained to it for an error reporter to capture.
+    yield from halves.flush()
     if failure is not None:
         raise failure
     if not (completed or done):

@@ -31,6 +31,7 @@ from ._exceptions import (
     CozeTimeoutError,
     redact,
 )
+from ._unicode import valid_json
 
 __all__ = [
     "RETRY_AFTER_CAP",
@@ -143,9 +144,10 @@ class Reply:
 
 
 def _parse_json(body: bytes) -> Any:
-    """``body`` as JSON, or None when it is not JSON (or nested too deep to read)."""
+    """``body`` as JSON (every string in it valid Unicode), or None when it is not JSON (or
+    nested too deep to read)."""
     try:
-        return json.loads(body)
+        return valid_json(json.loads(body))
     except (ValueError, RecursionError):
         return None
 

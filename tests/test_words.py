@@ -141,7 +141,7 @@ def test_the_markdown_export_reads_as_the_chat():
     # Who and when (in the visitor's zone), message by message, set apart by rules.
     assert text.count("\n---\n") == 6
     assert "**You** · 2025-11-26 20:26\n" in text and "**Bot** · 2025-11-26 20:26\n" in text
-    assert "## Answer\n\nSome **text**.\n" in text
+    assert "> ## Answer\n>\n> Some **text**.\n" in text  # an answer is a block quote
     assert "*Coze is busy right now. Please try again in a moment. (Coze code: 4009;" in text
     assert "Log id: L1)*" in text
     assert "(Error type: RuntimeError)*" in text and "secret detail" not in text
