@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -314,12 +315,20 @@ def stream_answer(
     return view
 
 
+# How often a streaming answer's turn takes what was shown: reading the model's blocks joins its
+# open block, a copy of that block, so not after every change.
+KEEP_SECONDS = 0.25
+
+
 def _keeping(changes: Iterator[Change], turn: Turn, answer: AnswerStream) -> Iterator[Change]:
-    """``changes``, with ``turn`` taking what was shown after each: a download while the answer
-    streams (made on a server thread from the turns) has it as far as it got."""
+    """``changes``, with ``turn`` taking what was shown every :data:`KEEP_SECONDS`: a download
+    while the answer streams (made on a server thread from the turns) has it as far as it got."""
+    kept = -KEEP_SECONDS  # the first change is kept at once
     for change in changes:
         yield change
-        turn.keep(answer)
+        if time.monotonic() - kept >= KEEP_SECONDS:
+            turn.keep(answer)
+            kept = time.monotonic()
 
 
 def _show_after_interruption(update: Callable[[], None]) -> None:
