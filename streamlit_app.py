@@ -17,6 +17,7 @@ from chat_page.answer_bubble import PAGE_STYLE, log_unexpected, show_trouble
 from chat_page.controls import PROMPT_KEY, download_buttons, hold_back, introduction, sidebar
 from chat_page.conversation import answer, remembered, show_history, show_question
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
+from chat_page.well_formed import keep_typing_well_formed
 from coze_answer import Turn, clean_message, words
 
 
@@ -30,6 +31,8 @@ def main() -> None:
     st.session_state.gate = fair_share(settings.max_chats, settings.per_minute)  # for callbacks
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
+    with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser
+        keep_typing_well_formed()
 
     st.title(said.title)
     introduction(said, config, config_error, settings)

@@ -26,7 +26,7 @@ from coze_answer import (
     plain_markdown,
     words,
 )
-from coze_stream import CozeConfig, CozeError, send_feedback
+from coze_stream import CozeConfig, CozeError, send_feedback, valid_text
 
 from .answer_bubble import show_trouble
 from .copy_button import copy_button
@@ -151,7 +151,8 @@ def hold_back() -> None:
         reason = words(page_language()).refusal(refusal.reason, refusal.retry_after, in_box=True)
     else:
         return
-    st.session_state[PROMPT_KEY] = typed  # shown in the box again, not returned as sent
+    # Shown in the box again, not returned as sent; as valid Unicode, which is all a box can hold.
+    st.session_state[PROMPT_KEY] = valid_text(typed) if isinstance(typed, str) else typed
     st.session_state.held_back = reason
 
 
