@@ -54,8 +54,9 @@ def chat_markdown(
         if turn.role == "user":
             lines += [plain_markdown(printable(turn.content)), ""]
             continue
-        if turn.content.strip():
-            lines += [answer_markdown(turn.content), ""]
+        quoted = answer_markdown(turn.content)
+        if quoted:
+            lines += [quoted, ""]
         ending = _ending(turn, said)
         if ending:
             lines += [f"*{ending}*", ""]
@@ -87,13 +88,18 @@ def answer_markdown(text: str) -> str:
     page and in the file. A code fence left open (an answer stopped inside a code block) is
     closed with its own fence. Every line, blank ones too, starts with ``>``: nothing in the
     answer can end the quote, so a line that looks like "**You** · 12:00" stays inside it.
+    "" when nothing in ``text`` shows.
     """
+    text = printable(text).strip("\n")
+    if not text.strip():
+        return ""
     out: list[str] = []
     open_fence: str | None = None
     indented_code = False  # inside an indented code block
     after_blank = True  # the line before was blank (or this is the first)
     in_list = False  # the block above holds a list: an indented line continues it
-    for line in printable(text).strip("\n").split("\n"):
+    spans = True  # code spans can be told on this line (no backticks left open above it)
+    for line in text.split("\n"):
         if open_fence is not None:
             closing = fence_of(line)
             if (
@@ -105,8 +111,12 @@ def answer_markdown(text: str) -> str:
                 open_fence = None
             out.append(line)
             continue
+        # Tabs in the indentation as spaces: after the quote's "> " a tab would reach a
+        # different column, and make a code line a paragraph or an HTML block.
+        body = line.lstrip(" \t")
+        line = line[: len(line) - len(body)].expandtabs(4) + body
         if not line.strip():
-            after_blank = True
+            after_blank = spans = True
             out.append(line)
             continue
         if _INDENTED.match(line) and (indented_code or (after_blank and not in_list)):
@@ -119,32 +129,66 @@ def answer_markdown(text: str) -> str:
             in_list = _LIST_ITEM.match(line) is not None or (in_list and not after_blank)
         after_blank = False
         open_fence = fence_of(line)
-        out.append(line if open_fence is not None else _html_as_text(line))
+        if open_fence is not None:
+            spans = True
+            out.append(line)
+            continue
+        escaped, left_open = _html_as_text(line, spans=spans)
+        spans = spans and not left_open
+        out.append(escaped)
     if open_fence is not None:
         out.append(open_fence)
     return "\n".join(">" if not line else "> " + line for line in out)
 
 
-def _html_as_text(line: str) -> str:
-    """``line`` with every ``<`` outside a code span escaped: a tag shows as text."""
+def _html_as_text(line: str, *, spans: bool) -> tuple[str, bool]:
+    """``line`` with every ``<`` outside a code span escaped (a tag shows as text), and whether
+    it leaves a run of backticks unmatched.
+
+    Code spans are found on this line only; ``spans`` False (a run before it in its paragraph
+    was left unmatched, so a span may have begun there) escapes every ``<``: a span's ``\\<``
+    shows a backslash, but no HTML gets through.
+    """
+    if not spans:
+        return _escape_lt(line), "`" in line
     pieces = []
     position = 0
-    while position < len(line):
+    while True:
         run = _BACKTICKS.search(line, position)
         if run is None:
             break
-        # A code span closes at the next run of as many backticks on this line; a run with
-        # none is literal backticks.
-        closing = re.compile(rf"(?<!`){re.escape(run.group())}(?!`)").search(line, run.end())
-        if closing is None:
-            pieces.append(line[position : run.end()].replace("<", "\\<"))
-            position = run.end()
-            continue
-        pieces.append(line[position : run.start()].replace("<", "\\<"))
-        pieces.append(line[run.start() : closing.end()])
+        start = run.start()
+        if _odd_backslashes_before(line, start):  # "\`": its first backtick is text
+            start += 1
+            if start == run.end():
+                pieces.append(_escape_lt(line[position : run.end()]))
+                position = run.end()
+                continue
+        ticks = run.end() - start
+        closing = re.compile(rf"(?<!`)`{{{ticks}}}(?!`)").search(line, run.end())
+        if closing is None:  # literal backticks, unless the span goes on past this line
+            pieces.append(_escape_lt(line[position:]))
+            return "".join(pieces), True
+        pieces.append(_escape_lt(line[position:start]))
+        pieces.append(line[start : closing.end()])
         position = closing.end()
-    pieces.append(line[position:].replace("<", "\\<"))
-    return "".join(pieces)
+    pieces.append(_escape_lt(line[position:]))
+    return "".join(pieces), False
+
+
+# A "<" not already escaped: after an even run of backslashes (none included).
+_LT = re.compile(r"(?<!\\)((?:\\\\)*)<")
+
+
+def _escape_lt(text: str) -> str:
+    return _LT.sub(r"\1\\<", text)
+
+
+def _odd_backslashes_before(text: str, index: int) -> bool:
+    count = 0
+    while index - count > 0 and text[index - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def chat_json(turns: Sequence[Turn]) -> str:
