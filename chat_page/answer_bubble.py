@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -315,20 +314,16 @@ def stream_answer(
     return view
 
 
-# How often a streaming answer's turn takes what was shown: reading the model's blocks joins its
-# open block, a copy of that block, so not after every change.
-KEEP_SECONDS = 0.25
-
-
 def _keeping(changes: Iterator[Change], turn: Turn, answer: AnswerStream) -> Iterator[Change]:
-    """``changes``, with ``turn`` taking what was shown every :data:`KEEP_SECONDS`: a download
-    while the answer streams (made on a server thread from the turns) has it as far as it got."""
-    kept = -KEEP_SECONDS  # the first change is kept at once
+    """``changes``, with ``turn`` taking each one's text before it is shown: a download while
+    the answer streams (made on a server thread from the turns) has it as far as it got.
+
+    A keep joins the model's open block, a copy of that block: for a 1 MB one-block table in
+    frames of 50 ms, 83 us a change, 0.13 s over its 70 s (docs/protocol.md).
+    """
     for change in changes:
+        turn.keep(answer)  # the model holds this change's text already
         yield change
-        if time.monotonic() - kept >= KEEP_SECONDS:
-            turn.keep(answer)
-            kept = time.monotonic()
 
 
 def _show_after_interruption(update: Callable[[], None]) -> None:

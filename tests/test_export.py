@@ -202,3 +202,23 @@ def test_any_chat_exports_each_turn_in_its_place(answers, data):
     markdown.encode("utf-8")  # valid Unicode, whatever the bot sent
     assert not [ch for ch in markdown if ord(ch) < 0x20 and ch not in "\n\t"]
     check_turns(turns, markdown)
+
+
+def test_a_streaming_turn_has_each_change_before_it_is_shown():
+    from chat_page.answer_bubble import _keeping
+    from coze_answer import AnswerStream
+    from coze_stream import AnswerDelta
+
+    answer = AnswerStream(frame_seconds=0, split_blocks=False)
+    turn = Turn("assistant", question="q", streaming=True)
+
+    def changes():
+        for piece in ("one ", "two "):
+            yield from answer.update([AnswerDelta(piece, "m1")])
+
+    shown = _keeping(changes(), turn, answer)
+    next(shown)
+    assert turn.content == "one "  # what the page is about to show, a download has
+    next(shown)
+    assert turn.content == "one two "
+    assert "> one two \n" in chat_markdown([Turn("user", ["q"]), turn], ENGLISH)

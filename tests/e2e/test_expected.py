@@ -169,7 +169,11 @@ def test_the_chat_downloads_as_markdown_and_json(
         sidebar.locator(DOWNLOAD, has_text="Download as Markdown").click()
     text = pathlib.Path(markdown.value.path()).read_text(encoding="utf-8")
     assert "**You** · " in text and "\n\ndownload me\n" in text
-    assert record.answers[-1].strip() in text
+    # The answer stands in a block quote, each of its lines after "> " (a blank one as ">").
+    quoted = "\n".join(
+        f"> {line}" if line else ">" for line in record.answers[-1].strip("\n").split("\n")
+    )
+    assert quoted in text
     with app.page.expect_download() as data:
         sidebar.locator(DOWNLOAD, has_text="Download as JSON").click()
     chat = json.loads(pathlib.Path(data.value.path()).read_text(encoding="utf-8"))
