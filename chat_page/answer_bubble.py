@@ -318,8 +318,8 @@ def _keeping(changes: Iterator[Change], turn: Turn, answer: AnswerStream) -> Ite
     """``changes``, with ``turn`` taking each one's text before it is shown: a download while
     the answer streams (made on a server thread from the turns) has it as far as it got.
 
-    A keep joins the model's open block, a copy of that block: for a 1 MB one-block table in
-    frames of 50 ms, 83 us a change, 0.13 s over its 70 s (docs/protocol.md).
+    A keep joins the model's open block, a copy of that block: for a 700 KB one-block table in
+    frames of 50 ms, at most about 0.1 ms a change (bench/keep.py, docs/performance.md).
     """
     for change in changes:
         turn.keep(answer)  # the model holds this change's text already
