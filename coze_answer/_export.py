@@ -74,7 +74,7 @@ def printable(text: str) -> str:
 
 
 # Lines indented this far are code, or belong to the list item or block above them.
-_INDENTED = re.compile(r"(?: {4}| {0,3}\t)")
+_INDENTED = re.compile(" {4}")
 _BACKTICKS = re.compile(r"`+")
 _LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
