@@ -30,6 +30,8 @@ function wellFormed(text) {
   return text.toWellFormed ? text.toWellFormed() : text.replace(LONE, "\\uFFFD");
 }
 function mend(event) {
+  // Not while an input method composes: the input event that ends the composition mends it.
+  if (event.isComposing) return;
   const box = event.target;
   const proto = box instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype
     : box instanceof HTMLInputElement ? HTMLInputElement.prototype : null;
