@@ -16,6 +16,7 @@ import streamlit as st
 from chat_page.answer_bubble import PAGE_STYLE, log_unexpected, show_trouble
 from chat_page.controls import PROMPT_KEY, download_buttons, hold_back, introduction, sidebar
 from chat_page.conversation import answer, remembered, show_history, show_question
+from chat_page.keep import keep_in_browser, take_from_browser
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
 from chat_page.well_formed import keep_typing_well_formed
 from coze_answer import Turn, clean_message, words
@@ -27,12 +28,14 @@ def main() -> None:
     st.html(f"<style>{PAGE_STYLE}</style>")  # long answers in pieces; people's words wrap
     history: list[Turn] = st.session_state.setdefault("history", [])
     settings = read_settings(said)
+    take_from_browser(history, settings, said)  # this tab's chat after a reload, a past chat
     choose_demo(settings, history)
     st.session_state.gate = fair_share(settings.max_chats, settings.per_minute)  # for callbacks
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser
         keep_typing_well_formed()
+        kept = st.empty()  # the list of past chats: filled at the end, when the chat is kept
 
     st.title(said.title)
     introduction(said, config, config_error, settings)
@@ -55,6 +58,7 @@ def main() -> None:
         show_question(question, history)
         answer(question, history, said, config, settings, context=context)
     download_buttons(downloads, history, said)
+    keep_in_browser(kept, history, said, settings)
 
 
 def run_page() -> None:

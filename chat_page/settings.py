@@ -61,6 +61,7 @@ SETTING_NAMES = (
     "COZE_MESSAGES_PER_MINUTE",
     "COZE_IMAGE_HOSTS",
     "COZE_MAX_FORMULAS",
+    "COZE_KEEP_CHATS",
 )
 DEFAULT_MAX_CHATS = 20
 DEFAULT_PER_MINUTE = 20
@@ -83,6 +84,7 @@ class PageSettings:
     memory: tuple[int, int] | None  # COZE_CONTEXT as (messages, characters); None: off
     configured_image_hosts: tuple[str, ...]  # COZE_IMAGE_HOSTS, or Coze's own
     max_formulas: int  # COZE_MAX_FORMULAS: formulas typeset per answer
+    keep_chats: bool = True  # COZE_KEEP_CHATS=off: nothing kept in the visitor's browser
 
     def image_hosts(self, *, demo: bool) -> tuple[str, ...]:
         """Hosts answers may show images from; in demo mode also the simulator on this
@@ -104,6 +106,7 @@ def parse_settings(raw: Mapping[str, str]) -> PageSettings:
         memory=_memory_budget(raw.get("COZE_CONTEXT")),
         configured_image_hosts=tuple(hosts) or DEFAULT_IMAGE_HOSTS,
         max_formulas=_whole(raw.get("COZE_MAX_FORMULAS"), MAX_FORMULAS),
+        keep_chats=raw.get("COZE_KEEP_CHATS", "").strip().lower() not in _OFF,
     )
 
 

@@ -25,6 +25,17 @@ from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
 from ._context import CONTEXT_CHARS, CONTEXT_MESSAGES, context_budget, pick_context
 from ._export import chat_json, chat_markdown, local_time
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
+from ._keep import (
+    KEEP_VERSION,
+    MAX_STORED_CHARS,
+    MAX_TURNS,
+    KeptChat,
+    KeptRefusal,
+    chat_title,
+    new_chat_id,
+    read_chat,
+    turn_record,
+)
 from ._model import (
     FRAME_SECONDS,
     STILL_ANSWERING_AFTER,
@@ -52,9 +63,12 @@ __all__ = [
     "CONTEXT_MESSAGES",
     "DEFAULT_IMAGE_HOSTS",
     "FRAME_SECONDS",
+    "KEEP_VERSION",
     "LANGUAGES",
     "MAX_FORMULAS",
     "MAX_MESSAGE_CHARS",
+    "MAX_STORED_CHARS",
+    "MAX_TURNS",
     "PIECE_BYTES",
     "STILL_ANSWERING_AFTER",
     "AnswerStream",
@@ -65,6 +79,8 @@ __all__ = [
     "EndBlock",
     "EndPiece",
     "EndReasoningBlock",
+    "KeptChat",
+    "KeptRefusal",
     "Language",
     "MarkdownGuard",
     "PieceCutter",
@@ -78,6 +94,7 @@ __all__ = [
     "Words",
     "chat_json",
     "chat_markdown",
+    "chat_title",
     "clean_message",
     "context_budget",
     "explain",
@@ -85,11 +102,14 @@ __all__ = [
     "language_of",
     "local_time",
     "needs_whole_render",
+    "new_chat_id",
     "parts_markdown",
     "pick_context",
     "plain_markdown",
+    "read_chat",
     "stream_text",
     "turn_notes",
+    "turn_record",
     "web_address",
     "words",
 ]

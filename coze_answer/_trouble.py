@@ -450,6 +450,8 @@ def _details(error: CozeError, said: Words) -> tuple[tuple[str, str], ...]:
         rows.append((said.detail_logid, redact(error.logid)))
     if error.code is None and error.http_status is not None:
         rows.append((said.detail_status, str(error.http_status)))
+    if not error.template:  # a failure read back from the browser keeps no owner sentence
+        return tuple(rows)
     sentence = redact(error.sentence)
     if said.code == "en":
         rows.append((said.detail_fix, sentence))

@@ -57,6 +57,14 @@ class Words:
     memory_help: str
     language: str
     new_chat: str
+    # -- Chats kept in this browser (chat_page.keep): the list of past chats and its notes.
+    past_chats: str
+    past_chats_empty: str
+    delete_chat: str
+    demo_chat: str  # the mark on a demo chat in the list
+    forget_chats: str
+    keep_refused: str
+    keep_dropped: str
     download_markdown: str
     download_json: str
     setup_guide: str
@@ -205,6 +213,16 @@ ENGLISH = Words(
     ),
     language="Language",
     new_chat="New chat",
+    past_chats="Past chats",
+    past_chats_empty="No chats kept on this browser yet.",
+    delete_chat="Delete this chat",
+    demo_chat="Demo",
+    forget_chats="Forget chats on this browser",
+    keep_refused=(
+        "This browser does not let the page store chats, so this chat will not be kept after "
+        "the page is closed or reloaded. The chat itself works as before."
+    ),
+    keep_dropped="Part of this chat, as stored in this browser, could not be read and is left out.",
     download_markdown="Download as Markdown",
     download_json="Download as JSON",
     setup_guide=(
@@ -360,6 +378,13 @@ CHINESE = Words(
     ),
     language="语言",
     new_chat="新聊天",
+    past_chats="以前的聊天",
+    past_chats_empty="这个浏览器里还没有保存的聊天。",
+    delete_chat="删除这个聊天",
+    demo_chat="演示",
+    forget_chats="清除这个浏览器上的聊天",
+    keep_refused="这个浏览器不允许页面保存聊天，所以关闭或刷新页面后，这个聊天不会保留。聊天本身照常可用。",
+    keep_dropped="这个浏览器里保存的这个聊天有一部分无法读取，已略去。",
     download_markdown="下载为 Markdown",
     download_json="下载为 JSON",
     setup_guide=(
