@@ -40,11 +40,17 @@ __all__ = [
     "hold_back",
     "introduction",
     "sidebar",
+    "thumbs_key",
 ]
 
 PROMPT_KEY = "prompt"
 # st.feedback's thumbs (1 up, 0 down) as Coze's feedback_type.
 FEEDBACK: dict[int | None, Literal["like", "unlike"]] = {1: "like", 0: "unlike"}
+
+
+def thumbs_key(turn: Turn) -> str:
+    """The session state key of an answer's 👍/👎 (1 up, 0 down, None)."""
+    return f"feedback-{turn.id}"
 
 
 def sidebar(
@@ -201,7 +207,7 @@ def _thumbs(turn: Turn, said: Words, config: CozeConfig) -> None:
     Not a fragment, though a click while another answer streams then ends that answer, like any
     other click: in Chromium under load, a thumb's fragment rerun followed by Regenerate's full
     run left the page's title drawn inside a chat bubble (Streamlit 1.67)."""
-    key = f"feedback-{turn.id}"
+    key = thumbs_key(turn)
     st.feedback("thumbs", key=key, on_change=_rate, args=(turn, key, config))
     if turn.feedback_problem is not None:
         reason = explain(turn.feedback_problem, said.code).headline

@@ -46,6 +46,8 @@ from coze_answer import (
     turn_record,
 )
 
+from .controls import FEEDBACK, thumbs_key
+from .copy_button import _squeeze
 from .fair_share import Refusal
 from .settings import PageSettings
 
@@ -288,7 +290,9 @@ export default function ({ data: bytes, parentElement, setStateValue, setTrigger
 }
 """
 
-_mount = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isolate_styles=True)
+_mount = st.components.v2.component(
+    NAME, html=_squeeze(_HTML), css=_squeeze(_CSS), js=_squeeze(_JS), isolate_styles=True
+)
 
 
 def _queue(name: str) -> None:
@@ -334,6 +338,9 @@ def _open(raw: object, history: list[Turn], settings: PageSettings, said: Words)
             turn.reasoning = guarded(turn.reasoning, hosts, settings.max_formulas)
         if isinstance(turn.refusal, KeptRefusal):
             turn.refusal = Refusal(turn.refusal.reason, turn.refusal.retry_after)
+        if turn.feedback is not None:  # the thumb shows as it was given
+            thumb = next(key for key, kind in FEEDBACK.items() if kind == turn.feedback)
+            st.session_state[thumbs_key(turn)] = thumb
     # Demo and live chats stay apart: the page takes the chat's mode (demo answers never go to
     # the live bot as memory, nor its ratings to live Coze).
     st.session_state.demo = chat.demo
