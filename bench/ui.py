@@ -8,6 +8,7 @@ Run from the project root:
     .venv/bin/python bench/ui.py --shape code --shape table  # some shapes
     .venv/bin/python bench/ui.py --deltas-sweep paragraph    # one shape at 1,000/3,000/10,000
     .venv/bin/python bench/ui.py --history 30                # 30 turns in one browser session
+    .venv/bin/python bench/ui.py --restored 100 --sides app  # a message after a restored chat
 
 The modes combine (``--shape all --history 30`` runs both); without any of them the default run
 (3 runs of the mixed document, then the concurrent sessions) prints the original table.
@@ -72,6 +73,11 @@ the page's ``Date.now()``):
   from pressing Enter to the answer's first line on screen. The goal is on last/first: bytes of
   the last turn over the first (deterministic), and first-word time as the median of the last 3
   turns over the median of the first 3 (a single turn's time is noisy on a busy machine).
+- ``--restored N``: the app only (plain ``st.write_stream`` keeps nothing). A fresh page finds
+  a chat of 4 earlier turns (questions and ``/long --history-deltas`` answers) in the browser's
+  store, and another a chat of N; each restores it, then sends one more message, measured as in
+  ``--history``. The two alternate over ``--runs`` runs; the goal is the N+1st message over the
+  5th <= 1.5 in websocket bytes and in first-word time (medians).
 
 Goals (the app's; ``--check``): the default table's as printed; per shape: websocket bytes per
 answer byte <= 20x, lag after last delta <= 0.3 s, first delta visible <= plain + 50 ms, max held
@@ -1167,6 +1173,118 @@ def sweep_mode(bench: Bench, kind: str, counts: list[int], args: argparse.Namesp
     return failed
 
 
+# -- --restored: one message after a chat restored from the browser's store --
+
+
+class RestoredSession(Session):
+    """A page that finds ``turns`` earlier questions and answers in the browser's store."""
+
+    def __init__(self, browser: Any, url: str, server_pid: int, turns: int, answer: str) -> None:
+        self.server_pid = server_pid
+        self.cpu_at_idle = None
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.page.add_init_script(BENCH_JS)
+        records: list[dict[str, Any]] = []
+        for number in range(turns):
+            at = time.time() - 3600 + number
+            records.append({"role": "user", "at": at, "text": f"restored question {number}"})
+            records.append(
+                {
+                    "role": "assistant",
+                    "at": at,
+                    "blocks": [answer],
+                    "total_seconds": 1.0,
+                    "question": f"restored question {number}",
+                }
+            )
+        chat_id = f"{turns:016x}"
+        chat = json.dumps({"v": 1, "id": chat_id, "demo": False, "turns": records})
+        meta = json.dumps({"title": "restored", "at": time.time(), "size": len(chat)})
+        self.page.add_init_script(
+            f"""if (!sessionStorage.getItem("coze-open")) {{
+              sessionStorage.setItem("coze-open", {json.dumps(chat_id)});
+              localStorage.setItem("coze-chat:{chat_id}", {json.dumps(chat)});
+              localStorage.setItem("coze-meta:{chat_id}", {json.dumps(meta)});
+            }}"""
+        )
+        self.page.goto(url)
+        self.page.wait_for_function(
+            "(n) => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= n",
+            arg=min(2 * turns, 2),
+            timeout=60_000,
+        )
+        harness.wait_for_app_idle(self.page, timeout=60)
+
+
+def restored_mode(bench: Bench, args: argparse.Namespace) -> bool:
+    n, big = args.history_deltas, args.restored
+    delta_chars, _ = bench.use_shape("mixed", n)
+    saved_rate = bench.sim.deltas_per_second
+    bench.sim.deltas_per_second = args.history_rate
+    answer = make_plan("mixed", "restored", n, delta_chars, 5).text
+    counts = (4, big)
+    runs: dict[int, list[Run]] = {count: [] for count in counts}
+    print(
+        f"restored: a chat of 4 or {big} earlier turns (answers of {len(answer.encode()):,} "
+        f"bytes) restored, then one more /long {n} message; {args.runs} runs each",
+        flush=True,
+    )
+    try:
+        for number in range(args.runs):
+            for count in counts if number % 2 == 0 else counts[::-1]:
+                session = RestoredSession(
+                    bench.browser, bench.urls["app"], bench.pids["app"], count, answer
+                )
+                try:
+                    question = f"restored {count} run {number} message {count + 1}"
+                    plan = make_plan("mixed", question, n, delta_chars, 5, first_line=True)
+                    run = measure(bench, "app", session, plan, n / args.history_rate + 120)
+                finally:
+                    session.close()
+                runs[count].append(run)
+                print(
+                    f"  message {count + 1:4} (run {number + 1}): ws {run.ws_bytes:,} B, first "
+                    f"words {seconds(run.first_word)} after Enter, server CPU "
+                    f"{cpu_seconds(run.cpu)} {'; '.join(run.errors)}",
+                    flush=True,
+                )
+    finally:
+        bench.sim.deltas_per_second = saved_rate
+    rows = []
+    figures: dict[tuple[int, str], float | None] = {}
+    for count in counts:
+        for name in ("ws_bytes", "first_word", "cpu"):
+            figures[count, name] = median([getattr(run, name) for run in runs[count]])
+        rows.append(
+            (
+                f"message {count + 1}",
+                f"{figures[count, 'ws_bytes'] or 0:,.0f}",
+                seconds(figures[count, "first_word"]),
+                cpu_seconds(figures[count, "cpu"]),
+            )
+        )
+    growth = {
+        name: ratio(figures[big, name], figures[4, name]) for name in ("ws_bytes", "first_word")
+    }
+    rows.append(
+        (
+            f"{big + 1}th / 5th",
+            f"{growth['ws_bytes'] or 0:.2f}x",
+            f"{growth['first_word'] or 0:.2f}x",
+            "",
+        )
+    )
+    print()
+    print_table(("after a restored chat", "ws bytes", "first words", "server CPU"), rows)
+    failed = any(not run.complete for count in counts for run in runs[count])
+    for name, value in growth.items():
+        ok = None if value is None else value <= GOAL_HISTORY_GROWTH
+        failed = failed or not ok
+        print(f"goal (app) {name} {big + 1}th/5th {GOAL_HISTORY_GROWTH:g}x: {verdict(ok)}")
+    return failed
+
+
 # -- --history: many turns in one browser session --
 
 
@@ -1306,6 +1424,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--history-deltas", type=int, default=275, help="deltas per turn")
     parser.add_argument(
+        "--restored", type=int, metavar="TURNS", help="one message after a restored chat"
+    )
+    parser.add_argument(
         "--sides",
         type=lambda text: [side for side in SIDES if side in text.split(",")],
         default=list(SIDES),
@@ -1327,7 +1448,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = (
         list(SHAPE_KINDS) if "all" in (args.shape or []) else list(dict.fromkeys(args.shape or []))
     )
-    default = not (kinds or args.deltas_sweep or args.history)
+    default = not (kinds or args.deltas_sweep or args.history or args.restored)
 
     failed: dict[str, bool] = {}
     # The page's fair share (20 messages a minute per visitor) would refuse --history's turns.
@@ -1363,6 +1484,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.history:
             print()
             failed["history"] = history_mode(bench, args)
+        if args.restored:
+            print()
+            failed["restored"] = restored_mode(bench, args)
         bench.browser.close()
 
     print()

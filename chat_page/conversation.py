@@ -16,7 +16,13 @@ from .controls import answer_actions, follow_up_buttons
 from .fair_share import Refusal
 from .settings import PageSettings, http_client, visitor
 
-__all__ = ["answer", "remembered", "show_history", "show_question"]
+__all__ = ["SHOWN_TURNS", "answer", "remembered", "show_history", "show_question"]
+
+# The newest turns drawn; earlier ones wait behind "Earlier messages". Every run re-sends a
+# small delta for every element on the page (about 1 KB a turn) and the browser lays them all
+# out before the new answer's first words: drawing a bounded number keeps a message's cost the
+# same at any length of chat (docs/performance.md has the figures).
+SHOWN_TURNS = 20
 
 
 def show_history(
@@ -24,7 +30,18 @@ def show_history(
 ) -> None:
     """Every turn so far; the last answer's row and follow-ups wait when ``asking`` (a new
     question is on its way, so they would be stale at once)."""
-    for index, turn in enumerate(history):
+    first = 0 if st.session_state.get("show_earlier") else max(0, len(history) - SHOWN_TURNS)
+    if first:
+        st.button(
+            said.earlier_messages.format(count=first),
+            key="earlier-messages",
+            icon=":material/expand_less:",
+            type="tertiary",
+            on_click=_show_earlier,
+        )
+    elif not history:
+        st.session_state.pop("show_earlier", None)  # a new chat starts folded again
+    for index, turn in enumerate(history[first:], start=first):
         with st.chat_message(turn.role):
             actions = render_turn(turn, said)
             if turn.role == "assistant":
@@ -33,6 +50,10 @@ def show_history(
                     answer_actions(actions, turn, said, config, last=last and not asking)
                 if last:
                     follow_up_buttons(turn, index, hidden=asking)
+
+
+def _show_earlier() -> None:
+    st.session_state.show_earlier = True
 
 
 def remembered(history: list[Turn], settings: PageSettings) -> list[ContextMessage]:

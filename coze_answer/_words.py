@@ -57,6 +57,7 @@ class Words:
     memory_help: str
     language: str
     new_chat: str
+    earlier_messages: str  # a button over the newest turns: {count} earlier ones
     # -- Chats kept in this browser (chat_page.keep): the list of past chats and its notes.
     past_chats: str
     past_chats_empty: str
@@ -213,6 +214,7 @@ ENGLISH = Words(
     ),
     language="Language",
     new_chat="New chat",
+    earlier_messages="Earlier messages ({count})",
     past_chats="Past chats",
     past_chats_empty="No chats kept on this browser yet.",
     delete_chat="Delete this chat",
@@ -378,6 +380,7 @@ CHINESE = Words(
     ),
     language="语言",
     new_chat="新聊天",
+    earlier_messages="更早的消息（{count} 条）",
     past_chats="以前的聊天",
     past_chats_empty="这个浏览器里还没有保存的聊天。",
     delete_chat="删除这个聊天",

@@ -228,18 +228,6 @@ def test_stop_while_coze_is_silent_takes_effect_before_the_read_timeout(
     expect(bubble.locator(ERROR)).to_have_count(0)  # stopped, not timed out
 
 
-def test_reload_starts_a_clean_session(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
-    app.ask("remember me")
-    expect(app.bubbles).to_have_count(2)
-    app.page.reload()
-    app.wait_idle()
-    expect(app.page.locator("h1")).to_contain_text("Chat with your Coze bot")
-    expect(app.bubbles).to_have_count(0)
-    expect(app.main).not_to_contain_text("remember me")
-    bubble = app.ask("fresh start")
-    expect(bubble).to_contain_text(quoted("fresh start"))
-
-
 def test_two_sessions_at_once_see_only_their_own_answers(
     app: AppPage, open_app, server, sim: CozeSimulator
 ) -> None:
