@@ -375,9 +375,16 @@ def take_from_browser(history: list[Turn], settings: PageSettings, said: Words) 
             nonce = value.get("nonce")
             if not isinstance(nonce, str) or nonce == keep["ready"]:
                 continue
-            untouched = [_fingerprint(turn) for turn in history] == (keep["restored"] or [])
-            if not history or untouched:
-                _open(value.get("raw"), history, settings, said)
+            # A second report comes after a server restart (a new session) or from a tab whose
+            # page went on meanwhile: the stored chat, then this session's turns after what it
+            # restored itself (none are lost, none doubled). A restored turn changed here
+            # (rated, redone) keeps the page as it is.
+            restored: list[str] = keep["restored"] or []
+            newer = list(history[len(restored) :])
+            if [_fingerprint(turn) for turn in history[: len(restored)]] == restored and _open(
+                value.get("raw"), history, settings, said
+            ):
+                history.extend(newer)
             keep["ready"] = nonce[:64]
         elif name == "open" and isinstance(value, Mapping):
             _open(value.get("raw"), history, settings, said)

@@ -199,3 +199,21 @@ def test_keeping_off_stores_nothing_and_restores_nothing(monkeypatch, sim):
         start(monkeypatch, sim, COZE_KEEP_CHATS="off"), ("found", {"nonce": "n", "raw": raw})
     )
     assert fresh.session_state.history == []
+
+
+def test_after_a_restart_the_stored_chat_and_the_new_sessions_turns_are_merged(monkeypatch, sim):
+    at = start(monkeypatch, sim)
+    send(at, "one")
+    at_page_load = stored(at)  # what the page read when it loaded
+    send(at, "two")
+    in_the_store = stored(at)  # what the browser holds when the server restarts
+    # The new session first gets the page's old report, then a message, then a fresh report.
+    restarted = from_browser(
+        start(monkeypatch, sim), ("found", {"nonce": "a", "raw": at_page_load})
+    )
+    send(restarted, "three")
+    from_browser(restarted, ("found", {"nonce": "b", "raw": in_the_store}))
+    questions = [t.content for t in restarted.session_state.history if t.role == "user"]
+    assert questions == ["one", "two", "three"]
+    chat = kept(restarted)["chat"]
+    assert chat["base"] == 4 and chat["turns"][0]["text"] == "three"
