@@ -9,6 +9,7 @@ Run from the project root:
     .venv/bin/python bench/ui.py --deltas-sweep paragraph    # one shape at 1,000/3,000/10,000
     .venv/bin/python bench/ui.py --history 30                # 30 turns in one browser session
     .venv/bin/python bench/ui.py --restored 100 --sides app  # a message after a restored chat
+    .venv/bin/python bench/ui.py --reasoning 3000            # a long reasoning block
 
 The modes combine (``--shape all --history 30`` runs both); without any of them the default run
 (3 runs of the mixed document, then the concurrent sessions) prints the original table.
@@ -78,6 +79,9 @@ the page's ``Date.now()``):
   store, and another a chat of N; each restores it, then sends one more message, measured as in
   ``--history``. The two alternate over ``--runs`` runs; the goal is the N+1st message over the
   5th <= 1.5 in websocket bytes and in first-word time (medians).
+- ``--reasoning N``: ``/think N /long 30``: N reasoning deltas (one long paragraph, about 12 bytes
+  each) before a short answer, on both sides, ``--runs`` times; websocket bytes per byte of
+  reasoning and answer (medians); the goal is the app's <= 20x, as for answers.
 
 Goals (the app's; ``--check``): the default table's as printed; per shape: websocket bytes per
 answer byte <= 20x, lag after last delta <= 0.3 s, first delta visible <= plain + 50 ms, max held
@@ -1285,6 +1289,66 @@ def restored_mode(bench: Bench, args: argparse.Namespace) -> bool:
     return failed
 
 
+# -- --reasoning: a long reasoning block --
+
+
+@dataclass
+class ThinkingPlan(Plan):
+    """A short ``/long`` answer after ``reasoning_deltas`` reasoning deltas."""
+
+    reasoning_deltas: int = 0
+
+    @property
+    def message(self) -> str:
+        return f"/think {self.reasoning_deltas} {message_for(self.kind, self.n, self.question)}"
+
+
+def reasoning_mode(bench: Bench, args: argparse.Namespace) -> bool:
+    n = args.reasoning
+    delta_chars, delta_bytes = bench.use_shape("paragraph", n)
+    saved_rate = bench.sim.deltas_per_second
+    bench.sim.deltas_per_second = args.history_rate
+    print(
+        f"reasoning: /think {n} (about {n * delta_bytes / 1000:.1f} KB) then /long 30, at "
+        f"{args.history_rate:g} deltas/s, {args.runs} runs per side",
+        flush=True,
+    )
+    ratios: dict[str, list[float]] = {side: [] for side in args.sides}
+    try:
+        for number in range(args.runs):
+            for side in args.sides if number % 2 == 0 else args.sides[::-1]:
+                question = f"reasoning {side} run {number}"
+                base = make_plan("mixed", question, 30, delta_chars, 5)
+                plan = ThinkingPlan(**vars(base), reasoning_deltas=n)
+                session = bench.session(side)
+                try:
+                    session.warm_up()
+                    run = measure(bench, side, session, plan, 2 * n / args.history_rate + 120)
+                finally:
+                    session.close()
+                record = stream_for(bench.sim, question)
+                thought = len(record.reasoning.encode()) if record is not None else 0
+                total = thought + run.answer_bytes
+                ratios[side].append(run.ws_bytes / total)
+                print(
+                    f"  {side:8} run {number + 1}: reasoning {thought:,} B + answer "
+                    f"{run.answer_bytes:,} B, ws {run.ws_bytes:,} B = "
+                    f"{run.ws_bytes / total:.1f}x, server CPU {cpu_seconds(run.cpu)}",
+                    flush=True,
+                )
+    finally:
+        bench.sim.deltas_per_second = saved_rate
+    print()
+    print_table(
+        ("side", "ws bytes per byte (median)"),
+        [(side, f"{median(values) or 0:.1f}x") for side, values in ratios.items()],
+    )
+    value = median(ratios.get("app", []))
+    ok = None if value is None else value <= GOAL_WS_PER_BYTE
+    print(f"goal (app) reasoning ws bytes per byte {GOAL_WS_PER_BYTE:g}x: {verdict(ok)}")
+    return not ok
+
+
 # -- --history: many turns in one browser session --
 
 
@@ -1427,6 +1491,9 @@ def main(argv: list[str] | None = None) -> int:
         "--restored", type=int, metavar="TURNS", help="one message after a restored chat"
     )
     parser.add_argument(
+        "--reasoning", type=int, metavar="DELTAS", help="a reasoning block of DELTAS deltas"
+    )
+    parser.add_argument(
         "--sides",
         type=lambda text: [side for side in SIDES if side in text.split(",")],
         default=list(SIDES),
@@ -1448,7 +1515,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = (
         list(SHAPE_KINDS) if "all" in (args.shape or []) else list(dict.fromkeys(args.shape or []))
     )
-    default = not (kinds or args.deltas_sweep or args.history or args.restored)
+    default = not (kinds or args.deltas_sweep or args.history or args.restored or args.reasoning)
 
     failed: dict[str, bool] = {}
     # The page's fair share (20 messages a minute per visitor) would refuse --history's turns.
@@ -1487,6 +1554,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.restored:
             print()
             failed["restored"] = restored_mode(bench, args)
+        if args.reasoning:
+            print()
+            failed["reasoning"] = reasoning_mode(bench, args)
         bench.browser.close()
 
     print()

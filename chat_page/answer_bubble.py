@@ -35,6 +35,8 @@ from coze_answer import (
     EndBlock,
     EndPiece,
     EndReasoningBlock,
+    PieceCutter,
+    PieceKind,
     Replace,
     Status,
     StatusKind,
@@ -142,8 +144,13 @@ class AnswerView:
         self.actions_slot = st.empty()
         # st.status's container: its class lives in a private Streamlit module.
         self._thinking: Any = None
+        # The open reasoning block, cut into pieces as the answer's blocks are: its place in
+        # the status, the container of its pieces once cut, the open piece's element and text.
+        self._reasoning_slot: DeltaGenerator | None = None
+        self._reasoning_box: DeltaGenerator | None = None
         self._reasoning_block: DeltaGenerator | None = None
         self._reasoning_text = ""
+        self._reasoning_cutter = PieceCutter(PIECE_BYTES)
         self._piece_end: Change | None = None  # the change that ended the open piece
         self._boxes = 0
 
@@ -208,8 +215,9 @@ class AnswerView:
             case AppendReasoning(text):
                 self.reasoning(text)
             case EndReasoningBlock():
-                self._reasoning_block = None
+                self._end_reasoning_block()
             case ThinkingDone(seconds):
+                self._end_reasoning_block()
                 if self._thinking is not None:
                     self._thinking.update(
                         label=self.said.thought_label(seconds), state="complete", expanded=False
@@ -230,11 +238,30 @@ class AnswerView:
             self._thinking = self.thinking_slot.status(
                 f":shimmer[{self.said.thinking}]", type="compact", expanded=False
             )
-        if self._reasoning_block is None:
-            self._reasoning_block = self._thinking.empty()
-            self._reasoning_text = ""
-        self._reasoning_text += text
-        self._reasoning_block.markdown(self._reasoning_text)
+        for shown in self._reasoning_cutter.feed(text):
+            if isinstance(shown, PieceKind):  # only the open piece is re-sent from here on
+                if self._reasoning_box is None and self._reasoning_slot is not None:
+                    self._boxes += 1
+                    key = f"cz-{shown.value}-{self._boxes}-{id(self)}"
+                    self._reasoning_box = self._reasoning_slot.container(key=key)
+                    self._reasoning_box.markdown(self._reasoning_text)
+                self._reasoning_block, self._reasoning_text = None, ""
+                continue
+            if self._reasoning_block is None:
+                if self._reasoning_box is not None:
+                    self._reasoning_block = self._reasoning_box.empty()
+                else:
+                    self._reasoning_slot = self._reasoning_block = self._thinking.empty()
+            self._reasoning_text += shown
+            self._reasoning_block.markdown(self._reasoning_text)
+
+    def _end_reasoning_block(self) -> None:
+        """The open reasoning block is over: shown whole as one element when it was cut."""
+        whole = self._reasoning_cutter.end_block()
+        if whole is not None and self._reasoning_slot is not None:
+            self._reasoning_slot.markdown(whole)
+        self._reasoning_slot = self._reasoning_box = self._reasoning_block = None
+        self._reasoning_text = ""
 
 
 def answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:

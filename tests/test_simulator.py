@@ -1198,3 +1198,16 @@ def test_feedback_paths_are_percent_decoded_and_other_shapes_are_no_endpoint(
         assert_json_error(client.post(path, json={}, headers=auth()), 404, 4000)
     assert_json_error(client.get(feedback_path(conv, msg), headers=auth()), 404, 4000)
     assert_json_error(client.put(feedback_path(conv, msg), json={}, headers=auth()), 404, 4000)
+
+
+def test_think_n_streams_exactly_n_reasoning_deltas_of_one_paragraph() -> None:
+    assert parse_message("/think 40 why").think_deltas == 40
+    assert parse_message("/think why").think_deltas is None and parse_message("/think why").think
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=0) as s,
+        httpx.Client(base_url=s.base_url) as c,
+    ):
+        chat(c, "/think 40 why")
+    [record] = s.streams
+    assert record.reasoning_deltas_sent == 40
+    assert "\n" not in record.reasoning and "why" in record.reasoning

@@ -30,6 +30,7 @@ class ParsedMessage:
     commands: list[str] = field(default_factory=list)
     help: bool = False
     think: bool = False
+    think_deltas: int | None = None  # /think N: N reasoning deltas, one long paragraph
     long: int | None = None
     shape: str | None = None
     slow: bool = False
@@ -112,6 +113,13 @@ COMMANDS: tuple[Command[Any], ...] = (
         "answer with this list of commands",
         _no_argument,
         lambda p, _: replace(p, help=True),
+    ),
+    Command(
+        "/think",
+        "N",
+        f"stream exactly N reasoning deltas, one long paragraph, before the answer (1-{MAX_LONG})",
+        _whole_number(1, MAX_LONG),
+        lambda p, n: replace(p, think=True, think_deltas=n),
     ),
     Command(
         "/think",

@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from .answers import PLUGIN_NAME, answer_messages, card, follow_ups, reasoning, rich_items
+from .answers import (
+    PLUGIN_NAME,
+    answer_messages,
+    card,
+    follow_ups,
+    reasoning,
+    rich_items,
+    shape_deltas,
+)
 from .commands import STALL_AFTER_DELTAS, ParsedMessage
 from .deltas import split_deltas
 from .faults import FAULTS_BY_KIND, StreamFault
@@ -213,8 +221,14 @@ class ChatStream:
         parsed = self.parsed
         first_msg_id = self.state.new_id()
         if parsed.think:
-            text = reasoning(parsed.question)
-            for piece in split_deltas(text, self.sim.delta_chars):
+            if parsed.think_deltas is None:
+                pieces = split_deltas(reasoning(parsed.question), self.sim.delta_chars)
+            else:
+                pieces = shape_deltas(
+                    "paragraph", parsed.question, parsed.think_deltas, self.sim.delta_chars
+                )
+            text = "".join(pieces)
+            for piece in pieces:
                 self._pace()
                 msg = self.message(first_msg_id, "answer", "", reasoning_content=piece)
                 self.event("conversation.message.delta", msg)

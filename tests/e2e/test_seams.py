@@ -172,3 +172,18 @@ def test_a_finished_answer_is_not_sent_again_with_each_new_message(app, fast_sim
     ]
     assert not resent, "the first answer was sent again"
     assert expect_text in normalise(app.bubbles.nth(1).inner_text())  # ... and is still shown
+
+
+def test_a_long_reasoning_streams_in_pieces_and_reads_whole(app, fast_sim):
+    """A reasoning block is cut into pieces as an answer's blocks are: only the open piece is
+    sent again with each frame (re-sent whole, bench/ui.py --reasoning 3000 measured 70x)."""
+    since = time.time()
+    bubble = app.ask("/think 3000 /long 20 reasoning in pieces")
+    record = fast_sim.streams[-1]
+    assert len(record.reasoning) > 10_000
+    sent = sum(frame.size for frame in app.ws.frames_since(since))
+    assert sent < 20 * len((record.reasoning + record.answer).encode()), sent
+    bubble.get_by_text("Thought for").click()
+    shown = normalise(bubble.inner_text())
+    assert normalise(record.reasoning[:200]) in shown
+    assert normalise(record.reasoning[-200:]) in shown
