@@ -16,13 +16,16 @@ from .controls import answer_actions, follow_up_buttons
 from .fair_share import Refusal
 from .settings import PageSettings, http_client, visitor
 
-__all__ = ["SHOWN_TURNS", "answer", "remembered", "show_history", "show_question"]
+__all__ = ["FOLD_STEP", "SHOWN_TURNS", "answer", "remembered", "show_history", "show_question"]
 
-# The newest turns drawn; earlier ones wait behind "Earlier messages". Every run re-sends a
-# small delta for every element on the page (about 1 KB a turn) and the browser lays them all
-# out before the new answer's first words: drawing a bounded number keeps a message's cost the
-# same at any length of chat (docs/performance.md has the figures).
-SHOWN_TURNS = 20
+# The newest turns drawn (at least SHOWN_TURNS, fewer than SHOWN_TURNS + FOLD_STEP); earlier
+# ones wait behind "Earlier messages". Every run re-sends a small delta for every element on the
+# page and the browser lays them all out before the new answer's first words: drawing a bounded
+# number keeps a message's cost the same at any length of chat. The fold moves in steps, so
+# between steps every turn stays at its place and is not drawn again; a step redraws them all
+# once (docs/performance.md has the figures).
+SHOWN_TURNS = 8
+FOLD_STEP = 8
 
 
 def show_history(
@@ -30,7 +33,8 @@ def show_history(
 ) -> None:
     """Every turn so far; the last answer's row and follow-ups wait when ``asking`` (a new
     question is on its way, so they would be stale at once)."""
-    first = 0 if st.session_state.get("show_earlier") else max(0, len(history) - SHOWN_TURNS)
+    folded = max(0, len(history) - SHOWN_TURNS) // FOLD_STEP * FOLD_STEP
+    first = 0 if st.session_state.get("show_earlier") else folded
     if first:
         st.button(
             said.earlier_messages.format(count=first),

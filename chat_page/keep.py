@@ -346,6 +346,7 @@ def _open(raw: object, history: list[Turn], settings: PageSettings, said: Words)
     st.session_state.demo = chat.demo
     st.session_state.chat_is_demo = chat.demo
     history[:] = chat.turns
+    st.session_state.pop("show_earlier", None)  # opened folded, as every chat starts
     keep = _state()
     keep["chat"] = chat.id
     # A turn left out means the stored chat no longer lines up: it is written again whole.

@@ -11,7 +11,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from chat_page.conversation import SHOWN_TURNS
+from chat_page.conversation import FOLD_STEP, SHOWN_TURNS
 from coze_answer import KEEP_VERSION, turn_record
 from tests.helpers import all_text, bubble_text, send, start
 
@@ -96,10 +96,11 @@ def test_a_restored_long_chat_sends_coze_no_more_than_the_memory_budget(monkeypa
     from_browser(at, ("found", {"nonce": "n", "raw": raw}))
     assert len(at.session_state.history) == 200
     # Only the newest turns are drawn; the rest wait behind "Earlier messages".
-    assert len(at.chat_message) == SHOWN_TURNS
-    assert "question 90" in bubble_text(at.chat_message[0])
+    folded = (200 - SHOWN_TURNS) // FOLD_STEP * FOLD_STEP
+    assert SHOWN_TURNS <= len(at.chat_message) == 200 - folded < SHOWN_TURNS + FOLD_STEP
+    assert f"question {folded // 2}" in bubble_text(at.chat_message[0])
     [earlier] = [b for b in at.button if b.key == "earlier-messages"]
-    assert earlier.label == f"Earlier messages ({200 - SHOWN_TURNS})"
+    assert earlier.label == f"Earlier messages ({folded})"
     earlier.click().run()
     assert len(at.chat_message) == 200 and "question 0" in bubble_text(at.chat_message[0])
     send(at, "/recall")
