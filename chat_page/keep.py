@@ -36,6 +36,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from coze_answer import (
+    MAX_STORED_CHARS,
     KeptRefusal,
     Turn,
     Words,
@@ -56,7 +57,9 @@ __all__ = ["KEY", "STORE_CHARS", "STORE_CHATS", "keep_in_browser", "take_from_br
 NAME: Final = "coze_keep"
 KEY: Final = "coze_keep"
 STORE_CHATS: Final = 50
-STORE_CHARS: Final = 2_000_000  # of JSON, as JavaScript counts (UTF-16): about 4 MB stored
+# Characters of JSON, as JavaScript counts them (UTF-16 units, at least as many as Python's
+# code points): about 4 MB as browsers store text; one chat may fill it, and is read back whole.
+STORE_CHARS: Final = MAX_STORED_CHARS
 _INBOX = "keep_inbox"
 
 _HTML: Final = """
@@ -164,6 +167,8 @@ function write(chat) {
   stored.demo = chat.demo;
   if (!stored.turns.length) { drop(chat.id); return true; }
   const text = JSON.stringify(stored);
+  // Longer than the page reads back: not written (the note says so), rather than kept unread.
+  if (text.length > S.data.chars) return false;
   const meta = JSON.stringify({ title: chat.title, at: chat.at, demo: chat.demo,
     size: text.length });
   for (;;) {
