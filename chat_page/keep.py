@@ -8,7 +8,9 @@ anyone using that browser), through an ``st.components.v2`` component drawn in t
 - ``coze-meta:<id>``: what the list shows (first question, date, demo or not, size);
 - ``sessionStorage["coze-open"]``: the chat this tab has open, so two tabs each keep their own
   (a shared index would be overwritten by whichever tab wrote last: there is none, the list is
-  read from the keys).
+  read from the keys);
+- ``coze-owner:<id>``: the page load that has the chat open now; a tab that finds its chat open
+  in another (a duplicated tab, or one opened from the list) goes on with a copy of it.
 
 The store holds at most :data:`STORE_CHATS` chats and :data:`STORE_CHARS` characters of JSON;
 past either, the oldest chats (by their last message) go first, never the one this tab has open.
@@ -90,7 +92,11 @@ li[aria-current="true"] .open { font-weight: 600; }
 # Everything read from storage is a stranger's: only shown as text (textContent, attributes),
 # ids checked by pattern, sizes and counts re-checked here and again by the page.
 _JS: Final = """
-const CHAT = "coze-chat:", META = "coze-meta:", OPEN = "coze-open";
+const CHAT = "coze-chat:", META = "coze-meta:", OPEN = "coze-open", OWNER = "coze-owner:";
+// This page load: the chat it has open is marked as its own while it is shown, so that a
+// duplicated tab (which copies sessionStorage) or a chat opened in a second tab goes on with a
+// copy instead of writing over the first tab's turns.
+const PAGE = Math.random().toString(16).slice(2) + Date.now().toString(16);
 const ID = /^[0-9a-f]{8,32}$/;
 const S = { data: null, nonce: null, session: null, applied: null, refused: false,
   root: null, set: null, trigger: null, listening: false };
@@ -101,8 +107,39 @@ function openId() {
   try { return sessionStorage.getItem(OPEN); } catch (e) { return S.memoryOpen || null; }
 }
 function setOpen(id) {
+  if (S.memoryOpen !== id) release();
   S.memoryOpen = id;
   try { sessionStorage.setItem(OPEN, id); } catch (e) { /* kept in memory for this page */ }
+  try { store().setItem(OWNER + id, PAGE); } catch (e) { /* then nothing is marked */ }
+}
+function release() {
+  const id = S.memoryOpen;
+  try {
+    if (id && store().getItem(OWNER + id) === PAGE) store().removeItem(OWNER + id);
+  } catch (e) { /* nothing to do */ }
+}
+function elsewhere(id) {
+  try {
+    const owner = store().getItem(OWNER + id);
+    return owner !== null && owner !== PAGE;
+  } catch (e) { return false; }
+}
+function newId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)),
+    (b) => b.toString(16).padStart(2, "0")).join("");
+}
+function ownCopy(id, raw) {
+  // The chat is open in another tab: this one goes on with a copy of it, under a new id.
+  if (typeof raw !== "string" || !elsewhere(id)) return raw;
+  try {
+    const chat = JSON.parse(raw);
+    const copy = newId();
+    chat.id = copy;
+    const text = JSON.stringify(chat);
+    store().setItem(CHAT + copy, text);
+    store().setItem(META + copy, store().getItem(META + id) || "{}");
+    return text;
+  } catch (e) { return null; }
 }
 function metas() {
   const ls = store(), found = [];
@@ -126,7 +163,9 @@ function metas() {
 function drop(id) {
   const ls = store();
   if (!ls) return;
-  try { ls.removeItem(CHAT + id); ls.removeItem(META + id); } catch (e) { /* nothing to do */ }
+  try {
+    ls.removeItem(CHAT + id); ls.removeItem(META + id); ls.removeItem(OWNER + id);
+  } catch (e) { /* nothing to do */ }
 }
 function forgetAll() {
   const ls = store();
@@ -134,7 +173,7 @@ function forgetAll() {
   let keys = [];
   try { keys = Object.keys(ls); } catch (e) { return; }
   for (const key of keys) {
-    if (key.startsWith(CHAT) || key.startsWith(META)) {
+    if (key.startsWith(CHAT) || key.startsWith(META) || key.startsWith(OWNER)) {
       try { ls.removeItem(key); } catch (e) { /* nothing to do */ }
     }
   }
@@ -217,7 +256,7 @@ function render() {
     open.onclick = () => {
       let raw = null;
       try { raw = store().getItem(CHAT + m.id); } catch (e) { raw = null; }
-      S.trigger("open", { raw: typeof raw === "string" ? raw : null });
+      S.trigger("open", { raw: ownCopy(m.id, raw) });
     };
     const del = document.createElement("button");
     del.type = "button";
@@ -243,7 +282,7 @@ function announce() {
   let raw = null;
   const ls = store();
   if (ls && id && ID.test(id)) {
-    try { raw = ls.getItem(CHAT + id); } catch (e) { raw = null; }
+    try { raw = ownCopy(id, ls.getItem(CHAT + id)); } catch (e) { raw = null; }
   }
   S.set("found", { nonce: S.nonce, raw: typeof raw === "string" ? raw : null });
 }
@@ -256,6 +295,10 @@ export default function ({ data: bytes, parentElement, setStateValue, setTrigger
   if (!S.listening) {
     S.listening = true;
     window.addEventListener("storage", () => render());
+    window.addEventListener("pagehide", release);
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted && S.memoryOpen) setOpen(S.memoryOpen);
+    });
     parentElement.querySelector(".forget").onclick = () => {
       forgetAll();
       try { sessionStorage.removeItem(OPEN); } catch (e) { /* nothing to do */ }

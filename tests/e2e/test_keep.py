@@ -126,30 +126,52 @@ def test_reload_restart_list_open_delete_and_forget(
     app.assert_healthy()
 
 
+def another_tab(app: AppPage, *, duplicate: bool = False) -> AppPage:
+    """A second tab of ``app``'s browser; ``duplicate``: as the browser's Duplicate makes it,
+    with a copy of the tab's sessionStorage (so the same chat open)."""
+    page = app.page.context.new_page()
+    if duplicate:
+        chat_id = app.page.evaluate("sessionStorage.getItem('coze-open')")
+        page.add_init_script(
+            f"if (!sessionStorage.getItem('coze-open')) "
+            f"sessionStorage.setItem('coze-open', {json.dumps(chat_id)});"
+        )
+    tab = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=app.url)
+    page.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    return tab.open()
+
+
 def test_two_tabs_keep_their_own_chats_and_two_profiles_share_nothing(
     browser: Any, open_app, server, sim: CozeSimulator, fast_sim
 ) -> None:
     first = open_app(server.url)
-    second_page = first.page.context.new_page()  # another tab of the same browser
-    second = AppPage(page=second_page, ws=harness.WebSocketRecorder(second_page), url=server.url)
-    second.open()
     first.ask("alpha question")
+    second = another_tab(first)
     second.ask("beta question")
     first.ask("alpha again")
-    for tab, mine, theirs in ((first, "alpha", "beta"), (second, "beta", "alpha")):
+    # A duplicated tab opens the same chat and goes on with a copy: the first tab's chat does
+    # not get its turns.
+    duplicate = another_tab(first, duplicate=True)
+    expect(duplicate.bubbles).to_have_count(4)
+    duplicate.ask("gamma question")
+    for tab, count, mine, theirs in (
+        (first, 4, "alpha again", ("beta question", "gamma question")),
+        (second, 2, "beta question", ("alpha question",)),
+        (duplicate, 6, "gamma question", ("beta question",)),
+    ):
         tab.page.reload()
         tab.wait_idle()
-        expect(tab.bubbles.first).to_contain_text(f"{mine} question")
-        expect(tab.main).not_to_contain_text(f"{theirs} question")
-        expect(tab.page.locator(LIST)).to_have_count(2)  # the list shows both
-    expect(first.bubbles).to_have_count(4)
-    expect(second.bubbles).to_have_count(2)
+        expect(tab.bubbles).to_have_count(count)
+        expect(tab.main).to_contain_text(mine)
+        for text in theirs:
+            expect(tab.main).not_to_contain_text(text)
+        expect(tab.page.locator(LIST)).to_have_count(3)  # the list shows every tab's chat
+        assert not tab.dialogs
 
     other = open_app(server.url)  # another browser profile
     expect(other.page.locator(".cz-keep .empty")).to_be_visible()
     expect(other.bubbles).to_have_count(0)
     assert chat_keys(other) == []
-    second_page.close()
 
 
 HOSTILE_ID = "00112233445566ff"
