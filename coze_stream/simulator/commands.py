@@ -119,7 +119,7 @@ COMMANDS: tuple[Command[Any], ...] = (
         "N",
         f"stream exactly N reasoning deltas, one long paragraph, before the answer (1-{MAX_LONG})",
         _whole_number(1, MAX_LONG),
-        lambda p, n: replace(p, think=True, think_deltas=n),
+        lambda p, n: replace(p, think_deltas=n),
     ),
     Command(
         "/think",

@@ -220,7 +220,8 @@ class ChatStream:
     def _body(self, messages: list[tuple[str, list[str]]]) -> None:
         parsed = self.parsed
         first_msg_id = self.state.new_id()
-        if parsed.think:
+        thinks = parsed.think or parsed.think_deltas is not None
+        if thinks:
             if parsed.think_deltas is None:
                 pieces = split_deltas(reasoning(parsed.question), self.sim.delta_chars)
             else:
@@ -248,9 +249,7 @@ class ChatStream:
                 if self.fault is not None and self.answer_deltas == self.fault.after_deltas:
                     self._break(self.fault, msg_id)
                     return
-            extra = (
-                {"reasoning_content": self.record.reasoning} if parsed.think and index == 0 else {}
-            )
+            extra = {"reasoning_content": self.record.reasoning} if thinks and index == 0 else {}
             self.event(
                 "conversation.message.completed", self.message(msg_id, "answer", full, **extra)
             )

@@ -7,15 +7,17 @@ Few tests, each checking several things: every one starts Chromium pages and a s
 
 from __future__ import annotations
 
+import difflib
 import json
 import pathlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import harness
 import pytest
 from playwright.sync_api import expect
-from support import BOT_ID, CANARY, AppPage
+from support import BOT_ID, CANARY, AppPage, normalise
 
 from coze_stream.simulator import CozeSimulator
 
@@ -60,6 +62,19 @@ def chat_keys(app: AppPage) -> list[str]:
     return [key for key in stored_keys(app) if key.startswith("coze-chat:")]
 
 
+def assert_shows(app: AppPage, shown: str) -> None:
+    """The main column reads ``shown``, whitespace aside (waiting up to 30 s for the page to
+    draw it), else the difference."""
+    deadline = time.monotonic() + 30
+    now = app.main.inner_text()
+    while normalise(now) != normalise(shown) and time.monotonic() < deadline:
+        app.page.wait_for_timeout(200)
+        now = app.main.inner_text()
+    if normalise(now) != normalise(shown):
+        diff = "\n".join(difflib.unified_diff(shown.splitlines(), now.splitlines(), lineterm=""))
+        raise AssertionError(f"the restored page differs:\n{diff}")
+
+
 def test_reload_restart_list_open_delete_and_forget(
     open_app, own_server, sim: CozeSimulator, fast_sim
 ) -> None:
@@ -81,7 +96,7 @@ def test_reload_restart_list_open_delete_and_forget(
     app.wait_idle()
     expect(app.bubbles).to_have_count(4)
     expect(app.last_assistant().get_by_text("Thought for")).to_be_visible()
-    expect(app.main).to_have_text(shown, use_inner_text=True)
+    assert_shows(app, shown)
     thumbs = app.last_assistant().locator(THUMBS)
     thumbs.nth(1).click()  # 👎 instead of the 👍 given before the reload
     sim.wait_for(lambda: sim.feedback_of(record.conversation_id, record.answer_ids[-1]) == "unlike")
