@@ -14,7 +14,14 @@ from __future__ import annotations
 import streamlit as st
 
 from chat_page.answer_bubble import PAGE_STYLE, log_unexpected, show_trouble
-from chat_page.controls import PROMPT_KEY, download_buttons, hold_back, introduction, sidebar
+from chat_page.controls import (
+    PROMPT_KEY,
+    box_placeholder,
+    download_buttons,
+    hold_back,
+    introduction,
+    sidebar,
+)
 from chat_page.conversation import answer, remembered, show_history, show_question
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
 from chat_page.well_formed import keep_typing_well_formed
@@ -23,12 +30,17 @@ from coze_answer import Turn, clean_message, words
 
 def main() -> None:
     said = words(page_language())
-    st.set_page_config(page_title=said.page_title, page_icon=":material/forum:")
+    # An emoji: Streamlit draws it on the page itself. A Material icon would be fetched from
+    # Google's font host by every visitor's browser.
+    st.set_page_config(page_title=said.page_title, page_icon="💬")
     st.html(f"<style>{PAGE_STYLE}</style>")  # long answers in pieces; people's words wrap
     history: list[Turn] = st.session_state.setdefault("history", [])
     settings = read_settings(said)
     choose_demo(settings, history)
-    st.session_state.gate = fair_share(settings.max_chats, settings.per_minute)  # for callbacks
+    # The gate, for callbacks too.
+    st.session_state.gate = fair_share(
+        settings.max_chats, settings.per_minute, settings.max_demo_chats
+    )
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser
@@ -40,8 +52,12 @@ def main() -> None:
     # Typing goes on while an answer streams: sending stops that answer and starts the next.
     # (submit_mode="stop" would disable the box.) The box has no max_chars: given one,
     # Streamlit silently drops a paste that would pass it.
+    # Disabled without a bot to talk to, and then its placeholder says why.
     typed = st.chat_input(
-        said.placeholder, key=PROMPT_KEY, on_submit=hold_back, disabled=config is None
+        box_placeholder(said, config, settings),
+        key=PROMPT_KEY,
+        on_submit=hold_back,
+        disabled=config is None,
     )
     asked = st.session_state.pop("asked", None)  # a suggestion, Retry or Regenerate clicked
     question = clean_message(asked or typed) if config is not None else ""
@@ -53,8 +69,9 @@ def main() -> None:
     if question and config is not None:
         context = remembered(history, settings)
         show_question(question, history)
-        answer(question, history, said, config, settings, context=context)
-    download_buttons(downloads, history, said)
+        answer(question, history, said, config, settings, context=context, downloads=downloads)
+    else:
+        download_buttons(downloads, history, said)
 
 
 def run_page() -> None:

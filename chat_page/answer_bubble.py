@@ -8,9 +8,11 @@ replays a finished turn with the same elements, so the page's history stays in p
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +25,7 @@ from streamlit.delta_generator import DeltaGenerator
 # The one Streamlit internal used: see _show_after_interruption. requirements.txt pins the
 # Streamlit version the test suite passed with, and a browser test fails if this stops working.
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
@@ -267,13 +270,17 @@ def stream_answer(
     context: Iterable[ContextMessage] = (),
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
     formulas: int = MAX_FORMULAS,
+    finish: Callable[[AnswerView], None] | None = None,
 ) -> AnswerView:
     """Stream the answer to ``turn.question`` into the current bubble, keeping ``turn`` up to
     date; ``context`` is the earlier messages the bot is told about.
 
     While it streams, a Stop button stands under it. If the run is interrupted (Stop, or a new
     message), the stream is closed, Coze is asked to cancel the chat, and the turn keeps what
-    was shown, marked stopped. Returns the view, whose ``actions_slot`` the page fills.
+    was shown, marked stopped. ``finish`` draws what follows an answer (its row in the view's
+    ``actions_slot``, the downloads): once it ended, and also when Streamlit's own Stop (the
+    header's) ended the run, which no run follows, so the page looks as after the page's Stop.
+    Returns the view.
     """
     view = AnswerView(said)
     answer = new_answer(image_hosts, formulas)
@@ -303,14 +310,21 @@ def stream_answer(
         if not finished:  # interrupted: Stop was pressed, or a new message arrived
             turn.stopped = True
             chat.stop()
+            # Streamlit's Stop: no run follows to draw the row (after the page's Stop or a new
+            # message, the next run draws the page at once).
+            header_stop = isinstance(sys.exc_info()[1], StopException)
 
             def mark_stopped() -> None:
                 view.actions_slot.empty()
                 show_status(view.status_slot, turn, said)
+                if header_stop and finish is not None:
+                    finish(view)
 
             _show_after_interruption(mark_stopped)
     show_status(view.status_slot, turn, said)
     view.actions_slot.empty()
+    if finish is not None:
+        finish(view)
     return view
 
 
@@ -335,9 +349,12 @@ def _show_after_interruption(update: Callable[[], None]) -> None:
     run; if Streamlit refuses, it still does.
     """
 
+    # The script's context goes along: what is drawn lands in the bubble the run was drawing.
+    script_context = contextvars.copy_context()
+
     def run() -> None:
         with contextlib.suppress(BaseException):
-            update()
+            script_context.run(update)
 
     thread = threading.Thread(target=run, name="show-stopped", daemon=True)
     add_script_run_ctx(thread, get_script_run_ctx())

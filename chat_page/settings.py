@@ -35,9 +35,12 @@ from .fair_share import FairShare
 
 __all__ = [
     "DEFAULT_MAX_CHATS",
+    "DEFAULT_MAX_DEMO_CHATS",
     "DEFAULT_PER_MINUTE",
+    "DEMO_CHAT_SECONDS",
     "SETTING_NAMES",
     "PageSettings",
+    "chat_client",
     "choose_demo",
     "connect",
     "fair_share",
@@ -58,14 +61,23 @@ SETTING_NAMES = (
     "COZE_DEMO",
     "COZE_CONTEXT",
     "COZE_MAX_CHATS",
+    "COZE_MAX_DEMO_CHATS",
     "COZE_MESSAGES_PER_MINUTE",
     "COZE_IMAGE_HOSTS",
     "COZE_MAX_FORMULAS",
 )
 DEFAULT_MAX_CHATS = 20
+DEFAULT_MAX_DEMO_CHATS = 3
 DEFAULT_PER_MINUTE = 20
+# A demo answer ends after this long, whatever /long, /slow, /stall or /late asked for: a demo
+# chat holds its place among the demo's for no longer.
+DEMO_CHAT_SECONDS = 60.0
+# COZE_DEMO: "1" starts the page in demo mode; "on" offers it; "off" removes it. Unset (or
+# anything else), demo mode is offered only while no live bot is set: it is a newcomer's way in,
+# and a live deployment offers it only when its owner says so.
 _OFF = ("off", "0", "no", "false")
-_ON = ("1", "on", "yes", "true")
+_ALLOW = ("on", "yes", "true")
+_START = ("1",)
 logger = logging.getLogger("coze_chat")
 
 
@@ -76,9 +88,10 @@ class PageSettings:
     values as given, for :func:`coze_stream.load_config`."""
 
     raw: Mapping[str, str]
-    demo_allowed: bool  # COZE_DEMO=off removes demo mode (a live deployment)
+    demo_allowed: bool  # COZE_DEMO=on or 1, or unset without a live bot: demo mode offered
     demo_asked: bool  # COZE_DEMO=1 starts in demo mode
-    max_chats: int  # COZE_MAX_CHATS: answers streaming at once in this process
+    max_chats: int  # COZE_MAX_CHATS: live answers streaming at once in this process
+    max_demo_chats: int  # COZE_MAX_DEMO_CHATS: demo answers at once, apart from the live ones
     per_minute: int  # COZE_MESSAGES_PER_MINUTE: messages one visitor may send a minute
     memory: tuple[int, int] | None  # COZE_CONTEXT as (messages, characters); None: off
     configured_image_hosts: tuple[str, ...]  # COZE_IMAGE_HOSTS, or Coze's own
@@ -94,12 +107,14 @@ class PageSettings:
 def parse_settings(raw: Mapping[str, str]) -> PageSettings:
     """The page's settings from their raw ``COZE_*`` values."""
     demo = raw.get("COZE_DEMO", "").strip().lower()
+    live_bot = bool(raw.get("COZE_PAT", "").strip() and raw.get("COZE_BOT_ID", "").strip())
     hosts = [h.strip() for h in raw.get("COZE_IMAGE_HOSTS", "").split(",") if h.strip()]
     return PageSettings(
         raw=dict(raw),
-        demo_allowed=demo not in _OFF,
-        demo_asked=demo in _ON,
+        demo_allowed=demo in _ALLOW + _START or (demo not in _OFF and not live_bot),
+        demo_asked=demo in _START,
         max_chats=_whole(raw.get("COZE_MAX_CHATS"), DEFAULT_MAX_CHATS),
+        max_demo_chats=_whole(raw.get("COZE_MAX_DEMO_CHATS"), DEFAULT_MAX_DEMO_CHATS),
         per_minute=_whole(raw.get("COZE_MESSAGES_PER_MINUTE"), DEFAULT_PER_MINUTE),
         memory=_memory_budget(raw.get("COZE_CONTEXT")),
         configured_image_hosts=tuple(hosts) or DEFAULT_IMAGE_HOSTS,
@@ -188,16 +203,24 @@ def choose_demo(settings: PageSettings, history: list[Turn]) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def http_client(kind: str) -> CozeHTTPClient:
+def http_client(kind: str, language: Language | None = None) -> CozeHTTPClient:
     """One pooled HTTP client per process and kind ("live", "demo"): a second message reuses
-    the connection, and demo chats never take a connection a live chat needs."""
-    return CozeHTTPClient()
+    the connection, and demo chats never take a connection a live chat needs. A demo client
+    names the page's language (Accept-Language), which the simulator answers in."""
+    return CozeHTTPClient(headers={"Accept-Language": language} if language else None)
+
+
+def chat_client(language: Language) -> CozeHTTPClient:
+    """The client for this visitor's chats: the demo's, in the page's language, or the live
+    one."""
+    return http_client("demo", language) if st.session_state.get("demo") else http_client("live")
 
 
 @st.cache_resource(show_spinner=False)
-def fair_share(max_chats: int, per_minute: int) -> FairShare:
-    """The process's one gate: chats at once, and messages a minute per visitor."""
-    return FairShare(max_chats, per_minute)
+def fair_share(max_chats: int, per_minute: int, max_demo_chats: int) -> FairShare:
+    """The process's one gate: chats at once (live and demo apart), and messages a minute per
+    visitor."""
+    return FairShare(max_chats, per_minute, max_demo_chats=max_demo_chats)
 
 
 def visitor() -> str:
@@ -218,7 +241,12 @@ def demo_base_url() -> str:
     """Start the built-in Coze simulator once per process; demo mode talks to it over HTTP."""
     from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
 
-    simulator = CozeSimulator(pat=DEMO_PAT, bot_id=DEMO_BOT_ID, deltas_per_second=40)
+    simulator = CozeSimulator(
+        pat=DEMO_PAT,
+        bot_id=DEMO_BOT_ID,
+        deltas_per_second=40,
+        max_chat_seconds=DEMO_CHAT_SECONDS,
+    )
     simulator.start()
     return simulator.base_url
 
