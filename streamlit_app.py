@@ -35,6 +35,9 @@ def main() -> None:
     st.set_page_config(page_title=said.page_title, page_icon="💬")
     st.html(f"<style>{PAGE_STYLE}</style>")  # long answers in pieces; people's words wrap
     history: list[Turn] = st.session_state.setdefault("history", [])
+    # The answer the previous run left when a click interrupted it: only this run's callbacks
+    # (which ran already) may ask it again.
+    st.session_state.pop("interrupted", None)
     settings = read_settings(said)
     choose_demo(settings, history)
     # The gate, for callbacks too.

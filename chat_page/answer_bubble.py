@@ -130,7 +130,11 @@ _USER_TEXT = (
     '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarUser"])'
     ' [data-testid="stMarkdownContainer"] { overflow-wrap: anywhere; }'
 )
-PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}"
+# A button the running page has not drawn again (Streamlit marks it stale: it is about to be
+# replaced or to go) takes no click: the second half of a double click, or a suggestion of an
+# answer being redone, would act on something the page no longer holds.
+_STALE_BUTTONS = '[data-stale="true"] button { pointer-events: none; }'
+PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}\n{_STALE_BUTTONS}"
 
 
 class AnswerView:
@@ -143,6 +147,9 @@ class AnswerView:
         self.status_slot = st.empty()
         # The answer's buttons: Stop while it streams, then the toolbar (filled by the page).
         self.actions_slot = st.empty()
+        # The suggested follow-ups, once it ended (filled by the page). Drawn empty at once: in
+        # the place of an answer being redone, its suggestions must not stay clickable.
+        self.follow_ups_slot = st.empty()
         # st.status's container: its class lives in a private Streamlit module.
         self._thinking: Any = None
         self._reasoning_block: DeltaGenerator | None = None
@@ -313,6 +320,8 @@ def stream_answer(
             # Streamlit's Stop: no run follows to draw the row (after the page's Stop or a new
             # message, the next run draws the page at once).
             header_stop = isinstance(sys.exc_info()[1], StopException)
+            if not header_stop:  # the next run may ask it again (see controls._ask_again)
+                st.session_state.interrupted = turn.id
 
             def mark_stopped() -> None:
                 view.actions_slot.empty()

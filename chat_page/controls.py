@@ -250,11 +250,31 @@ def _rate(turn: Turn, key: str, config: CozeConfig) -> None:
 def _last_answer(turn_id: str) -> Turn | None:
     """The chat's last turn when it is the answer ``turn_id``; None when a click's answer is no
     longer the last (it is being redone, or a new question came since): such a click does
-    nothing."""
+    nothing (see :func:`_ask_again`)."""
     history: list[Turn] = st.session_state.history
     if history and history[-1].id == turn_id and not st.session_state.get("asked"):
         return history[-1]
+    _ask_again()
     return None
+
+
+def _ask_again() -> None:
+    """A click that does nothing still ended the answer that was streaming (every click ends
+    the run): when it did (a second click of a double click, on a button already gone), that
+    answer's question is asked again in its place, as if the click had not been."""
+    history: list[Turn] = st.session_state.history
+    interrupted = st.session_state.get("interrupted")
+    if not history or history[-1].id != interrupted or st.session_state.get("asked"):
+        return
+    _ask_in_place_of_last(history)
+
+
+def _ask_in_place_of_last(history: list[Turn]) -> None:
+    """The last answer and its question leave the chat, and the question is sent again."""
+    question = history[-1].question
+    del history[len(history) - (2 if len(history) > 1 and history[-2].role == "user" else 1) :]
+    _keep_typed()
+    st.session_state.asked = question
 
 
 def _refusal() -> Refusal | None:
@@ -273,26 +293,25 @@ def _redo(turn_id: str) -> None:
         said = words(page_language())
         st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
         return
-    history: list[Turn] = st.session_state.history
-    # The answer leaves, with its question right above it.
-    del history[len(history) - (2 if len(history) > 1 and history[-2].role == "user" else 1) :]
-    _keep_typed()
-    st.session_state.asked = turn.question
+    _ask_in_place_of_last(st.session_state.history)
 
 
-def follow_up_buttons(turn: Turn, *, hidden: bool = False) -> None:
+def follow_up_buttons(
+    turn: Turn, *, hidden: bool = False, slot: DeltaGenerator | None = None
+) -> None:
     """Buttons for the suggested next questions, in one slot under the last answer.
 
     A click is kept in the session state, so it is sent even when it interrupts an answer (and
     the buttons are not drawn again). ``hidden`` empties the slot at once when a new question
-    is on its way, instead of leaving stale buttons on the page until the run ends.
+    is on its way, instead of leaving stale buttons on the page until the run ends. ``slot``:
+    the bubble's place for them, else the next element of the bubble.
     """
     # A suggestion longer than a message may be is not offered: it could not be sent.
     offered = [q for q in turn.follow_ups if 0 < len(clean_message(q)) <= MAX_MESSAGE_CHARS]
     if hidden or not offered:
-        st.empty()
+        (slot or st).empty()
         return
-    with st.container():
+    with (slot or st).container():
         for number, question in enumerate(offered):
             st.button(
                 plain_markdown(question),  # a label: the bot's words, never an image or link

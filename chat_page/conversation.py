@@ -78,7 +78,7 @@ def answer(
 
         def finish(view: AnswerView) -> None:
             answer_actions(view.actions_slot, turn, said, config, last=True)
-            follow_up_buttons(turn)
+            follow_up_buttons(turn, slot=view.follow_ups_slot)
             download_buttons(downloads, history, said)
 
         with ticket:

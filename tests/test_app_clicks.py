@@ -169,3 +169,27 @@ def test_demo_answers_and_suggestions_follow_the_page_s_language(monkeypatch, lo
         assert bool(CJK.search(text)) == chinese, text
     if not chinese:
         assert "hello" in turn.content
+
+
+def test_an_answer_a_no_op_click_interrupted_is_asked_again(monkeypatch, sim):
+    # A double click's second half reaches the app while the first half's answer streams: its
+    # run ends that answer (every click does), and its callback finds its answer gone.
+    at = page_with_stale_clicks(monkeypatch, sim)
+    send(at, "once")
+    interrupted = at.session_state.history[1]
+    interrupted.stopped = True
+    at.session_state["interrupted"] = interrupted.id
+    at.session_state["stale_clicks"] = [("_redo", "an-answer-gone-already")]
+    chats = len(sim.streams)
+    at.run()
+    history = at.session_state.history
+    assert [(t.role, t.content if t.role == "user" else t.question) for t in history] == [
+        ("user", "once"),
+        ("assistant", "once"),
+    ]
+    assert not history[1].stopped and history[1].id != interrupted.id
+    assert len(sim.streams) == chats + 1
+    # Only the run right after the interruption asks again: a later stale click does nothing.
+    at.session_state["stale_clicks"] = [("_redo", "an-answer-gone-already")]
+    at.run()
+    assert len(sim.streams) == chats + 1 and len(at.session_state.history) == 2

@@ -97,3 +97,34 @@ def test_the_page_fetches_nothing_from_another_host(open_app, server_factory) ->
     ]
     assert not elsewhere, elsewhere
     assert any(urlsplit(url).port == origin.port for url in requested)
+
+
+@pytest.mark.parametrize("gap_ms", [0, 50, 150])
+def test_a_double_click_on_regenerate_asks_once(app: AppPage, sim, fast_sim, gap_ms) -> None:
+    app.ask("double")
+    box = app.last_assistant().get_by_role("button", name=EN.regenerate).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # Where the button was, twice: the second click lands on whatever is there by then.
+    app.page.mouse.click(x, y)
+    app.page.wait_for_timeout(gap_ms)
+    app.page.mouse.click(x, y)
+    app.wait_idle(60)
+    expect(app.bubbles).to_have_count(2)
+    expect(app.bubbles.nth(0)).to_contain_text("double")
+    expect(app.last_assistant()).not_to_contain_text("Stopped before the answer was complete")
+    expect(app.last_assistant().get_by_role("button", name=EN.regenerate)).to_be_visible()
+    app.assert_healthy()
+
+
+def test_a_redone_answer_s_suggestions_leave_as_it_starts(app: AppPage, sim) -> None:
+    # Slow: the suggestions under the answer come with its end, and stay a moment.
+    app.send("/slow /long 3 suggest")
+    app.page.locator(PAGE_STOP).wait_for(state="detached", timeout=60_000)
+    app.wait_idle()
+    suggestions = app.page.locator('[class*="st-key-follow-up-"] button')
+    expect(suggestions).to_have_count(3)
+    app.last_assistant().get_by_role("button", name=EN.regenerate).click()
+    expect(app.page.locator(PAGE_STOP)).to_be_visible()
+    expect(suggestions).to_have_count(0)  # while the new answer streams, not at its end
+    app.page.locator(PAGE_STOP).click()
+    app.wait_idle()
