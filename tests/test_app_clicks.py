@@ -193,3 +193,20 @@ def test_an_answer_a_no_op_click_interrupted_is_asked_again(monkeypatch, sim):
     at.session_state["stale_clicks"] = [("_redo", "an-answer-gone-already")]
     at.run()
     assert len(sim.streams) == chats + 1 and len(at.session_state.history) == 2
+
+
+def test_demo_chats_go_on_while_every_live_place_is_taken(monkeypatch, sim):
+    from chat_page.settings import fair_share
+
+    # Settings of this test only: the process's gate for them is this test's.
+    limits = {"COZE_MAX_CHATS": "1", "COZE_MESSAGES_PER_MINUTE": "17", "COZE_MAX_DEMO_CHATS": "2"}
+    with fair_share(1, 17, 2).admit("a live visitor"):
+        live = start(monkeypatch, sim, **limits)
+        send(live, "live question")
+        # The live place is taken: the message waits in the box.
+        assert live.session_state.history == [] and live.warning[0].value == EN.refused_busy_in_box
+        demo = start(monkeypatch, sim, COZE_DEMO="1", **limits)
+        assert demo.session_state.demo
+        send(demo, "demo question")
+        turn = demo.session_state.history[1]
+        assert turn.refusal is None and "demo question" in turn.content
