@@ -55,6 +55,7 @@ from .fair_share import Refusal
 __all__ = [
     "PAGE_STYLE",
     "PIECE_STYLE",
+    "STOP_KEY",
     "AnswerView",
     "answer_changes",
     "detail_markdown",
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("coze_chat")
+
+STOP_KEY = "stop-answer"  # the Stop button under a streaming answer
 
 # How often the page checks in with Streamlit while Coze is silent: a Stop takes effect at the
 # next check, so this bounds how long Stop can take.
@@ -297,7 +300,7 @@ def stream_answer(
     # status, before any event), so the model also clears it with the first text.
     for change in answer.update():
         view.apply(change)
-    view.actions_slot.button(said.stop, key="stop-answer", icon=":material/stop_circle:")
+    view.actions_slot.button(said.stop, key=STOP_KEY, icon=":material/stop_circle:")
     chat = BackgroundChat(config, turn.question, client=client, context=context)
     finished = False
     turn.streaming = True

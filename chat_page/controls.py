@@ -28,7 +28,7 @@ from coze_answer import (
 )
 from coze_stream import CozeConfig, CozeError, send_feedback, valid_text
 
-from .answer_bubble import show_trouble
+from .answer_bubble import STOP_KEY, show_trouble
 from .copy_button import copy_button
 from .fair_share import Refusal
 from .settings import PageSettings, chat_client, page_language, visitor, visitor_zone
@@ -265,6 +265,8 @@ def _ask_again() -> None:
     history: list[Turn] = st.session_state.history
     interrupted = st.session_state.get("interrupted")
     if not history or history[-1].id != interrupted or st.session_state.get("asked"):
+        return
+    if st.session_state.get(STOP_KEY):  # the page's Stop came in the same moment: it stays
         return
     _ask_in_place_of_last(history)
 

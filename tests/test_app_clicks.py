@@ -210,3 +210,16 @@ def test_demo_chats_go_on_while_every_live_place_is_taken(monkeypatch, sim):
         send(demo, "demo question")
         turn = demo.session_state.history[1]
         assert turn.refusal is None and "demo question" in turn.content
+
+
+def test_an_answer_the_page_s_stop_ended_is_not_asked_again(monkeypatch, sim):
+    at = page_with_stale_clicks(monkeypatch, sim)
+    send(at, "stopped on purpose")
+    interrupted = at.session_state.history[1]
+    interrupted.stopped = True
+    at.session_state["interrupted"] = interrupted.id
+    at.session_state["stop-answer"] = True  # the page's Stop, with the stale click
+    at.session_state["stale_clicks"] = [("_redo", "an-answer-gone-already")]
+    chats = len(sim.streams)
+    at.run()
+    assert len(sim.streams) == chats and at.session_state.history[1] is interrupted
