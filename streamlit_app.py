@@ -27,7 +27,9 @@ def main() -> None:
     history: list[Turn] = st.session_state.setdefault("history", [])
     settings = read_settings(said)
     choose_demo(settings, history)
-    st.session_state.gate = fair_share(settings.max_chats, settings.per_minute)  # for callbacks
+    # For callbacks too, which run before the page: the gate, and who counts as the visitor.
+    st.session_state.gate = fair_share(settings.max_chats, settings.per_minute, settings.redis_url)
+    st.session_state.trusted_proxies = settings.trusted_proxies
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
 

@@ -237,9 +237,13 @@ class AnswerView:
         self._reasoning_block.markdown(self._reasoning_text)
 
 
-def answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:
-    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes."""
+def answer_changes(
+    chat: BackgroundChat, answer: AnswerStream, keep_alive: Callable[[], None] = lambda: None
+) -> Iterator[Change]:
+    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes;
+    ``keep_alive`` is called at every heartbeat (a shared chat place is renewed there)."""
     while not answer.done:
+        keep_alive()
         try:
             events = chat.take(answer.next_wait(HEARTBEAT_SECONDS))
         except CozeError:
@@ -267,9 +271,11 @@ def stream_answer(
     context: Iterable[ContextMessage] = (),
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
     formulas: int = MAX_FORMULAS,
+    keep_alive: Callable[[], None] = lambda: None,
 ) -> AnswerView:
     """Stream the answer to ``turn.question`` into the current bubble, keeping ``turn`` up to
-    date; ``context`` is the earlier messages the bot is told about.
+    date; ``context`` is the earlier messages the bot is told about; ``keep_alive`` is called
+    at every heartbeat while it streams.
 
     While it streams, a Stop button stands under it. If the run is interrupted (Stop, or a new
     message), the stream is closed, Coze is asked to cancel the chat, and the turn keeps what
@@ -287,7 +293,7 @@ def stream_answer(
     chat = BackgroundChat(config, turn.question, client=client, context=context)
     finished = False
     try:
-        view.stream(answer_changes(chat, answer))
+        view.stream(answer_changes(chat, answer, keep_alive))
         finished = True
     except CozeError as error:
         finished = True

@@ -30,7 +30,14 @@ from coze_stream import CozeConfig, CozeError, send_feedback
 
 from .answer_bubble import show_trouble
 from .copy_button import copy_button
-from .settings import PageSettings, http_client, page_language, visitor, visitor_zone
+from .settings import (
+    PageSettings,
+    http_client,
+    page_language,
+    session_id,
+    visitor,
+    visitor_zone,
+)
 
 __all__ = [
     "PROMPT_KEY",
@@ -144,7 +151,7 @@ def hold_back() -> None:
     the length limit or the fair share would refuse it now: no text is lost."""
     typed = st.session_state.get(PROMPT_KEY)
     length = len(clean_message(typed)) if isinstance(typed, str) else 0
-    refusal = st.session_state.gate.check(visitor()) if length else None
+    refusal = st.session_state.gate.check(visitor(), session_id()) if length else None
     if length > MAX_MESSAGE_CHARS:
         reason = words(page_language()).too_long_warning(length, MAX_MESSAGE_CHARS)
     elif refusal is not None:
@@ -225,7 +232,7 @@ def _rate(turn: Turn, key: str, config: CozeConfig) -> None:
 def _redo(turn: Turn) -> None:
     """Retry or Regenerate: the answer (and its question) leave the chat, and the question is
     sent again, with the same memory as before."""
-    refusal = st.session_state.gate.check(visitor())
+    refusal = st.session_state.gate.check(visitor(), session_id())
     if refusal is not None:
         said = words(page_language())
         st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
@@ -259,7 +266,7 @@ def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
 
 
 def _ask(question: str) -> None:
-    refusal = st.session_state.gate.check(visitor())
+    refusal = st.session_state.gate.check(visitor(), session_id())
     if refusal is None:
         _keep_typed()
         st.session_state.asked = question

@@ -14,7 +14,7 @@ from coze_stream import ContextMessage, CozeConfig
 from .answer_bubble import render_turn, stream_answer
 from .controls import answer_actions, follow_up_buttons
 from .fair_share import Refusal
-from .settings import PageSettings, http_client, visitor
+from .settings import PageSettings, http_client, session_id, visitor
 
 __all__ = ["answer", "remembered", "show_history", "show_question"]
 
@@ -65,7 +65,7 @@ def answer(
     turn = Turn("assistant", question=question, remembered=len(context))
     history.append(turn)
     with st.chat_message("assistant"):
-        ticket = st.session_state.gate.admit(visitor())
+        ticket = st.session_state.gate.admit(visitor(), session_id())
         if isinstance(ticket, Refusal):  # taken by others since the box was checked
             turn.refusal = ticket
             answer_actions(render_turn(turn, said), turn, said, config, last=True)
@@ -80,6 +80,7 @@ def answer(
                 context=context,
                 image_hosts=settings.image_hosts(demo=demo),
                 formulas=settings.max_formulas,
+                keep_alive=ticket.renew,
             )
         answer_actions(view.actions_slot, turn, said, config, last=True)
         follow_up_buttons(turn, len(history) - 1)

@@ -6,8 +6,10 @@ tokens and starving the others. :class:`FairShare` is the one place that says ye
 knows nothing of Streamlit (the page asks it), and its clock is a parameter, so its tests run
 without waiting.
 
-A visitor is one browser session: someone who opens many tabs gets a share per tab, and the
-cap on chats at once bounds them all together.
+A visitor is whoever :func:`chat_page.settings.visitor` says (a browser session, or a client
+address the owner's proxy vouches for); one answer at a time holds per browser session. With
+``COZE_REDIS_URL`` set, :class:`chat_page.shared_limits.SharedFairShare` holds the same limits
+across every replica.
 """
 
 from __future__ import annotations
@@ -34,10 +36,18 @@ class Refusal:
 
 
 class Ticket:
-    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once."""
+    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once.
+    :meth:`renew` says the chat still runs (a shared place expires unless renewed)."""
 
-    def __init__(self, release: Callable[[], None]) -> None:
+    def __init__(
+        self, release: Callable[[], None], renew: Callable[[], None] | None = None
+    ) -> None:
         self._release: Callable[[], None] | None = release
+        self._renew = renew
+
+    def renew(self) -> None:
+        if self._renew is not None and self._release is not None:
+            self._renew()
 
     def release(self) -> None:
         release, self._release = self._release, None
@@ -71,36 +81,38 @@ class FairShare:
         with self._lock:
             return self._running
 
-    def check(self, visitor: str) -> Refusal | None:
-        """Would a message from ``visitor`` be admitted now? (Nothing is counted.)"""
+    def check(self, visitor: str, session: str | None = None) -> Refusal | None:
+        """Would a message from ``visitor`` be admitted now? (Nothing is counted.) One answer
+        at a time holds per ``session`` (by default, per visitor)."""
         with self._lock:
-            return self._refusal(visitor, self._clock())
+            return self._refusal(visitor, session or visitor, self._clock())
 
-    def admit(self, visitor: str) -> Refusal | Ticket:
+    def admit(self, visitor: str, session: str | None = None) -> Refusal | Ticket:
         """Count the message and take a place among the chats running, or say why not."""
+        session = session or visitor
         with self._lock:
             now = self._clock()
-            refusal = self._refusal(visitor, now)
+            refusal = self._refusal(visitor, session, now)
             if refusal is not None:
                 return refusal
             self._sent.setdefault(visitor, collections.deque()).append(now)
             self._running += 1
-            self._streaming[visitor] += 1
+            self._streaming[session] += 1
             if now - self._swept > _WINDOW:  # forget visitors silent for a minute
                 self._swept = now
                 for quiet in [v for v, sent in self._sent.items() if sent[-1] <= now - _WINDOW]:
                     del self._sent[quiet]
-        return Ticket(lambda: self._leave(visitor))
+        return Ticket(lambda: self._leave(session))
 
-    def _leave(self, visitor: str) -> None:
+    def _leave(self, session: str) -> None:
         with self._lock:
             self._running -= 1
-            self._streaming[visitor] -= 1
-            if self._streaming[visitor] <= 0:
-                del self._streaming[visitor]
+            self._streaming[session] -= 1
+            if self._streaming[session] <= 0:
+                del self._streaming[session]
 
-    def _refusal(self, visitor: str, now: float) -> Refusal | None:
-        if self._streaming[visitor]:  # one answer at a time per visitor
+    def _refusal(self, visitor: str, session: str, now: float) -> Refusal | None:
+        if self._streaming[session]:  # one answer at a time per session
             return Refusal("streaming", 1.0)
         sent = self._sent.get(visitor)
         if sent is not None:
