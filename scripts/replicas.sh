@@ -8,8 +8,8 @@
 # cookie, health checks on /_stcore/health and websocket timeouts. Ctrl-C stops all it started.
 # Installs redis-server and haproxy from Debian's packages when they are missing (as root).
 #
-# Environment: PORT (HAProxy's, 8500), REPLICA_PORT (the first replica's, 8601; then +1, +2...),
-# REDIS_PORT (6390), STREAMLIT_SERVER_COOKIE_SECRET (generated when not given), RUN_DIR (the
+# Environment: PORT (HAProxy's, 8500), REPLICA_PORT (the first replica's, 8601; then +1, +2...)
+# or REPLICA_PORTS (one port per replica, "8601 8702"), REDIS_PORT (6390), STREAMLIT_SERVER_COOKIE_SECRET (generated when not given), RUN_DIR (the
 # logs and HAProxy's configuration; a temporary folder, removed at the end, when not given),
 # COZE_PYTHON (a Python with requirements.txt installed; when not given, .venv is set up as
 # scripts/app.sh does), and the page's own COZE_* settings. COZE_TRUSTED_PROXIES defaults to 1:
@@ -19,6 +19,15 @@ cd "$(dirname "$0")/.."
 replicas=${1:-2}
 port=${PORT:-8500}
 first_replica_port=${REPLICA_PORT:-8601}
+if [ -n "${REPLICA_PORTS:-}" ]; then
+  read -r -a replica_ports <<<"$REPLICA_PORTS"
+  replicas=${#replica_ports[@]}
+else
+  replica_ports=()
+  for ((i = 0; i < replicas; i++)); do
+    replica_ports+=($((first_replica_port + i)))
+  done
+fi
 redis_port=${REDIS_PORT:-6390}
 export PATH="$PATH:/usr/sbin:/sbin"  # Debian puts haproxy in /usr/sbin
 
@@ -66,11 +75,13 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+redis_pid=""
 if [ -z "${COZE_REDIS_URL:-}" ]; then
   # Counts only, nothing worth keeping: no snapshots, no append-only file.
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run" --save "" \
     --appendonly no >"$run/redis.log" 2>&1 &
-  pids+=($!)
+  redis_pid=$!
+  pids+=("$redis_pid")
   export COZE_REDIS_URL="redis://127.0.0.1:$redis_port/0"
 fi
 export COZE_TRUSTED_PROXIES=${COZE_TRUSTED_PROXIES:-1}
@@ -83,7 +94,7 @@ export STREAMLIT_SERVER_COOKIE_SECRET
 
 servers=""
 for ((i = 1; i <= replicas; i++)); do
-  replica_port=$((first_replica_port + i - 1))
+  replica_port=${replica_ports[$((i - 1))]}
   "$python" -m streamlit run streamlit_app.py --server.port "$replica_port" \
     --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false \
     >"$run/replica-$i.log" 2>&1 &
@@ -125,8 +136,7 @@ EOF
 haproxy -c -q -f "$run/haproxy.cfg"
 
 # Wait for every replica before opening the door.
-for ((i = 1; i <= replicas; i++)); do
-  replica_port=$((first_replica_port + i - 1))
+for replica_port in "${replica_ports[@]}"; do
   "$python" - "$replica_port" <<'EOF'
 import sys, time, urllib.request
 
@@ -147,10 +157,25 @@ haproxy -db -f "$run/haproxy.cfg" >"$run/haproxy.log" 2>&1 &
 pids+=($!)
 
 echo "Redis: $(echo "$COZE_REDIS_URL" | sed -E 's#//[^@/]*@#//#')"
-echo "Replicas: $replicas, on ports $first_replica_port to $((first_replica_port + replicas - 1))"
+echo "Replicas: $replicas, on ports ${replica_ports[*]}"
 echo "Logs: $run"
 echo "Open http://127.0.0.1:$port/ (Ctrl-C stops everything)"
-# Stop everything as soon as any part of it stops.
-wait -n
-echo "A process ended (see $run); stopping the rest." >&2
-exit 1
+# Stop everything as soon as a replica or HAProxy stops. Without Redis the replicas go on, each
+# with its own limits, and share them again once a Redis answers at that address.
+while true; do
+  ended=""
+  wait -n -p ended "${pids[@]}" || true
+  if [ -n "$redis_pid" ] && [ "$ended" = "$redis_pid" ]; then
+    echo "redis-server stopped: each replica keeps its own limits until a Redis answers on" \
+      "port $redis_port." >&2
+    kept=()
+    for pid in "${pids[@]}"; do
+      [ "$pid" = "$redis_pid" ] || kept+=("$pid")
+    done
+    pids=("${kept[@]}")
+    redis_pid=""
+    continue
+  fi
+  echo "A process ended (see $run); stopping the rest." >&2
+  exit 1
+done
