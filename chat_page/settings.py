@@ -217,8 +217,11 @@ def fair_share(
     if redis_url:
         try:
             return SharedFairShare(redis_url, max_chats, per_minute)
-        except ValueError:  # the URL is not shown: it may carry a password
-            logger.warning("COZE_REDIS_URL is not a Redis URL: each replica keeps its own limits")
+        except Exception as error:  # the URL is not shown: it may carry a password
+            logger.warning(
+                "COZE_REDIS_URL is not a Redis URL (%s): each replica keeps its own limits",
+                type(error).__name__,
+            )
     return FairShare(max_chats, per_minute)
 
 

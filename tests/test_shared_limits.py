@@ -262,3 +262,14 @@ def test_the_process_fair_share_counts_one_answer_per_session_too():
     assert isinstance(ticket, Ticket)
     assert share.admit("address 10.0.0.1", "tab-1") == Refusal("streaming", 1.0)
     assert isinstance(share.admit("address 10.0.0.1", "tab-2"), Ticket)
+
+
+def test_the_page_s_gate_is_shared_with_a_redis_url_and_its_own_without(server, caplog):
+    from chat_page.settings import fair_share
+
+    caplog.set_level(logging.INFO, logger="coze_chat")
+    assert isinstance(fair_share(2, 3, server.url), SharedFairShare)
+    assert type(fair_share(2, 3)) is FairShare
+    assert type(fair_share(2, 3, f"http://:{PASSWORD}@127.0.0.1/")) is FairShare
+    assert "not a Redis URL" in caplog.text
+    assert PASSWORD not in caplog.text
