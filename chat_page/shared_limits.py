@@ -266,9 +266,9 @@ class SharedFairShare:
     def _failed(self, error: BaseException) -> None:
         with self._lock:
             first = self._down_until is None
-            self._down_until = self._clock() + self._pause
-            if not first:
+            if not first:  # failed again after a pause: the next one is twice as long
                 self._pause = min(self._pause * 2, LAST_PAUSE)
+            self._down_until = self._clock() + self._pause
         if first:  # the error's type only: its text may quote the server's address and more
             logger.warning(
                 "Redis at %s is not answering (%s): each replica keeps its own limits until it"

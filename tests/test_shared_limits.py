@@ -273,3 +273,18 @@ def test_the_page_s_gate_is_shared_with_a_redis_url_and_its_own_without(server, 
     assert type(fair_share(2, 3, f"http://:{PASSWORD}@127.0.0.1/")) is FairShare
     assert "not a Redis URL" in caplog.text
     assert PASSWORD not in caplog.text
+
+
+def test_while_redis_stays_down_it_is_asked_less_and_less_often(prefix):
+    server = RedisServer()  # never started
+    clock = Clock()
+    share = replica(server.url, prefix, clock=clock)
+    tried_at = []
+    for _ in range(80):  # a message every half second for 40 s
+        share.check("a")
+        if share._down_until is not None and (not tried_at or tried_at[-1][1] != share._down_until):
+            tried_at.append((clock.now, share._down_until))
+        clock.now += 0.5
+    pauses = [until - at for at, until in tried_at]
+    assert pauses[:6] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+    server.stop()
