@@ -195,14 +195,15 @@ async def visitor(
             side.sends += 1
             await box.press("Enter")
             await page.wait_for_function(
-                "(t) => document.querySelector(t).value === ''", arg=TEXTAREA, polling="raf"
+                "(t) => document.querySelector(t)?.value === ''", arg=TEXTAREA, polling="raf"
             )
             # Admitted: two new bubbles; held back: the text is back in the box, the run over.
             outcome = await page.wait_for_function(
                 """([before, app, bubble, box]) => {
                   if (document.querySelectorAll(bubble).length > before) return "admitted";
-                  const idle = document.querySelector(app).dataset.testScriptState === "notRunning";
-                  return idle && document.querySelector(box).value !== "" && "held";
+                  const state = document.querySelector(app)?.dataset.testScriptState;
+                  const typed = document.querySelector(box)?.value;
+                  return state === "notRunning" && typed && "held";
                 }""",
                 arg=[before, APP, BUBBLE, TEXTAREA],
                 polling="raf",
@@ -214,7 +215,7 @@ async def visitor(
                     """([heading, app, bubble, warning]) => {
                       if (window.__textWatch[heading] !== null) return "answer";
                       const idle =
-                        document.querySelector(app).dataset.testScriptState === "notRunning";
+                        document.querySelector(app)?.dataset.testScriptState === "notRunning";
                       const last = [...document.querySelectorAll(bubble)].pop();
                       return idle && last && last.querySelector(warning) && "refused";
                     }""",
