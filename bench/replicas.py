@@ -57,6 +57,23 @@ APP = '[data-testid="stApp"]'
 BUBBLE = '[data-testid="stChatMessage"]'
 TEXTAREA = '[data-testid="stChatInputTextArea"]'
 WARNING = '[data-testid="stAlertContentWarning"]'
+# Counts the script runs that ended (the app's state leaving "running"), every one of them.
+RUNS_JS = """
+(() => {
+  window.__runsEnded = 0;
+  const hook = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) return setTimeout(hook, 10);
+    new MutationObserver((records) => {
+      for (const r of records) if (r.oldValue === "running") window.__runsEnded++;
+    }).observe(app, {
+      attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"],
+    });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", hook);
+  else hook();
+})();
+"""
 
 
 def process_cpu(pid: int) -> float:
@@ -174,6 +191,7 @@ async def visitor(
     page = await context.new_page()
     page.set_default_timeout(120_000)
     await page.add_init_script(harness._WATCHER_JS)
+    await page.add_init_script(RUNS_JS)
     await page.goto(url)
     await page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', state="attached")
     ready.append(number)
@@ -193,19 +211,15 @@ async def visitor(
         while True:
             sent_at = time.time()
             side.sends += 1
+            runs = await page.evaluate("() => window.__runsEnded")
             await box.press("Enter")
-            await page.wait_for_function(
-                "(t) => document.querySelector(t)?.value === ''", arg=TEXTAREA, polling="raf"
-            )
-            # Admitted: two new bubbles; held back: the text is back in the box, the run over.
+            # Admitted: two new bubbles; held back: the run the message started ended without.
             outcome = await page.wait_for_function(
-                """([before, app, bubble, box]) => {
+                """([before, runs, bubble]) => {
                   if (document.querySelectorAll(bubble).length > before) return "admitted";
-                  const state = document.querySelector(app)?.dataset.testScriptState;
-                  const typed = document.querySelector(box)?.value;
-                  return state === "notRunning" && typed && "held";
+                  return window.__runsEnded > runs && "held";
                 }""",
-                arg=[before, APP, BUBBLE, TEXTAREA],
+                arg=[before, runs, BUBBLE],
                 polling="raf",
             )
             if await outcome.json_value() == "admitted":
