@@ -212,15 +212,22 @@ async def visitor(
             sent_at = time.time()
             side.sends += 1
             runs = await page.evaluate("() => window.__runsEnded")
+            pressed = await page.evaluate("() => Date.now()")
             await box.press("Enter")
-            # Admitted: two new bubbles; held back: the run the message started ended without.
+            # Admitted: two new bubbles. Held back: the run the message started ended without
+            # them, or (a quick run may never show as running) the box, which Enter empties, has
+            # the message again a second later with the app idle.
             outcome = await page.wait_for_function(
-                """([before, runs, bubble]) => {
+                """([before, runs, pressed, app, bubble, box]) => {
                   if (document.querySelectorAll(bubble).length > before) return "admitted";
-                  return window.__runsEnded > runs && "held";
+                  if (window.__runsEnded > runs) return "held";
+                  const idle =
+                    document.querySelector(app)?.dataset.testScriptState === "notRunning";
+                  const typed = document.querySelector(box)?.value;
+                  return idle && typed && Date.now() - pressed > 1000 && "held";
                 }""",
-                arg=[before, runs, BUBBLE],
-                polling="raf",
+                arg=[before, runs, pressed, APP, BUBBLE, TEXTAREA],
+                polling=100,
             )
             if await outcome.json_value() == "admitted":
                 # The cap may still refuse it, taken by another visitor since the box's check:
