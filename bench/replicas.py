@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import signal
@@ -49,6 +50,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "e2e")]
 
 import harness  # noqa: E402
 import redis  # noqa: E402
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from coze_stream.simulator import CozeSimulator  # noqa: E402
@@ -112,6 +114,7 @@ class Side:
     cpu_redis: float = 0.0
     peak_streaming: int = 0
     peak_leases: int = 0
+    stuck: int = 0
     cross_talk: int = 0
     wrong: int = 0
 
@@ -220,18 +223,36 @@ async def visitor(
             # Admitted: two new bubbles. Held back: the run the message started ended without
             # them, or (a quick run may never show as running) the box, which Enter empties, has
             # the message again a second later with the app idle.
-            outcome = await page.wait_for_function(
-                """([before, runs, pressed, app, bubble, box]) => {
-                  if (document.querySelectorAll(bubble).length > before) return "admitted";
-                  if (window.__runsEnded > runs) return "held";
-                  const idle =
-                    document.querySelector(app)?.dataset.testScriptState === "notRunning";
-                  const typed = document.querySelector(box)?.value;
-                  return idle && typed && Date.now() - pressed > 1000 && "held";
-                }""",
-                arg=[before, runs, pressed, APP, BUBBLE, TEXTAREA],
-                polling=100,
-            )
+            try:
+                outcome = await page.wait_for_function(
+                    """([before, runs, pressed, app, bubble, box]) => {
+                      if (document.querySelectorAll(bubble).length > before) return "admitted";
+                      if (window.__runsEnded > runs) return "held";
+                      const idle =
+                        document.querySelector(app)?.dataset.testScriptState === "notRunning";
+                      const typed = document.querySelector(box)?.value;
+                      return idle && typed && Date.now() - pressed > 1000 && "held";
+                    }""",
+                    arg=[before, runs, pressed, APP, BUBBLE, TEXTAREA],
+                    polling=100,
+                    timeout=30_000,
+                )
+            except PlaywrightTimeout:
+                # Neither answered nor held back in 30 s: say what the page shows, send again.
+                state = await page.evaluate(
+                    """([app, bubble, box]) => ({
+                      bubbles: document.querySelectorAll(bubble).length,
+                      box: document.querySelector(box)?.value,
+                      script: document.querySelector(app)?.dataset.testScriptState,
+                      connection: document.querySelector(app)?.dataset.testConnectionState,
+                    })""",
+                    [APP, BUBBLE, TEXTAREA],
+                )
+                print(f"visitor {number}: a send went unanswered: {state}", flush=True)
+                side.stuck += 1
+                before = await page.locator(BUBBLE).count()
+                await box.fill(f"/long {deltas} {question}")
+                continue
             if await outcome.json_value() == "admitted":
                 # The cap may still refuse it, taken by another visitor since the box's check:
                 # the bubble then says so, and the message is sent again.
@@ -308,6 +329,22 @@ async def run_side(
         )
         await browser.close()
         records = sim.streams[first_stream:]
+        outcomes = collections.Counter(r.outcome for r in records)
+        print(f"{replicas} replica(s): {len(records)} chats at Coze: {dict(outcomes)}", flush=True)
+        for a in records:
+            overlapping = [
+                b
+                for b in records
+                if b.started_at <= a.started_at <= (b.last_delta_sent_at or time.time())
+            ]
+            if len(overlapping) > args.cap:
+                print(
+                    "  over the cap at",
+                    a.started_at,
+                    [(b.started_at, b.last_delta_sent_at, b.outcome) for b in overlapping],
+                    flush=True,
+                )
+                break
         # From the request's arrival to the last delta sent: inside the chat's hold on its
         # place (taken before the request, given back after the page read the end). The
         # simulator's own end of stream comes after the page may have moved on, so it is not
@@ -354,6 +391,7 @@ def table(sides: list[Side], args: argparse.Namespace) -> str:
     row(f"most leases held at once (cap {args.cap})", [str(s.peak_leases) for s in sides])
     row("most chats streaming at once at Coze", [str(s.peak_streaming) for s in sides])
     row("sends held back by the cap", [f"{s.held_back} of {s.sends}" for s in sides])
+    row("sends unanswered for 30 s, sent again", [str(s.stuck) for s in sides])
     row(
         "answers not quoting their question / cross-talk",
         [f"{s.wrong} / {s.cross_talk}" for s in sides],
