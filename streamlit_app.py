@@ -40,10 +40,15 @@ def main() -> None:
     st.session_state.pop("interrupted", None)
     settings = read_settings(said)
     choose_demo(settings, history)
-    # The gate, for callbacks too.
+    # For callbacks too, which run before the page: the gate, and who counts as the visitor.
     st.session_state.gate = fair_share(
-        settings.max_chats, settings.per_minute, settings.max_demo_chats
+        settings.max_chats,
+        settings.per_minute,
+        settings.max_demo_chats,
+        settings.redis_url,
+        settings.redis_timeout,
     )
+    st.session_state.trusted_proxies = settings.trusted_proxies
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser

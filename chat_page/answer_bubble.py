@@ -250,9 +250,13 @@ class AnswerView:
         self._reasoning_block.markdown(self._reasoning_text)
 
 
-def answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:
-    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes."""
+def answer_changes(
+    chat: BackgroundChat, answer: AnswerStream, keep_alive: Callable[[], None] = lambda: None
+) -> Iterator[Change]:
+    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes;
+    ``keep_alive`` is called at every heartbeat (a shared chat place is renewed there)."""
     while not answer.done:
+        keep_alive()
         try:
             events = chat.take(answer.next_wait(HEARTBEAT_SECONDS))
         except CozeError:
@@ -281,9 +285,11 @@ def stream_answer(
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
     formulas: int = MAX_FORMULAS,
     finish: Callable[[AnswerView], None] | None = None,
+    keep_alive: Callable[[], None] = lambda: None,
 ) -> AnswerView:
     """Stream the answer to ``turn.question`` into the current bubble, keeping ``turn`` up to
-    date; ``context`` is the earlier messages the bot is told about.
+    date; ``context`` is the earlier messages the bot is told about; ``keep_alive`` is called
+    at every heartbeat while it streams.
 
     While it streams, a Stop button stands under it. If the run is interrupted (Stop, or a new
     message), the stream is closed, Coze is asked to cancel the chat, and the turn keeps what
@@ -305,7 +311,7 @@ def stream_answer(
     finished = False
     turn.streaming = True
     try:
-        view.stream(_keeping(answer_changes(chat, answer), turn, answer))
+        view.stream(_keeping(answer_changes(chat, answer, keep_alive), turn, answer))
         finished = True
     except CozeError as error:
         finished = True

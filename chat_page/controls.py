@@ -31,7 +31,14 @@ from coze_stream import CozeConfig, CozeError, send_feedback, valid_text
 from .answer_bubble import STOP_KEY, show_trouble
 from .copy_button import copy_button
 from .fair_share import Refusal
-from .settings import PageSettings, chat_client, page_language, visitor, visitor_zone
+from .settings import (
+    PageSettings,
+    chat_client,
+    page_language,
+    session_id,
+    visitor,
+    visitor_zone,
+)
 
 __all__ = [
     "PROMPT_KEY",
@@ -280,7 +287,9 @@ def _ask_in_place_of_last(history: list[Turn]) -> None:
 
 
 def _refusal() -> Refusal | None:
-    return st.session_state.gate.check(visitor(), demo=bool(st.session_state.get("demo")))
+    return st.session_state.gate.check(
+        visitor(), session_id(), demo=bool(st.session_state.get("demo"))
+    )
 
 
 def _redo(turn_id: str) -> None:

@@ -15,7 +15,7 @@ from coze_stream import ContextMessage, CozeConfig
 from .answer_bubble import AnswerView, render_turn, stream_answer
 from .controls import answer_actions, download_buttons, follow_up_buttons
 from .fair_share import Refusal
-from .settings import PageSettings, chat_client, visitor
+from .settings import PageSettings, chat_client, session_id, visitor
 
 __all__ = ["answer", "remembered", "show_history", "show_question"]
 
@@ -69,7 +69,7 @@ def answer(
     history.append(turn)
     with st.chat_message("assistant"):
         demo = bool(st.session_state.demo)
-        ticket = st.session_state.gate.admit(visitor(), demo=demo)
+        ticket = st.session_state.gate.admit(visitor(), session_id(), demo=demo)
         if isinstance(ticket, Refusal):  # taken by others since the box was checked
             turn.refusal = ticket
             answer_actions(render_turn(turn, said), turn, said, config, last=True)
@@ -91,4 +91,5 @@ def answer(
                 image_hosts=settings.image_hosts(demo=demo),
                 formulas=settings.max_formulas,
                 finish=finish,
+                keep_alive=ticket.renew,
             )

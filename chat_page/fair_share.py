@@ -6,10 +6,11 @@ tokens and starving the others. :class:`FairShare` is the one place that says ye
 knows nothing of Streamlit (the page asks it), and its clock is a parameter, so its tests run
 without waiting.
 
-A visitor is one browser session: someone who opens many tabs gets a share per tab, and the
-cap on chats at once bounds them all together. Demo chats (answered by the built-in simulator)
-have a cap of their own and never take a place of a live chat: a demo costs a live visitor
-nothing.
+A visitor is whoever :func:`chat_page.settings.visitor` says (a browser session, or a client
+address the owner's proxy vouches for); one answer at a time holds per browser session. With
+``COZE_REDIS_URL`` set, :class:`chat_page.shared_limits.SharedFairShare` holds the same limits
+across every replica. Demo chats (answered by the built-in simulator) have a cap of their own,
+in each process, and never take a place of a live chat: a demo costs a live visitor nothing.
 """
 
 from __future__ import annotations
@@ -36,10 +37,18 @@ class Refusal:
 
 
 class Ticket:
-    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once."""
+    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once.
+    :meth:`renew` says the chat still runs (a shared place expires unless renewed)."""
 
-    def __init__(self, release: Callable[[], None]) -> None:
+    def __init__(
+        self, release: Callable[[], None], renew: Callable[[], None] | None = None
+    ) -> None:
         self._release: Callable[[], None] | None = release
+        self._renew = renew
+
+    def renew(self) -> None:
+        if self._renew is not None and self._release is not None:
+            self._renew()
 
     def release(self) -> None:
         release, self._release = self._release, None
@@ -86,17 +95,23 @@ class FairShare:
         with self._lock:
             return self._demo_running
 
-    def check(self, visitor: str, *, demo: bool = False) -> Refusal | None:
-        """Would a message from ``visitor`` be admitted now? (Nothing is counted.)"""
+    def check(
+        self, visitor: str, session: str | None = None, *, demo: bool = False
+    ) -> Refusal | None:
+        """Would a message from ``visitor`` be admitted now? (Nothing is counted.) One answer
+        at a time holds per ``session`` (by default, per visitor)."""
         with self._lock:
-            return self._refusal(visitor, self._clock(), demo)
+            return self._refusal(visitor, session or visitor, self._clock(), demo)
 
-    def admit(self, visitor: str, *, demo: bool = False) -> Refusal | Ticket:
+    def admit(
+        self, visitor: str, session: str | None = None, *, demo: bool = False
+    ) -> Refusal | Ticket:
         """Count the message and take a place among the chats running (the demo's, for a demo
         chat), or say why not."""
+        session = session or visitor
         with self._lock:
             now = self._clock()
-            refusal = self._refusal(visitor, now, demo)
+            refusal = self._refusal(visitor, session, now, demo)
             if refusal is not None:
                 return refusal
             self._sent.setdefault(visitor, collections.deque()).append(now)
@@ -104,12 +119,12 @@ class FairShare:
                 self._demo_running += 1
             else:
                 self._running += 1
-            self._streaming[visitor] += 1
+            self._streaming[session] += 1
             if now - self._swept > _WINDOW:  # forget visitors silent for a minute
                 self._swept = now
                 for quiet in [v for v, sent in self._sent.items() if sent[-1] <= now - _WINDOW]:
                     del self._sent[quiet]
-        return Ticket(lambda: self._leave(visitor, demo))
+        return Ticket(lambda: self._leave(session, demo))
 
     def spend(self, visitor: str) -> Refusal | None:
         """Count a request that is no chat (a rating sent to Coze) against the visitor's
@@ -121,18 +136,18 @@ class FairShare:
                 self._sent.setdefault(visitor, collections.deque()).append(now)
             return refusal
 
-    def _leave(self, visitor: str, demo: bool) -> None:
+    def _leave(self, session: str, demo: bool) -> None:
         with self._lock:
             if demo:
                 self._demo_running -= 1
             else:
                 self._running -= 1
-            self._streaming[visitor] -= 1
-            if self._streaming[visitor] <= 0:
-                del self._streaming[visitor]
+            self._streaming[session] -= 1
+            if self._streaming[session] <= 0:
+                del self._streaming[session]
 
-    def _refusal(self, visitor: str, now: float, demo: bool) -> Refusal | None:
-        if self._streaming[visitor]:  # one answer at a time per visitor
+    def _refusal(self, visitor: str, session: str, now: float, demo: bool) -> Refusal | None:
+        if self._streaming[session]:  # one answer at a time per session
             return Refusal("streaming", 1.0)
         refusal = self._rate_refusal(visitor, now)
         if refusal is not None:

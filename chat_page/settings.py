@@ -3,12 +3,14 @@
 Settings (``COZE_*``) come from Streamlit secrets or the environment and are parsed here, once
 per run, into :class:`PageSettings` (the connection's own, ``COZE_PAT``, ``COZE_BOT_ID``,
 ``COZE_API_BASE_URL`` and ``COZE_READ_TIMEOUT``, by :func:`coze_stream.load_config`); the clients,
-the simulator and the fair share are one per process (``st.cache_resource``); the visitor is a
-session, with their language and time zone as their browser says.
+the simulator and the fair share are one per process (``st.cache_resource``; the fair share's
+limits shared through Redis with ``COZE_REDIS_URL``); the visitor is a session, or the client's
+address from trusted proxies, with their language and time zone as their browser says.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import uuid
@@ -32,6 +34,8 @@ from coze_answer import (
 from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
 
 from .fair_share import FairShare
+from .shared_limits import TIMEOUT_SECONDS as REDIS_TIMEOUT_SECONDS
+from .shared_limits import SharedFairShare
 
 __all__ = [
     "DEFAULT_MAX_CHATS",
@@ -42,6 +46,7 @@ __all__ = [
     "PageSettings",
     "chat_client",
     "choose_demo",
+    "client_address",
     "connect",
     "fair_share",
     "http_client",
@@ -49,6 +54,7 @@ __all__ = [
     "parse_settings",
     "read_settings",
     "secrets_unreadable",
+    "session_id",
     "visitor",
     "visitor_zone",
 ]
@@ -65,6 +71,9 @@ SETTING_NAMES = (
     "COZE_MESSAGES_PER_MINUTE",
     "COZE_IMAGE_HOSTS",
     "COZE_MAX_FORMULAS",
+    "COZE_REDIS_URL",
+    "COZE_TRUSTED_PROXIES",
+    "COZE_REDIS_TIMEOUT",
 )
 DEFAULT_MAX_CHATS = 20
 DEFAULT_MAX_DEMO_CHATS = 3
@@ -96,6 +105,14 @@ class PageSettings:
     memory: tuple[int, int] | None  # COZE_CONTEXT as (messages, characters); None: off
     configured_image_hosts: tuple[str, ...]  # COZE_IMAGE_HOSTS, or Coze's own
     max_formulas: int  # COZE_MAX_FORMULAS: formulas typeset per answer
+    # COZE_REDIS_URL: the limits above hold across every replica sharing this Redis
+    redis_url: str | None = None
+    # COZE_TRUSTED_PROXIES: the proxies in front that add to X-Forwarded-For; 0: a visitor is a
+    # browser session, N: a visitor is the address the N-th proxy from here saw
+    trusted_proxies: int = 0
+    # COZE_REDIS_TIMEOUT: the longest wait on Redis per call, in seconds, before per-process
+    # limits stand in
+    redis_timeout: float = REDIS_TIMEOUT_SECONDS
 
     def image_hosts(self, *, demo: bool) -> tuple[str, ...]:
         """Hosts answers may show images from; in demo mode also the simulator on this
@@ -119,6 +136,9 @@ def parse_settings(raw: Mapping[str, str]) -> PageSettings:
         memory=_memory_budget(raw.get("COZE_CONTEXT")),
         configured_image_hosts=tuple(hosts) or DEFAULT_IMAGE_HOSTS,
         max_formulas=_whole(raw.get("COZE_MAX_FORMULAS"), MAX_FORMULAS),
+        redis_url=raw.get("COZE_REDIS_URL", "").strip() or None,
+        trusted_proxies=_whole(raw.get("COZE_TRUSTED_PROXIES"), 0),
+        redis_timeout=_seconds(raw.get("COZE_REDIS_TIMEOUT"), REDIS_TIMEOUT_SECONDS),
     )
 
 
@@ -129,6 +149,15 @@ def _whole(value: str | None, default: int) -> int:
     except ValueError:
         return default
     return number if number > 0 else default
+
+
+def _seconds(value: str | None, default: float) -> float:
+    """A positive number of seconds, up to a minute; ``default`` when missing or anything else."""
+    try:
+        number = float((value or "").strip())
+    except ValueError:
+        return default
+    return number if 0 < number <= 60 else default
 
 
 def _memory_budget(value: str | None) -> tuple[int, int] | None:
@@ -217,15 +246,66 @@ def chat_client(language: Language) -> CozeHTTPClient:
 
 
 @st.cache_resource(show_spinner=False)
-def fair_share(max_chats: int, per_minute: int, max_demo_chats: int) -> FairShare:
+def fair_share(
+    max_chats: int,
+    per_minute: int,
+    max_demo_chats: int,
+    redis_url: str | None = None,
+    redis_timeout: float = REDIS_TIMEOUT_SECONDS,
+) -> FairShare | SharedFairShare:
     """The process's one gate: chats at once (live and demo apart), and messages a minute per
-    visitor."""
+    visitor; held across every replica sharing ``redis_url``, else in this process."""
+    if redis_url:
+        try:
+            return SharedFairShare(
+                redis_url,
+                max_chats,
+                per_minute,
+                max_demo_chats=max_demo_chats,
+                timeout=redis_timeout,
+            )
+        except Exception as error:  # the URL is not shown: it may carry a password
+            logger.warning(
+                "COZE_REDIS_URL is not a Redis URL (%s): each replica keeps its own limits",
+                type(error).__name__,
+            )
     return FairShare(max_chats, per_minute, max_demo_chats=max_demo_chats)
 
 
-def visitor() -> str:
-    """This browser session's id for the fair share (a visitor is a session)."""
+def session_id() -> str:
+    """This browser session's id: one answer at a time holds per session."""
     return str(st.session_state.setdefault("visitor", uuid.uuid4().hex))
+
+
+def visitor() -> str:
+    """Who a message counts against for the fair share: the client's address when the owner
+    declared the proxies in front (``COZE_TRUSTED_PROXIES``, kept in the session by the page),
+    else this browser session. An address is the same visitor on every replica and in every
+    tab, so a script opening sessions gets no more messages; a session is all the page can
+    vouch for without a proxy (X-Forwarded-For straight from a browser is whatever it says)."""
+    proxies = int(st.session_state.get("trusted_proxies") or 0)
+    if proxies:
+        address = client_address(st.context.headers.get_all("X-Forwarded-For"), proxies)
+        if address is not None:
+            return f"address {address}"
+    return f"session {session_id()}"
+
+
+def client_address(forwarded_for: list[str], proxies: int) -> str | None:
+    """The address the outermost of ``proxies`` trusted proxies saw, from X-Forwarded-For.
+
+    Each proxy adds the address it was reached from at the end, so the ``proxies``-th entry from
+    the end is the one the outermost trusted proxy wrote; anything before it came from the
+    client and proves nothing. None when there are fewer entries (the page was reached around
+    the proxies) or the entry is not an address.
+    """
+    entries = [entry.strip() for value in forwarded_for for entry in value.split(",")]
+    if proxies < 1 or len(entries) < proxies:
+        return None
+    try:
+        return str(ipaddress.ip_address(entries[-proxies]))
+    except ValueError:
+        return None
 
 
 def visitor_zone() -> tzinfo | None:

@@ -200,7 +200,7 @@ def test_demo_chats_go_on_while_every_live_place_is_taken(monkeypatch, sim):
 
     # Settings of this test only: the process's gate for them is this test's.
     limits = {"COZE_MAX_CHATS": "1", "COZE_MESSAGES_PER_MINUTE": "17", "COZE_MAX_DEMO_CHATS": "2"}
-    with fair_share(1, 17, 2).admit("a live visitor"):
+    with fair_share(1, 17, 2, None).admit("a live visitor"):
         live = start(monkeypatch, sim, **limits)
         send(live, "live question")
         # The live place is taken: the message waits in the box.
