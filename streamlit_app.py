@@ -14,7 +14,14 @@ from __future__ import annotations
 import streamlit as st
 
 from chat_page.answer_bubble import PAGE_STYLE, log_unexpected, show_trouble
-from chat_page.controls import PROMPT_KEY, download_buttons, hold_back, introduction, sidebar
+from chat_page.controls import (
+    PROMPT_KEY,
+    box_placeholder,
+    download_buttons,
+    hold_back,
+    introduction,
+    sidebar,
+)
 from chat_page.conversation import answer, remembered, show_history, show_question
 from chat_page.keep import keep_in_browser, take_from_browser
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
@@ -24,13 +31,26 @@ from coze_answer import Turn, clean_message, words
 
 def main() -> None:
     said = words(page_language())
-    st.set_page_config(page_title=said.page_title, page_icon=":material/forum:")
+    # An emoji: Streamlit draws it on the page itself. A Material icon would be fetched from
+    # Google's font host by every visitor's browser.
+    st.set_page_config(page_title=said.page_title, page_icon="💬")
     st.html(f"<style>{PAGE_STYLE}</style>")  # long answers in pieces; people's words wrap
     history: list[Turn] = st.session_state.setdefault("history", [])
+    # The answer the previous run left when a click interrupted it: only this run's callbacks
+    # (which ran already) may ask it again.
+    st.session_state.pop("interrupted", None)
     settings = read_settings(said)
     take_from_browser(history, settings, said)  # this tab's chat after a reload, a past chat
     choose_demo(settings, history)
-    st.session_state.gate = fair_share(settings.max_chats, settings.per_minute)  # for callbacks
+    # For callbacks too, which run before the page: the gate, and who counts as the visitor.
+    st.session_state.gate = fair_share(
+        settings.max_chats,
+        settings.per_minute,
+        settings.max_demo_chats,
+        settings.redis_url,
+        settings.redis_timeout,
+    )
+    st.session_state.trusted_proxies = settings.trusted_proxies
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser
@@ -43,8 +63,12 @@ def main() -> None:
     # Typing goes on while an answer streams: sending stops that answer and starts the next.
     # (submit_mode="stop" would disable the box.) The box has no max_chars: given one,
     # Streamlit silently drops a paste that would pass it.
+    # Disabled without a bot to talk to, and then its placeholder says why.
     typed = st.chat_input(
-        said.placeholder, key=PROMPT_KEY, on_submit=hold_back, disabled=config is None
+        box_placeholder(said, config, settings),
+        key=PROMPT_KEY,
+        on_submit=hold_back,
+        disabled=config is None,
     )
     asked = st.session_state.pop("asked", None)  # a suggestion, Retry or Regenerate clicked
     question = clean_message(asked or typed) if config is not None else ""
@@ -56,8 +80,9 @@ def main() -> None:
     if question and config is not None:
         context = remembered(history, settings)
         show_question(question, history)
-        answer(question, history, said, config, settings, context=context)
-    download_buttons(downloads, history, said)
+        answer(question, history, said, config, settings, context=context, downloads=downloads)
+    else:
+        download_buttons(downloads, history, said)
     keep_in_browser(kept, history, said, settings)
 
 

@@ -8,9 +8,11 @@ replays a finished turn with the same elements, so the page's history stays in p
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +25,7 @@ from streamlit.delta_generator import DeltaGenerator
 # The one Streamlit internal used: see _show_after_interruption. requirements.txt pins the
 # Streamlit version the test suite passed with, and a browser test fails if this stops working.
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from coze_answer import (
     DEFAULT_IMAGE_HOSTS,
@@ -54,6 +57,7 @@ from .fair_share import Refusal
 __all__ = [
     "PAGE_STYLE",
     "PIECE_STYLE",
+    "STOP_KEY",
     "AnswerView",
     "answer_changes",
     "detail_markdown",
@@ -66,6 +70,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("coze_chat")
+
+STOP_KEY = "stop-answer"  # the Stop button under a streaming answer
 
 # How often the page checks in with Streamlit while Coze is silent: a Stop takes effect at the
 # next check, so this bounds how long Stop can take.
@@ -129,7 +135,11 @@ _USER_TEXT = (
     '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarUser"])'
     ' [data-testid="stMarkdownContainer"] { overflow-wrap: anywhere; }'
 )
-PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}"
+# A button the running page has not drawn again (Streamlit marks it stale: it is about to be
+# replaced or to go) takes no click: the second half of a double click, or a suggestion of an
+# answer being redone, would act on something the page no longer holds.
+_STALE_BUTTONS = '[data-stale="true"] button { pointer-events: none; }'
+PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}\n{_STALE_BUTTONS}"
 
 
 class AnswerView:
@@ -142,6 +152,9 @@ class AnswerView:
         self.status_slot = st.empty()
         # The answer's buttons: Stop while it streams, then the toolbar (filled by the page).
         self.actions_slot = st.empty()
+        # The suggested follow-ups, once it ended (filled by the page). Drawn empty at once: in
+        # the place of an answer being redone, its suggestions must not stay clickable.
+        self.follow_ups_slot = st.empty()
         # st.status's container: its class lives in a private Streamlit module.
         self._thinking: Any = None
         # The open reasoning block, cut into pieces as the answer's blocks are: its place in
@@ -264,9 +277,13 @@ class AnswerView:
         self._reasoning_text = ""
 
 
-def answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:
-    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes."""
+def answer_changes(
+    chat: BackgroundChat, answer: AnswerStream, keep_alive: Callable[[], None] = lambda: None
+) -> Iterator[Change]:
+    """What to show of ``chat``'s answer, as ``answer`` decides it, as it comes;
+    ``keep_alive`` is called at every heartbeat (a shared chat place is renewed there)."""
     while not answer.done:
+        keep_alive()
         try:
             events = chat.take(answer.next_wait(HEARTBEAT_SECONDS))
         except CozeError:
@@ -294,13 +311,19 @@ def stream_answer(
     context: Iterable[ContextMessage] = (),
     image_hosts: Iterable[str] = DEFAULT_IMAGE_HOSTS,
     formulas: int = MAX_FORMULAS,
+    finish: Callable[[AnswerView], None] | None = None,
+    keep_alive: Callable[[], None] = lambda: None,
 ) -> AnswerView:
     """Stream the answer to ``turn.question`` into the current bubble, keeping ``turn`` up to
-    date; ``context`` is the earlier messages the bot is told about.
+    date; ``context`` is the earlier messages the bot is told about; ``keep_alive`` is called
+    at every heartbeat while it streams.
 
     While it streams, a Stop button stands under it. If the run is interrupted (Stop, or a new
     message), the stream is closed, Coze is asked to cancel the chat, and the turn keeps what
-    was shown, marked stopped. Returns the view, whose ``actions_slot`` the page fills.
+    was shown, marked stopped. ``finish`` draws what follows an answer (its row in the view's
+    ``actions_slot``, the downloads): once it ended, and also when Streamlit's own Stop (the
+    header's) ended the run, which no run follows, so the page looks as after the page's Stop.
+    Returns the view.
     """
     view = AnswerView(said)
     answer = new_answer(image_hosts, formulas)
@@ -310,12 +333,12 @@ def stream_answer(
     # status, before any event), so the model also clears it with the first text.
     for change in answer.update():
         view.apply(change)
-    view.actions_slot.button(said.stop, key="stop-answer", icon=":material/stop_circle:")
+    view.actions_slot.button(said.stop, key=STOP_KEY, icon=":material/stop_circle:")
     chat = BackgroundChat(config, turn.question, client=client, context=context)
     finished = False
     turn.streaming = True
     try:
-        view.stream(_keeping(answer_changes(chat, answer), turn, answer))
+        view.stream(_keeping(answer_changes(chat, answer, keep_alive), turn, answer))
         finished = True
     except CozeError as error:
         finished = True
@@ -330,14 +353,23 @@ def stream_answer(
         if not finished:  # interrupted: Stop was pressed, or a new message arrived
             turn.stopped = True
             chat.stop()
+            # Streamlit's Stop: no run follows to draw the row (after the page's Stop or a new
+            # message, the next run draws the page at once).
+            header_stop = isinstance(sys.exc_info()[1], StopException)
+            if not header_stop:  # the next run may ask it again (see controls._ask_again)
+                st.session_state.interrupted = turn.id
 
             def mark_stopped() -> None:
                 view.actions_slot.empty()
                 show_status(view.status_slot, turn, said)
+                if header_stop and finish is not None:
+                    finish(view)
 
             _show_after_interruption(mark_stopped)
     show_status(view.status_slot, turn, said)
     view.actions_slot.empty()
+    if finish is not None:
+        finish(view)
     return view
 
 
@@ -362,9 +394,12 @@ def _show_after_interruption(update: Callable[[], None]) -> None:
     run; if Streamlit refuses, it still does.
     """
 
+    # The script's context goes along: what is drawn lands in the bubble the run was drawing.
+    script_context = contextvars.copy_context()
+
     def run() -> None:
         with contextlib.suppress(BaseException):
-            update()
+            script_context.run(update)
 
     thread = threading.Thread(target=run, name="show-stopped", daemon=True)
     add_script_run_ctx(thread, get_script_run_ctx())

@@ -28,13 +28,22 @@ from coze_answer import (
 )
 from coze_stream import CozeConfig, CozeError, send_feedback, valid_text
 
-from .answer_bubble import show_trouble
+from .answer_bubble import STOP_KEY, show_trouble
 from .copy_button import copy_button
-from .settings import PageSettings, http_client, page_language, visitor, visitor_zone
+from .fair_share import Refusal
+from .settings import (
+    PageSettings,
+    chat_client,
+    page_language,
+    session_id,
+    visitor,
+    visitor_zone,
+)
 
 __all__ = [
     "PROMPT_KEY",
     "answer_actions",
+    "box_placeholder",
     "download_buttons",
     "follow_up_buttons",
     "hold_back",
@@ -141,6 +150,14 @@ def introduction(
         st.caption(said.memory_off_caption)
 
 
+def box_placeholder(said: Words, config: CozeConfig | None, settings: PageSettings) -> str:
+    """What the chat box says before anything is typed: without a bot (the box is disabled),
+    what to set, and demo mode where it is offered."""
+    if config is not None:
+        return said.placeholder
+    return said.placeholder_unset_demo if settings.demo_allowed else said.placeholder_unset
+
+
 def _use_demo() -> None:
     st.session_state.demo = True
 
@@ -150,7 +167,7 @@ def hold_back() -> None:
     the length limit or the fair share would refuse it now: no text is lost."""
     typed = st.session_state.get(PROMPT_KEY)
     length = len(clean_message(typed)) if isinstance(typed, str) else 0
-    refusal = st.session_state.gate.check(visitor()) if length else None
+    refusal = _refusal() if length else None
     if length > MAX_MESSAGE_CHARS:
         reason = words(page_language()).too_long_warning(length, MAX_MESSAGE_CHARS)
     elif refusal is not None:
@@ -190,8 +207,12 @@ def answer_actions(
                 icon=":material/refresh:",
                 type="tertiary",
                 on_click=_redo,
-                args=(turn,),
+                args=(turn.id,),
             )
+        else:
+            # Holds the button's place: the time stays the row's same element when the answer
+            # is no longer the last, instead of a new one drawn while the old one still shows.
+            st.empty()
         st.caption(local_time(turn.at, visitor_zone()).strftime("%H:%M"), width="content")
 
 
@@ -217,9 +238,19 @@ def _thumbs(turn: Turn, said: Words, config: CozeConfig) -> None:
 
 def _rate(turn: Turn, key: str, config: CozeConfig) -> None:
     """Send a thumb to Coze; when Coze refuses, it goes back to what Coze has, and a toast says
-    why (see :func:`_thumbs`)."""
+    why (see :func:`_thumbs`). Each rating sent counts against the visitor's messages a minute:
+    clicking thumbs cannot send Coze requests faster than messages; past the limit the thumb
+    goes back and a note says when to try again."""
     feedback = FEEDBACK.get(st.session_state.get(key))
-    client = http_client("demo" if st.session_state.get("demo") else "live")
+    if feedback == turn.feedback:
+        return  # Coze has it already
+    refusal = st.session_state.gate.spend(visitor())
+    if refusal is not None:
+        said = words(page_language())
+        st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
+        st.session_state[key] = {"like": 1, "unlike": 0}.get(turn.feedback or "")
+        return
+    client = chat_client(page_language())
     try:
         send_feedback(config, turn.conversation_id, turn.message_id, feedback, client=client)
     except CozeError as error:
@@ -229,44 +260,91 @@ def _rate(turn: Turn, key: str, config: CozeConfig) -> None:
     turn.feedback, turn.feedback_problem = feedback, None
 
 
-def _redo(turn: Turn) -> None:
+def _last_answer(turn_id: str) -> Turn | None:
+    """The chat's last turn when it is the answer ``turn_id``; None when a click's answer is no
+    longer the last (it is being redone, or a new question came since): such a click does
+    nothing (see :func:`_ask_again`)."""
+    history: list[Turn] = st.session_state.history
+    if history and history[-1].id == turn_id and not st.session_state.get("asked"):
+        return history[-1]
+    _ask_again()
+    return None
+
+
+def _ask_again() -> None:
+    """A click that does nothing still ended the answer that was streaming (every click ends
+    the run): when it did (a second click of a double click, on a button already gone), that
+    answer's question is asked again in its place, as if the click had not been."""
+    history: list[Turn] = st.session_state.history
+    interrupted = st.session_state.get("interrupted")
+    if not history or history[-1].id != interrupted or st.session_state.get("asked"):
+        return
+    if st.session_state.get(STOP_KEY):  # the page's Stop came in the same moment: it stays
+        return
+    _ask_in_place_of_last(history)
+
+
+def _ask_in_place_of_last(history: list[Turn]) -> None:
+    """The last answer and its question leave the chat, and the question is sent again."""
+    question = history[-1].question
+    del history[len(history) - (2 if len(history) > 1 and history[-2].role == "user" else 1) :]
+    _keep_typed()
+    st.session_state.asked = question
+
+
+def _refusal() -> Refusal | None:
+    return st.session_state.gate.check(
+        visitor(), session_id(), demo=bool(st.session_state.get("demo"))
+    )
+
+
+def _redo(turn_id: str) -> None:
     """Retry or Regenerate: the answer (and its question) leave the chat, and the question is
-    sent again, with the same memory as before."""
-    refusal = st.session_state.gate.check(visitor())
+    sent again, with the same memory as before. A second click (the answer is gone already)
+    does nothing."""
+    turn = _last_answer(turn_id)
+    if turn is None:
+        return
+    refusal = _refusal()
     if refusal is not None:
         said = words(page_language())
         st.session_state.held_back = said.refusal(refusal.reason, refusal.retry_after, in_box=False)
         return
-    history: list[Turn] = st.session_state.history
-    if turn in history:
-        del history[max(0, history.index(turn) - 1) :]
-    _keep_typed()
-    st.session_state.asked = turn.question
+    _ask_in_place_of_last(st.session_state.history)
 
 
-def follow_up_buttons(turn: Turn, index: int, *, hidden: bool = False) -> None:
+def follow_up_buttons(
+    turn: Turn, *, hidden: bool = False, slot: DeltaGenerator | None = None
+) -> None:
     """Buttons for the suggested next questions, in one slot under the last answer.
 
     A click is kept in the session state, so it is sent even when it interrupts an answer (and
     the buttons are not drawn again). ``hidden`` empties the slot at once when a new question
-    is on its way, instead of leaving stale buttons on the page until the run ends.
+    is on its way, instead of leaving stale buttons on the page until the run ends. ``slot``:
+    the bubble's place for them, else the next element of the bubble.
     """
-    if hidden or not turn.follow_ups:
-        st.empty()
+    # A suggestion longer than a message may be is not offered: it could not be sent.
+    offered = [q for q in turn.follow_ups if 0 < len(clean_message(q)) <= MAX_MESSAGE_CHARS]
+    if hidden or not offered:
+        (slot or st).empty()
         return
-    with st.container():
-        for number, question in enumerate(turn.follow_ups):
+    with (slot or st).container():
+        for number, question in enumerate(offered):
             st.button(
                 plain_markdown(question),  # a label: the bot's words, never an image or link
-                key=f"follow-up-{index}-{number}",
+                key=f"follow-up-{turn.id}-{number}",
                 icon=":material/reply:",
                 on_click=_ask,
-                args=(question,),
+                args=(question, turn.id),
             )
 
 
-def _ask(question: str) -> None:
-    refusal = st.session_state.gate.check(visitor())
+def _ask(question: str, turn_id: str) -> None:
+    """A suggestion clicked: sent, unless its answer is no longer the last (a second click
+    while it is redone, or a stale button): then nothing happens."""
+    if _last_answer(turn_id) is None:
+        return
+    refusal = _refusal()
     if refusal is None:
         _keep_typed()
         st.session_state.asked = question

@@ -7,14 +7,15 @@ bubble, :mod:`chat_page.controls` the row under it and the suggested follow-ups.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from coze_answer import Turn, Words, pick_context, plain_markdown
 from coze_stream import ContextMessage, CozeConfig
 
-from .answer_bubble import render_turn, stream_answer
-from .controls import answer_actions, follow_up_buttons
+from .answer_bubble import AnswerView, render_turn, stream_answer
+from .controls import answer_actions, download_buttons, follow_up_buttons
 from .fair_share import Refusal
-from .settings import PageSettings, http_client, visitor
+from .settings import PageSettings, chat_client, session_id, visitor
 
 __all__ = ["FOLD_STEP", "SHOWN_TURNS", "answer", "remembered", "show_history", "show_question"]
 
@@ -53,7 +54,7 @@ def show_history(
                 if config is not None:
                     answer_actions(actions, turn, said, config, last=last and not asking)
                 if last:
-                    follow_up_buttons(turn, index, hidden=asking)
+                    follow_up_buttons(turn, hidden=asking)
 
 
 def _show_earlier() -> None:
@@ -84,27 +85,36 @@ def answer(
     settings: PageSettings,
     *,
     context: list[ContextMessage],
+    downloads: DeltaGenerator | None,
 ) -> None:
     """Stream the bot's answer to ``question`` into a new assistant bubble, when the fair share
-    admits it now; otherwise the bubble says why not."""
+    admits it now; otherwise the bubble says why not. ``downloads``: their slot, when they are
+    not on the page yet (see :func:`chat_page.controls.sidebar`)."""
     turn = Turn("assistant", question=question, remembered=len(context))
     history.append(turn)
     with st.chat_message("assistant"):
-        ticket = st.session_state.gate.admit(visitor())
+        demo = bool(st.session_state.demo)
+        ticket = st.session_state.gate.admit(visitor(), session_id(), demo=demo)
         if isinstance(ticket, Refusal):  # taken by others since the box was checked
             turn.refusal = ticket
             answer_actions(render_turn(turn, said), turn, said, config, last=True)
+            download_buttons(downloads, history, said)
             return
-        demo = bool(st.session_state.demo)
+
+        def finish(view: AnswerView) -> None:
+            answer_actions(view.actions_slot, turn, said, config, last=True)
+            follow_up_buttons(turn, slot=view.follow_ups_slot)
+            download_buttons(downloads, history, said)
+
         with ticket:
-            view = stream_answer(
+            stream_answer(
                 config,
                 turn,
-                http_client("demo" if demo else "live"),
+                chat_client(said.code),
                 said,
                 context=context,
                 image_hosts=settings.image_hosts(demo=demo),
                 formulas=settings.max_formulas,
+                finish=finish,
+                keep_alive=ticket.renew,
             )
-        answer_actions(view.actions_slot, turn, said, config, last=True)
-        follow_up_buttons(turn, len(history) - 1)

@@ -6,8 +6,11 @@ tokens and starving the others. :class:`FairShare` is the one place that says ye
 knows nothing of Streamlit (the page asks it), and its clock is a parameter, so its tests run
 without waiting.
 
-A visitor is one browser session: someone who opens many tabs gets a share per tab, and the
-cap on chats at once bounds them all together.
+A visitor is whoever :func:`chat_page.settings.visitor` says (a browser session, or a client
+address the owner's proxy vouches for); one answer at a time holds per browser session. With
+``COZE_REDIS_URL`` set, :class:`chat_page.shared_limits.SharedFairShare` holds the same limits
+across every replica. Demo chats (answered by the built-in simulator) have a cap of their own,
+in each process, and never take a place of a live chat: a demo costs a live visitor nothing.
 """
 
 from __future__ import annotations
@@ -34,10 +37,18 @@ class Refusal:
 
 
 class Ticket:
-    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once."""
+    """A chat's place among those running; :meth:`release` (or ``with``) frees it, once.
+    :meth:`renew` says the chat still runs (a shared place expires unless renewed)."""
 
-    def __init__(self, release: Callable[[], None]) -> None:
+    def __init__(
+        self, release: Callable[[], None], renew: Callable[[], None] | None = None
+    ) -> None:
         self._release: Callable[[], None] | None = release
+        self._renew = renew
+
+    def renew(self) -> None:
+        if self._renew is not None and self._release is not None:
+            self._renew()
 
     def release(self) -> None:
         release, self._release = self._release, None
@@ -55,53 +66,99 @@ class FairShare:
     """Admits a visitor's message when a chat may start now; thread-safe, one per process."""
 
     def __init__(
-        self, max_chats: int, per_minute: int, clock: Callable[[], float] = time.monotonic
+        self,
+        max_chats: int,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        max_demo_chats: int = 0,
     ) -> None:
         self.max_chats = max_chats
+        self.max_demo_chats = max_demo_chats
         self.per_minute = per_minute
         self._clock = clock
         self._lock = threading.Lock()
         self._running = 0
+        self._demo_running = 0
         self._streaming: collections.Counter[str] = collections.Counter()
         self._sent: dict[str, collections.deque[float]] = {}
         self._swept = clock()
 
     @property
     def running(self) -> int:
+        """Live chats running (demo chats are not counted here)."""
         with self._lock:
             return self._running
 
-    def check(self, visitor: str) -> Refusal | None:
-        """Would a message from ``visitor`` be admitted now? (Nothing is counted.)"""
+    @property
+    def demo_running(self) -> int:
         with self._lock:
-            return self._refusal(visitor, self._clock())
+            return self._demo_running
 
-    def admit(self, visitor: str) -> Refusal | Ticket:
-        """Count the message and take a place among the chats running, or say why not."""
+    def check(
+        self, visitor: str, session: str | None = None, *, demo: bool = False
+    ) -> Refusal | None:
+        """Would a message from ``visitor`` be admitted now? (Nothing is counted.) One answer
+        at a time holds per ``session`` (by default, per visitor)."""
+        with self._lock:
+            return self._refusal(visitor, session or visitor, self._clock(), demo)
+
+    def admit(
+        self, visitor: str, session: str | None = None, *, demo: bool = False
+    ) -> Refusal | Ticket:
+        """Count the message and take a place among the chats running (the demo's, for a demo
+        chat), or say why not."""
+        session = session or visitor
         with self._lock:
             now = self._clock()
-            refusal = self._refusal(visitor, now)
+            refusal = self._refusal(visitor, session, now, demo)
             if refusal is not None:
                 return refusal
             self._sent.setdefault(visitor, collections.deque()).append(now)
-            self._running += 1
-            self._streaming[visitor] += 1
+            if demo:
+                self._demo_running += 1
+            else:
+                self._running += 1
+            self._streaming[session] += 1
             if now - self._swept > _WINDOW:  # forget visitors silent for a minute
                 self._swept = now
                 for quiet in [v for v, sent in self._sent.items() if sent[-1] <= now - _WINDOW]:
                     del self._sent[quiet]
-        return Ticket(lambda: self._leave(visitor))
+        return Ticket(lambda: self._leave(session, demo))
 
-    def _leave(self, visitor: str) -> None:
+    def spend(self, visitor: str) -> Refusal | None:
+        """Count a request that is no chat (a rating sent to Coze) against the visitor's
+        messages a minute, or say why not: clicks cannot send requests faster than messages."""
         with self._lock:
-            self._running -= 1
-            self._streaming[visitor] -= 1
-            if self._streaming[visitor] <= 0:
-                del self._streaming[visitor]
+            now = self._clock()
+            refusal = self._rate_refusal(visitor, now)
+            if refusal is None:
+                self._sent.setdefault(visitor, collections.deque()).append(now)
+            return refusal
 
-    def _refusal(self, visitor: str, now: float) -> Refusal | None:
-        if self._streaming[visitor]:  # one answer at a time per visitor
+    def _leave(self, session: str, demo: bool) -> None:
+        with self._lock:
+            if demo:
+                self._demo_running -= 1
+            else:
+                self._running -= 1
+            self._streaming[session] -= 1
+            if self._streaming[session] <= 0:
+                del self._streaming[session]
+
+    def _refusal(self, visitor: str, session: str, now: float, demo: bool) -> Refusal | None:
+        if self._streaming[session]:  # one answer at a time per session
             return Refusal("streaming", 1.0)
+        refusal = self._rate_refusal(visitor, now)
+        if refusal is not None:
+            return refusal
+        if demo and self._demo_running >= self.max_demo_chats:
+            return Refusal("busy", 5.0)
+        if not demo and self._running >= self.max_chats:
+            return Refusal("busy", 5.0)
+        return None
+
+    def _rate_refusal(self, visitor: str, now: float) -> Refusal | None:
         sent = self._sent.get(visitor)
         if sent is not None:
             while sent and sent[0] <= now - _WINDOW:
@@ -110,6 +167,4 @@ class FairShare:
                 del self._sent[visitor]  # forget visitors who went quiet: memory stays bounded
             elif len(sent) >= self.per_minute:
                 return Refusal("rate", sent[0] + _WINDOW - now)
-        if self._running >= self.max_chats:
-            return Refusal("busy", 5.0)
         return None

@@ -3,12 +3,14 @@
 Settings (``COZE_*``) come from Streamlit secrets or the environment and are parsed here, once
 per run, into :class:`PageSettings` (the connection's own, ``COZE_PAT``, ``COZE_BOT_ID``,
 ``COZE_API_BASE_URL`` and ``COZE_READ_TIMEOUT``, by :func:`coze_stream.load_config`); the clients,
-the simulator and the fair share are one per process (``st.cache_resource``); the visitor is a
-session, with their language and time zone as their browser says.
+the simulator and the fair share are one per process (``st.cache_resource``; the fair share's
+limits shared through Redis with ``COZE_REDIS_URL``); the visitor is a session, or the client's
+address from trusted proxies, with their language and time zone as their browser says.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import uuid
@@ -32,13 +34,19 @@ from coze_answer import (
 from coze_stream import CozeConfig, CozeConfigError, CozeHTTPClient, load_config
 
 from .fair_share import FairShare
+from .shared_limits import TIMEOUT_SECONDS as REDIS_TIMEOUT_SECONDS
+from .shared_limits import SharedFairShare
 
 __all__ = [
     "DEFAULT_MAX_CHATS",
+    "DEFAULT_MAX_DEMO_CHATS",
     "DEFAULT_PER_MINUTE",
+    "DEMO_CHAT_SECONDS",
     "SETTING_NAMES",
     "PageSettings",
+    "chat_client",
     "choose_demo",
+    "client_address",
     "connect",
     "fair_share",
     "http_client",
@@ -46,6 +54,7 @@ __all__ = [
     "parse_settings",
     "read_settings",
     "secrets_unreadable",
+    "session_id",
     "visitor",
     "visitor_zone",
 ]
@@ -58,15 +67,27 @@ SETTING_NAMES = (
     "COZE_DEMO",
     "COZE_CONTEXT",
     "COZE_MAX_CHATS",
+    "COZE_MAX_DEMO_CHATS",
     "COZE_MESSAGES_PER_MINUTE",
     "COZE_IMAGE_HOSTS",
     "COZE_MAX_FORMULAS",
+    "COZE_REDIS_URL",
+    "COZE_TRUSTED_PROXIES",
+    "COZE_REDIS_TIMEOUT",
     "COZE_KEEP_CHATS",
 )
 DEFAULT_MAX_CHATS = 20
+DEFAULT_MAX_DEMO_CHATS = 3
 DEFAULT_PER_MINUTE = 20
+# A demo answer ends after this long, whatever /long, /slow, /stall or /late asked for: a demo
+# chat holds its place among the demo's for no longer.
+DEMO_CHAT_SECONDS = 60.0
+# COZE_DEMO: "1" starts the page in demo mode; "on" offers it; "off" removes it. Unset (or
+# anything else), demo mode is offered only while no live bot is set: it is a newcomer's way in,
+# and a live deployment offers it only when its owner says so.
 _OFF = ("off", "0", "no", "false")
-_ON = ("1", "on", "yes", "true")
+_ALLOW = ("on", "yes", "true")
+_START = ("1",)
 logger = logging.getLogger("coze_chat")
 
 
@@ -77,13 +98,22 @@ class PageSettings:
     values as given, for :func:`coze_stream.load_config`."""
 
     raw: Mapping[str, str]
-    demo_allowed: bool  # COZE_DEMO=off removes demo mode (a live deployment)
+    demo_allowed: bool  # COZE_DEMO=on or 1, or unset without a live bot: demo mode offered
     demo_asked: bool  # COZE_DEMO=1 starts in demo mode
-    max_chats: int  # COZE_MAX_CHATS: answers streaming at once in this process
+    max_chats: int  # COZE_MAX_CHATS: live answers streaming at once in this process
+    max_demo_chats: int  # COZE_MAX_DEMO_CHATS: demo answers at once, apart from the live ones
     per_minute: int  # COZE_MESSAGES_PER_MINUTE: messages one visitor may send a minute
     memory: tuple[int, int] | None  # COZE_CONTEXT as (messages, characters); None: off
     configured_image_hosts: tuple[str, ...]  # COZE_IMAGE_HOSTS, or Coze's own
     max_formulas: int  # COZE_MAX_FORMULAS: formulas typeset per answer
+    # COZE_REDIS_URL: the limits above hold across every replica sharing this Redis
+    redis_url: str | None = None
+    # COZE_TRUSTED_PROXIES: the proxies in front that add to X-Forwarded-For; 0: a visitor is a
+    # browser session, N: a visitor is the address the N-th proxy from here saw
+    trusted_proxies: int = 0
+    # COZE_REDIS_TIMEOUT: the longest wait on Redis per call, in seconds, before per-process
+    # limits stand in
+    redis_timeout: float = REDIS_TIMEOUT_SECONDS
     keep_chats: bool = True  # COZE_KEEP_CHATS=off: nothing kept in the visitor's browser
 
     def image_hosts(self, *, demo: bool) -> tuple[str, ...]:
@@ -96,16 +126,21 @@ class PageSettings:
 def parse_settings(raw: Mapping[str, str]) -> PageSettings:
     """The page's settings from their raw ``COZE_*`` values."""
     demo = raw.get("COZE_DEMO", "").strip().lower()
+    live_bot = bool(raw.get("COZE_PAT", "").strip() and raw.get("COZE_BOT_ID", "").strip())
     hosts = [h.strip() for h in raw.get("COZE_IMAGE_HOSTS", "").split(",") if h.strip()]
     return PageSettings(
         raw=dict(raw),
-        demo_allowed=demo not in _OFF,
-        demo_asked=demo in _ON,
+        demo_allowed=demo in _ALLOW + _START or (demo not in _OFF and not live_bot),
+        demo_asked=demo in _START,
         max_chats=_whole(raw.get("COZE_MAX_CHATS"), DEFAULT_MAX_CHATS),
+        max_demo_chats=_whole(raw.get("COZE_MAX_DEMO_CHATS"), DEFAULT_MAX_DEMO_CHATS),
         per_minute=_whole(raw.get("COZE_MESSAGES_PER_MINUTE"), DEFAULT_PER_MINUTE),
         memory=_memory_budget(raw.get("COZE_CONTEXT")),
         configured_image_hosts=tuple(hosts) or DEFAULT_IMAGE_HOSTS,
         max_formulas=_whole(raw.get("COZE_MAX_FORMULAS"), MAX_FORMULAS),
+        redis_url=raw.get("COZE_REDIS_URL", "").strip() or None,
+        trusted_proxies=_whole(raw.get("COZE_TRUSTED_PROXIES"), 0),
+        redis_timeout=_seconds(raw.get("COZE_REDIS_TIMEOUT"), REDIS_TIMEOUT_SECONDS),
         keep_chats=raw.get("COZE_KEEP_CHATS", "").strip().lower() not in _OFF,
     )
 
@@ -117,6 +152,15 @@ def _whole(value: str | None, default: int) -> int:
     except ValueError:
         return default
     return number if number > 0 else default
+
+
+def _seconds(value: str | None, default: float) -> float:
+    """A positive number of seconds, up to a minute; ``default`` when missing or anything else."""
+    try:
+        number = float((value or "").strip())
+    except ValueError:
+        return default
+    return number if 0 < number <= 60 else default
 
 
 def _memory_budget(value: str | None) -> tuple[int, int] | None:
@@ -191,21 +235,80 @@ def choose_demo(settings: PageSettings, history: list[Turn]) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def http_client(kind: str) -> CozeHTTPClient:
+def http_client(kind: str, language: Language | None = None) -> CozeHTTPClient:
     """One pooled HTTP client per process and kind ("live", "demo"): a second message reuses
-    the connection, and demo chats never take a connection a live chat needs."""
-    return CozeHTTPClient()
+    the connection, and demo chats never take a connection a live chat needs. A demo client
+    names the page's language (Accept-Language), which the simulator answers in."""
+    return CozeHTTPClient(headers={"Accept-Language": language} if language else None)
+
+
+def chat_client(language: Language) -> CozeHTTPClient:
+    """The client for this visitor's chats: the demo's, in the page's language, or the live
+    one."""
+    return http_client("demo", language) if st.session_state.get("demo") else http_client("live")
 
 
 @st.cache_resource(show_spinner=False)
-def fair_share(max_chats: int, per_minute: int) -> FairShare:
-    """The process's one gate: chats at once, and messages a minute per visitor."""
-    return FairShare(max_chats, per_minute)
+def fair_share(
+    max_chats: int,
+    per_minute: int,
+    max_demo_chats: int,
+    redis_url: str | None = None,
+    redis_timeout: float = REDIS_TIMEOUT_SECONDS,
+) -> FairShare | SharedFairShare:
+    """The process's one gate: chats at once (live and demo apart), and messages a minute per
+    visitor; held across every replica sharing ``redis_url``, else in this process."""
+    if redis_url:
+        try:
+            return SharedFairShare(
+                redis_url,
+                max_chats,
+                per_minute,
+                max_demo_chats=max_demo_chats,
+                timeout=redis_timeout,
+            )
+        except Exception as error:  # the URL is not shown: it may carry a password
+            logger.warning(
+                "COZE_REDIS_URL is not a Redis URL (%s): each replica keeps its own limits",
+                type(error).__name__,
+            )
+    return FairShare(max_chats, per_minute, max_demo_chats=max_demo_chats)
+
+
+def session_id() -> str:
+    """This browser session's id: one answer at a time holds per session."""
+    return str(st.session_state.setdefault("visitor", uuid.uuid4().hex))
 
 
 def visitor() -> str:
-    """This browser session's id for the fair share (a visitor is a session)."""
-    return str(st.session_state.setdefault("visitor", uuid.uuid4().hex))
+    """Who a message counts against for the fair share: the client's address when the owner
+    declared the proxies in front (``COZE_TRUSTED_PROXIES``, kept in the session by the page),
+    else this browser session. An address is the same visitor on every replica and in every
+    tab, so a script opening sessions gets no more messages; a session is all the page can
+    vouch for without a proxy (X-Forwarded-For straight from a browser is whatever it says)."""
+    proxies = int(st.session_state.get("trusted_proxies") or 0)
+    if proxies:
+        address = client_address(st.context.headers.get_all("X-Forwarded-For"), proxies)
+        if address is not None:
+            return f"address {address}"
+    return f"session {session_id()}"
+
+
+def client_address(forwarded_for: list[str], proxies: int) -> str | None:
+    """The address the outermost of ``proxies`` trusted proxies saw, from X-Forwarded-For.
+
+    Each proxy adds the address it was reached from at the end, so the ``proxies``-th entry from
+    the end is the one the outermost trusted proxy wrote; anything before it came from the
+    client and proves nothing. None when there are fewer entries (the page was reached around
+    the proxies) or the entry is not an address.
+    """
+    entries = [entry.strip() for value in forwarded_for for entry in value.split(",")]
+    if proxies < 1 or len(entries) < proxies:
+        return None
+    try:
+        return str(ipaddress.ip_address(entries[-proxies]))
+    except ValueError:
+        return None
 
 
 def visitor_zone() -> tzinfo | None:
@@ -221,7 +324,12 @@ def demo_base_url() -> str:
     """Start the built-in Coze simulator once per process; demo mode talks to it over HTTP."""
     from coze_stream.simulator import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
 
-    simulator = CozeSimulator(pat=DEMO_PAT, bot_id=DEMO_BOT_ID, deltas_per_second=40)
+    simulator = CozeSimulator(
+        pat=DEMO_PAT,
+        bot_id=DEMO_BOT_ID,
+        deltas_per_second=40,
+        max_chat_seconds=DEMO_CHAT_SECONDS,
+    )
     simulator.start()
     return simulator.base_url
 

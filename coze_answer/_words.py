@@ -44,6 +44,9 @@ class Words:
     memory_on_caption: str
     memory_off_caption: str
     placeholder: str
+    # The chat box without a bot to talk to (it is disabled): why, and what to do.
+    placeholder_unset: str
+    placeholder_unset_demo: str
     connection: str
     mode: str
     mode_demo: str
@@ -197,6 +200,8 @@ ENGLISH = Words(
         "earlier ones."
     ),
     placeholder="Message the bot",
+    placeholder_unset="To chat, set COZE_PAT and COZE_BOT_ID (see above)",
+    placeholder_unset_demo="To chat, set COZE_PAT and COZE_BOT_ID, or try demo mode (above)",
     connection="Connection",
     mode="Mode",
     mode_demo="Demo (built-in simulator)",
@@ -364,6 +369,8 @@ CHINESE = Words(
     ),
     memory_off_caption="记忆已关闭：每条消息都开始一个新对话，智能体看不到之前的消息。",
     placeholder="给智能体发消息",
+    placeholder_unset="要聊天，请设置 COZE_PAT 和 COZE_BOT_ID（见上方说明）",
+    placeholder_unset_demo="要聊天，请设置 COZE_PAT 和 COZE_BOT_ID，或者试用上方的演示模式",
     connection="连接",
     mode="模式",
     mode_demo="演示（内置模拟器）",

@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
-exec .venv/bin/streamlit run streamlit_app.py "$@"
+# Streamlit prints the address to open ("URL: http://localhost:8501"). Without
+# browser.serverAddress, a headless Streamlit asks a server on the internet for this machine's
+# address, and prints "Did not auto detect external IP" when it gets none.
+exec .venv/bin/streamlit run streamlit_app.py --browser.serverAddress localhost "$@"

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # One command to run every test: lint, types, unit, simulator, AppTest and headless-browser tests.
-# Installs the Python packages into .venv and Debian's chromium when it is missing (needs root).
+# Installs the Python packages into .venv, and Debian's chromium, redis-server and haproxy when
+# missing (needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's packages the tests run for real: chromium (browser tests), redis-server and haproxy
+# (the limits shared by replicas, and replicas behind a proxy).
+export PATH="$PATH:/usr/sbin:/sbin"  # Debian puts haproxy in /usr/sbin
+missing=()
+for tool in chromium redis-server haproxy; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian's chromium for the browser tests..."
+    echo "Installing Debian's ${missing[*]} for the tests..."
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "chromium is missing and cannot be installed here (not root): the browser tests will" >&2
-    echo "fail. Install it with: sudo apt-get install chromium" >&2
+    echo "${missing[*]} missing and cannot be installed here (not root): the tests that need" >&2
+    echo "them will fail. Install with: sudo apt-get install ${missing[*]}" >&2
   fi
 fi
 .venv/bin/ruff check .

@@ -90,3 +90,29 @@ def test_refusals_read_well_in_both_languages():
     assert "太多" in zh.refusal("busy", 5, in_box=True)
     assert "previous answer" in en.refusal("streaming", 1, in_box=False)
     assert "上一个回答" in zh.refusal("streaming", 1, in_box=False)
+
+
+def test_demo_chats_have_their_own_cap_and_never_take_a_live_place():
+    share = FairShare(max_chats=1, per_minute=100, clock=Clock(), max_demo_chats=2)
+    demos = [share.admit(f"demo{n}", demo=True) for n in range(3)]
+    assert [isinstance(t, Ticket) for t in demos] == [True, True, False]
+    assert demos[2] == Refusal("busy", 5.0)
+    assert share.check("live") is None  # the demos took no live place
+    live = admitted(share, "live")
+    assert (share.running, share.demo_running) == (1, 2)
+    assert share.admit("other") == Refusal("busy", 5.0)  # the live cap is the live one's
+    demos[0].release()
+    assert isinstance(share.admit("demo3", demo=True), Ticket)
+    live.release()
+    assert share.running == 0
+
+
+def test_ratings_count_against_the_visitor_s_messages_a_minute():
+    clock = Clock()
+    share = FairShare(max_chats=10, per_minute=3, clock=clock)
+    assert [share.spend("a") for _ in range(3)] == [None, None, None]
+    assert share.spend("a") == Refusal("rate", 60.0)
+    assert share.check("a") == Refusal("rate", 60.0)  # and a message waits for them too
+    assert share.spend("b") is None  # another visitor is not affected
+    clock.now += 60
+    assert share.spend("a") is None

@@ -7,7 +7,12 @@ import logging
 
 import pytest
 
-from chat_page.settings import DEFAULT_MAX_CHATS, DEFAULT_PER_MINUTE, parse_settings
+from chat_page.settings import (
+    DEFAULT_MAX_CHATS,
+    DEFAULT_MAX_DEMO_CHATS,
+    DEFAULT_PER_MINUTE,
+    parse_settings,
+)
 from coze_answer import CONTEXT_CHARS, CONTEXT_MESSAGES, DEFAULT_IMAGE_HOSTS, MAX_FORMULAS
 
 
@@ -32,23 +37,35 @@ def test_whole_number_limits(value, expected):
     assert settings.max_formulas == (expected if expected != 20 else MAX_FORMULAS)
 
 
+LIVE = {"COZE_PAT": "pat_x", "COZE_BOT_ID": "1"}
+
+
 @pytest.mark.parametrize(
-    ("value", "allowed", "asked"),
+    ("value", "live_bot", "allowed", "asked"),
     [
-        ("", True, False),
-        ("1", True, True),
-        ("TRUE", True, True),
-        ("on", True, True),
-        ("off", False, False),
-        ("Off", False, False),
-        ("0", False, False),
-        ("no", False, False),
-        ("maybe", True, False),
+        ("", False, True, False),  # a newcomer's way in
+        ("", True, False, False),  # a live deployment offers no demo unless told to
+        ("1", True, True, True),
+        ("on", True, True, False),
+        ("TRUE", True, True, False),
+        ("yes", False, True, False),
+        ("off", False, False, False),
+        ("Off", True, False, False),
+        ("0", False, False, False),
+        ("no", False, False, False),
+        ("maybe", False, True, False),
+        ("maybe", True, False, False),
     ],
 )
-def test_demo_mode_setting(value, allowed, asked):
-    settings = parse_settings({"COZE_DEMO": value})
+def test_demo_mode_setting(value, live_bot, allowed, asked):
+    settings = parse_settings({"COZE_DEMO": value} | (LIVE if live_bot else {}))
     assert (settings.demo_allowed, settings.demo_asked) == (allowed, asked)
+
+
+def test_demo_chats_have_a_small_cap_of_their_own():
+    assert parse_settings({}).max_demo_chats == DEFAULT_MAX_DEMO_CHATS < DEFAULT_MAX_CHATS
+    assert parse_settings({"COZE_MAX_DEMO_CHATS": "7"}).max_demo_chats == 7
+    assert parse_settings({"COZE_MAX_DEMO_CHATS": "none"}).max_demo_chats == DEFAULT_MAX_DEMO_CHATS
 
 
 def test_memory_setting_and_a_malformed_one_logged(caplog):
@@ -66,5 +83,4 @@ def test_image_hosts_from_the_setting_and_the_simulator_in_demo_mode():
 
 
 def test_the_raw_values_go_along_for_the_connection():
-    raw = {"COZE_PAT": "pat_x", "COZE_BOT_ID": "1"}
-    assert parse_settings(raw).raw == raw
+    assert parse_settings(LIVE).raw == LIVE

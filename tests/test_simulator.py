@@ -1200,6 +1200,65 @@ def test_feedback_paths_are_percent_decoded_and_other_shapes_are_no_endpoint(
     assert_json_error(client.put(feedback_path(conv, msg), json={}, headers=auth()), 404, 4000)
 
 
+# -- a public demo's bounds, and its language -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message", ["/slow /long 100 q", "/stall 3600 q", "/late 3600 q", "/think /slow q"]
+)
+def test_with_a_time_limit_an_answer_ends_where_it_is(message: str) -> None:
+    # /slow sends a delta a second: 100 of them would take 100 s; the limit ends it at 1 s.
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=1000, max_chat_seconds=1) as s,
+        httpx.Client(base_url=s.base_url, timeout=10) as c,
+    ):
+        received = events(chat(c, message).text)
+        names = [n for n, _ in received]
+        assert names[-2:] == ["conversation.chat.completed", "done"]
+        texts = [d["content"] for d in answer_deltas(received)]
+        answers = completed(received, "answer")
+        # What was sent of the answer is the answer: nothing more is claimed.
+        assert [a["content"] for a in answers] == (["".join(texts)] if texts else [])
+        assert len(completed(received, "follow_up")) == 3
+        assert s.streams[0].outcome == "completed"
+        if "/long 100" in message:
+            assert 0 < len(texts) < 100
+
+
+def test_help_says_the_time_limit_when_there_is_one() -> None:
+    with (
+        CozeSimulator(pat=PAT, bot_id=BOT_ID, deltas_per_second=0, max_chat_seconds=60) as s,
+        httpx.Client(base_url=s.base_url, timeout=10) as c,
+    ):
+        content = completed(events(chat(c, "/help").text), "answer")[0]["content"]
+    assert "at most 60 s" in content and "最长 60 秒" in content
+
+
+@pytest.mark.parametrize(
+    ("accept", "chinese", "english"),
+    [
+        ("en-US,en;q=0.9", False, True),
+        ("zh-CN", True, False),
+        ("fr", True, True),
+        (None, True, True),
+    ],
+)
+def test_answers_follow_the_language_the_request_names(
+    client: httpx.Client, accept: str | None, chinese: bool, english: bool
+) -> None:
+    headers = auth() | ({"Accept-Language": accept} if accept else {})
+    received = events(client.post("/v3/chat", json=body("/think hello"), headers=headers).text)
+    texts = [
+        completed(received, "answer")[0]["content"],
+        completed(received, "answer")[0]["reasoning_content"],
+        *(f["content"] for f in completed(received, "follow_up")),
+    ]
+    # In both languages, each suggestion is in one of them.
+    for text in texts[:2] + (texts[2:] if chinese != english else ["".join(texts[2:])]):
+        assert bool(re.search(r"[\u4e00-\u9fff]", text)) == chinese, text
+        assert bool(re.search(r"\b(the|you|and|with|about|in|is)\b", text)) == english, text
+
+
 def test_think_n_streams_exactly_n_reasoning_deltas_of_one_paragraph() -> None:
     assert parse_message("/think 40 why").think_deltas == 40
     assert parse_message("/think why").think_deltas is None and parse_message("/think why").think

@@ -14,9 +14,12 @@ side; ``on_delta`` reports the send time of every answer delta, ``long_deltas`` 
 kind: ``SHAPE_KINDS``).
 
 The answer quotes the question verbatim and is deterministic Markdown (heading, list, code block,
-link, Chinese and English). Commands anywhere in the user message (whitespace separated tokens
-starting with ``/``; they combine, e.g. ``/think /long 300 hello``) change the behaviour; they are
-stripped from the quoted question and unknown ones are plain text. The commands (the same table
+link), in the language the request's ``Accept-Language`` header names (Chinese or English; both
+without one). ``max_chat_seconds`` bounds an answer's time (a public demo's limit).
+
+Commands anywhere in the user message (whitespace separated tokens starting with ``/``; they
+combine, e.g. ``/think /long 300 hello``) change the behaviour; they are stripped from the quoted
+question and unknown ones are plain text. The commands (the same table
 ``/help`` answers with) are listed below.
 
 This package is standard library only and shares no code with the client on purpose: each checks

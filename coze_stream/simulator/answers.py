@@ -16,13 +16,53 @@ from .shapes import DEFAULT_SHAPE_DELTAS, SHAPES
 from .wire import dumps
 
 
-def _header(question: str) -> str:
+def answer_language(accept_language: str | None) -> str | None:
+    """The language a chat request asks answers in, from its ``Accept-Language`` header:
+    ``"zh"``, ``"en"``, or None (no header, or another language: answers are in both)."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip().lower()
+    return first[:2] if first[:2] in ("zh", "en") else None
+
+
+def _header(question: str, language: str | None = None) -> str:
+    if language == "en":
+        return f'## About "{question}"\n\nYou asked: "{question}"\n\n'
+    if language == "zh":
+        return f"## 关于「{question}」\n\n你问的是：「{question}」\n\n"
     return f'## 关于「{question}」\n\nYou asked: "{question}"\n\n'
 
 
-def build_answer(question: str) -> str:
-    """The normal answer: deterministic Markdown quoting ``question`` verbatim."""
+def build_answer(question: str, language: str | None = None) -> str:
+    """The normal answer: deterministic Markdown quoting ``question`` verbatim, in ``language``
+    (``"en"``, ``"zh"``; None: both)."""
     words = len(question.split())
+    if language == "en":
+        return (
+            _header(question, language) + "This is a *simulated* answer streamed by the Coze "
+            "simulator. 🚀\n\n"
+            "### Key points\n\n"
+            f"- Characters in the question: {len(question)}\n"
+            f"- Words in the question: {words}\n"
+            "- Markdown works: lists, code blocks, links and `inline code`\n\n"
+            "```python\n"
+            "def greet(name: str) -> str:\n"
+            '    return f"Hello, {name}!"\n'
+            "```\n\n"
+            "Reference: [Coze API docs](https://www.coze.cn/open/docs/developer_guides/chat_v3)\n"
+        )
+    if language == "zh":
+        return (
+            _header(question, language)
+            + "这是 **Coze 模拟器** 生成的示例回答，用来测试流式输出。🚀\n\n"
+            "### 要点\n\n"
+            f"- 问题长度：{len(question)} 个字符\n"
+            f"- 问题中的词数：{words}\n"
+            "- 支持 Markdown：列表、代码块、链接和 `行内代码`\n\n"
+            "```python\n"
+            "def greet(name: str) -> str:\n"
+            '    return f"你好, {name}!"\n'
+            "```\n\n"
+            "参考文档：[Coze API 文档](https://www.coze.cn/open/docs/developer_guides/chat_v3)\n"
+        )
     return (
         _header(question) + "这是 **Coze 模拟器** 生成的示例回答，用来测试流式输出。"
         "This is a *simulated* answer streamed by the Coze simulator. 🚀\n\n"
@@ -38,14 +78,30 @@ def build_answer(question: str) -> str:
     )
 
 
-def help_answer() -> str:
-    """``/help``'s answer: the command table."""
-    return (
-        "## Coze 模拟器命令 / Simulator commands\n\n"
-        + commands_markdown()
-        + "\n\n命令可放在消息中任意位置并组合使用，例如 `/think /long 300 hello`。"
-        "Commands can go anywhere in the message and combine.\n"
+def help_answer(language: str | None = None, time_limit: float | None = None) -> str:
+    """``/help``'s answer: the command table (its rows in English: they are a protocol's
+    names), and the limit on an answer's time when the simulator has one."""
+    title = {"en": "Simulator commands", "zh": "Coze 模拟器命令"}.get(
+        language or "", "Coze 模拟器命令 / Simulator commands"
     )
+    combine = {
+        "en": "Commands can go anywhere in the message and combine, e.g. `/think /long 300 hello`.",
+        "zh": "命令可放在消息中任意位置并组合使用，例如 `/think /long 300 hello`。",
+    }.get(
+        language or "",
+        "命令可放在消息中任意位置并组合使用，例如 `/think /long 300 hello`。"
+        "Commands can go anywhere in the message and combine.",
+    )
+    text = f"## {title}\n\n{commands_markdown()}\n\n{combine}\n"
+    if time_limit is not None:
+        limit = {
+            "en": f"Here an answer lasts at most {time_limit:g} s: "
+            "`/long`, `/slow`, `/stall` and `/late` end there.",
+            "zh": f"这里每个回答最长 {time_limit:g} 秒：`/long`、`/slow`、`/stall` 和 `/late` "
+            "到时就结束。",
+        }
+        text += "\n" + limit.get(language or "", limit["zh"] + " " + limit["en"]) + "\n"
+    return text
 
 
 def recall_answer(question: str, earlier: Sequence[RecordedMessage]) -> str:
@@ -78,8 +134,19 @@ def _second_answer(question: str) -> str:
     )
 
 
-def reasoning(question: str) -> str:
+def reasoning(question: str, language: str | None = None) -> str:
     """``/think``'s reasoning, streamed before the answer."""
+    if language == "en":
+        return (
+            f'The user asks about "{question}". Let me think about it step by step: understand '
+            "the question, then plan an answer with a heading, a list, a code block and a link, "
+            "then check the format."
+        )
+    if language == "zh":
+        return (
+            f"用户问的是「{question}」。我一步一步想：首先理解问题，然后规划一个带标题、列表、"
+            "代码块和链接的回答，最后检查格式是否正确。"
+        )
     return (
         f'用户问的是「{question}」。Let me think about "{question}" step by step: '
         "首先理解问题，then plan an answer with a heading, a list, a code block and a link. "
@@ -87,11 +154,24 @@ def reasoning(question: str) -> str:
     )
 
 
-def follow_ups(question: str) -> list[str]:
+def follow_ups(question: str, language: str | None = None) -> list[str]:
     """The three suggested follow-up questions sent after every answer."""
     q = question if len(question) <= 30 else question[:30] + "…"
+    if language == "en":
+        q = q or "this topic"
+        return [
+            f'Can you explain "{q}" in more detail?',
+            f'What are common pitfalls with "{q}"?',
+            f'Where can I read more about "{q}"?',
+        ]
     if not q:
         q = "这个话题"
+    if language == "zh":
+        return [
+            f"能详细解释一下「{q}」吗？",
+            f"「{q}」有哪些常见的坑？",
+            f"关于「{q}」有哪些参考资料？",
+        ]
     return [
         f"能详细解释一下「{q}」吗？",
         f'What are common pitfalls with "{q}"?',
@@ -132,7 +212,9 @@ def card(question: str) -> str:
     return dumps({"card_type": 2, "title": question, "content": "card body"})
 
 
-def _long_section(i: int) -> str:
+def _long_section(i: int, language: str | None = None) -> str:
+    if language == "en":
+        return _long_section_en(i)
     parts = [
         f"### 第 {i} 节 Section {i}\n\n"
         f"这是长文档的第 {i} 段，用于测试大量增量的流式渲染性能。界面需要在持续收到新文本的同时"
@@ -153,7 +235,29 @@ def _long_section(i: int) -> str:
     return "".join(parts)
 
 
-def long_deltas(question: str, n: int, size: int) -> list[str]:
+def _long_section_en(i: int) -> str:
+    text = (
+        f"### Section {i}\n\n"
+        f"This is paragraph {i} of a long document, to test streaming many deltas. The page "
+        "must stay smooth while new text keeps arriving, keep the box usable, and redraw only "
+        "the last block with each delta, never the whole document. "
+        f"Paragraph {i} keeps the renderer busy.\n\n"
+        f"- Point {i}.1: keep the page smooth\n"
+        f"- Point {i}.2: incremental Markdown\n"
+        f"- Point {i}.3: never block the event loop\n\n"
+        "```python\n"
+        f"def section_{i}(x: int) -> int:\n"
+        f"    return x * {i}  # times {i}\n"
+        "```\n\n"
+    )
+    if i % 3 == 0:
+        text += (
+            f"| Column A | Column B | Column C |\n|---|---|---|\n| {i} | {i * i} | row {i} |\n\n"
+        )
+    return text
+
+
+def long_deltas(question: str, n: int, size: int, language: str | None = None) -> list[str]:
     """``/long n``'s answer as its exactly ``n`` deltas of about ``size`` characters.
 
     A long Markdown document (sections with lists, code blocks and tables) quoting ``question``;
@@ -161,13 +265,13 @@ def long_deltas(question: str, n: int, size: int) -> list[str]:
     these deltas when its ``delta_chars`` is ``size``.
     """
     size = max(1, size)
-    head = _header(question)
+    head = _header(question, language)
     sections: list[str] = [head]
     length, i = len(head), 0
     while True:
         while length < n * size + size:
             i += 1
-            sec = _long_section(i)
+            sec = _long_section(i, language)
             sections.append(sec)
             length += len(sec)
         deltas = split_deltas("".join(sections), size, limit=n)
@@ -202,7 +306,9 @@ def _finish(sent: str, rest: str) -> str:
     return tail
 
 
-def shape_deltas(kind: str, question: str, n: int, size: int) -> list[str]:
+def shape_deltas(
+    kind: str, question: str, n: int, size: int, language: str | None = None
+) -> list[str]:
     """``/long n /shape kind``'s answer as its exactly ``n`` deltas of about ``size`` characters.
 
     ``mixed`` is ``long_deltas``; the other kinds are cut from ``shapes``' texts after ``n``
@@ -211,7 +317,7 @@ def shape_deltas(kind: str, question: str, n: int, size: int) -> list[str]:
     """
     build = _SHAPE_TEXT[kind]
     if build is None:
-        return long_deltas(question, n, size)
+        return long_deltas(question, n, size, language)
     size = max(1, size)
     chars = n * size + size
     while True:
@@ -226,14 +332,20 @@ def shape_deltas(kind: str, question: str, n: int, size: int) -> list[str]:
 
 
 def answer_messages(
-    parsed: ParsedMessage, size: int, earlier: Sequence[RecordedMessage] = ()
+    parsed: ParsedMessage,
+    size: int,
+    earlier: Sequence[RecordedMessage] = (),
+    language: str | None = None,
+    time_limit: float | None = None,
 ) -> list[tuple[str, list[str]]]:
     """(full text, deltas of about ``size`` characters) of each text answer message.
 
-    ``earlier``: the messages before the question (what ``/recall`` lists)."""
+    ``earlier``: the messages before the question (what ``/recall`` lists); ``language``: the
+    language asked for (None: both); ``time_limit``: the simulator's limit on an answer's time,
+    which ``/help`` tells."""
     if parsed.help:
         # A line a delta: the list is readable at once, not streamed word by word for seconds.
-        text = help_answer()
+        text = help_answer(language, time_limit)
         return [(text, text.splitlines(keepends=True))]
     if parsed.recall:
         text = recall_answer(parsed.question, earlier)
@@ -247,13 +359,13 @@ def answer_messages(
         return [(text, split_deltas(text, size))]
     if parsed.shape is not None:
         n = DEFAULT_SHAPE_DELTAS if parsed.long is None else parsed.long
-        deltas = shape_deltas(parsed.shape, parsed.question, n, size)
+        deltas = shape_deltas(parsed.shape, parsed.question, n, size, language)
         messages = [("".join(deltas), deltas)]
     elif parsed.long is not None:
-        deltas = long_deltas(parsed.question, parsed.long, size)
+        deltas = long_deltas(parsed.question, parsed.long, size, language)
         messages = [("".join(deltas), deltas)]
     else:
-        text = build_answer(parsed.question) + (_xss_lines() if parsed.xss else "")
+        text = build_answer(parsed.question, language) + (_xss_lines() if parsed.xss else "")
         messages = [(text, split_deltas(text, size))]
     if parsed.multi:
         second = _second_answer(parsed.question)

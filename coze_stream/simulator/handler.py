@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .answers import answer_language
 from .commands import parse_message
 from .faults import FAULTS_BY_KIND, RequestFault
 from .files import FILES
@@ -331,8 +332,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
         query = parse_qs(urlsplit(self.path).query)
         conv_id = (query.get("conversation_id") or [""])[0] or self.state.new_id()
+        # Coze ignores Accept-Language; the simulator answers in the language it names.
+        language = answer_language(self.headers.get("Accept-Language"))
         ChatStream(
-            self, self.sim, self.state, rec, parsed, message, user_id, conv_id, earlier
+            self, self.sim, self.state, rec, parsed, message, user_id, conv_id, earlier, language
         ).run()
 
     # -- /v1/conversations/{conversation_id}/messages/{message_id}/feedback ---------------------

@@ -25,6 +25,9 @@ class CozeSimulator:
     ``delta_chars`` is the approximate number of characters per delta. ``on_delta`` (a
     ``DeltaHook``) is called as ``on_delta(chat_id, index, sent_at)`` after each answer delta
     is written, with the delta's index in its chat (from 0) and the ``time.time()`` it was sent.
+    ``max_chat_seconds`` (None: no limit) ends an answer where it is once it has run that long,
+    as if the bot had finished there: ``/long``, ``/slow``, ``/stall`` and ``/late`` then hold a
+    connection for no longer (a public demo's bound; ``/help`` says it).
     The settings are plain attributes that may be changed while the simulator runs; pacing and
     delta size apply from the next chat on.
     """
@@ -38,6 +41,7 @@ class CozeSimulator:
         port: int = 0,
         deltas_per_second: float = 30.0,
         delta_chars: int = 4,
+        max_chat_seconds: float | None = None,
         verbose: bool = False,
         on_delta: DeltaHook | None = None,
     ) -> None:
@@ -47,6 +51,7 @@ class CozeSimulator:
         self.port = port
         self.deltas_per_second = float(deltas_per_second)
         self.delta_chars = max(1, int(delta_chars))
+        self.max_chat_seconds = max_chat_seconds
         self.verbose = verbose
         self.on_delta = on_delta
         self._state = SimulatorState()

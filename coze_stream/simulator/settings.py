@@ -38,6 +38,9 @@ class SimulatorSettings(Protocol):
     def delta_chars(self) -> int: ...
 
     @property
+    def max_chat_seconds(self) -> float | None: ...
+
+    @property
     def verbose(self) -> bool: ...
 
     @property

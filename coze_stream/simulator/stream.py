@@ -42,6 +42,14 @@ class _Disconnected(Exception):
     """The client went away."""
 
 
+class _Broken(Exception):
+    """A ``/fail`` stream fault ended the stream: nothing more is sent."""
+
+
+class _TimeUp(Exception):
+    """The chat reached the simulator's limit on an answer's time (``max_chat_seconds``)."""
+
+
 class ChatStream:
     """Sends one chat's SSE stream on the handler's connection (``run``)."""
 
@@ -56,8 +64,10 @@ class ChatStream:
         user_id: str,
         conversation_id: str,
         earlier: Sequence[RecordedMessage] = (),
+        language: str | None = None,
     ) -> None:
         self.handler = handler
+        self.language = language
         self.sim = sim
         self.state = state
         self.request = request
@@ -86,6 +96,9 @@ class ChatStream:
         else:
             self.interval = 1.0 / rate
         self.next_at: float | None = None  # monotonic time the next delta is due
+        limit = sim.max_chat_seconds
+        # Past this monotonic time the answer ends where it is (None: no limit).
+        self.deadline = None if limit is None else time.monotonic() + limit
         self.answer_deltas = 0
 
     # -- what a fault may use (faults.StreamWriter) -----------------------------------------
@@ -150,6 +163,8 @@ class ChatStream:
         now = time.monotonic()
         if self.next_at is None:
             self.next_at = now
+        if self.deadline is not None and self.next_at > self.deadline:
+            raise _TimeUp
         while True:
             remaining = self.next_at - time.monotonic()
             if remaining <= 0:
@@ -162,6 +177,8 @@ class ChatStream:
 
     def _hold_back(self, seconds: float) -> None:
         until = time.monotonic() + seconds
+        if self.deadline is not None:
+            until = min(until, self.deadline)
         while not self.active.halt.wait(min(0.05, max(0.0, until - time.monotonic()))):
             if time.monotonic() >= until:
                 return
@@ -183,7 +200,13 @@ class ChatStream:
     def run(self) -> None:
         """Send the stream (broken by ``/fail``'s stream fault, if any); record how it ended."""
         handler = self.handler
-        messages = answer_messages(self.parsed, self.sim.delta_chars, self.record.earlier)
+        messages = answer_messages(
+            self.parsed,
+            self.sim.delta_chars,
+            self.record.earlier,
+            self.language,
+            self.sim.max_chat_seconds,
+        )
         self.state.stream_started(self.record, self.active)
         self.request.status = 200
         try:
@@ -217,43 +240,72 @@ class ChatStream:
         finally:
             self.state.stream_ended(self.active)
 
+    @property
+    def thinks(self) -> bool:
+        """Reasoning comes first (/think, /think N)."""
+        return self.parsed.think or self.parsed.think_deltas is not None
+
     def _body(self, messages: list[tuple[str, list[str]]]) -> None:
-        parsed = self.parsed
         first_msg_id = self.state.new_id()
-        thinks = parsed.think or parsed.think_deltas is not None
-        if thinks:
+        try:
+            self._answers(first_msg_id, messages)
+        except _Broken:
+            return
+        except _TimeUp:
+            # The answer ends where it is, as if the bot had finished there.
+            self._end_of_answer(messages)
+            return
+        self._after_answers(first_msg_id, messages)
+
+    def _answers(self, first_msg_id: str, messages: list[tuple[str, list[str]]]) -> None:
+        """The reasoning and the text answer messages, each completed with what was sent of it
+        (all, unless the time limit cut it)."""
+        parsed = self.parsed
+        if self.thinks:
             if parsed.think_deltas is None:
-                pieces = split_deltas(reasoning(parsed.question), self.sim.delta_chars)
-            else:
+                text = reasoning(parsed.question, self.language)
+                pieces = split_deltas(text, self.sim.delta_chars)
+            else:  # /think N: one long paragraph of exactly N deltas
                 pieces = shape_deltas(
                     "paragraph", parsed.question, parsed.think_deltas, self.sim.delta_chars
                 )
-            text = "".join(pieces)
             for piece in pieces:
                 self._pace()
                 msg = self.message(first_msg_id, "answer", "", reasoning_content=piece)
                 self.event("conversation.message.delta", msg)
                 self._sent_delta(reasoning=True)
-            self.record.reasoning = text
+                self.record.reasoning += piece
         for index, (full, deltas) in enumerate(messages):
             msg_id = first_msg_id if index == 0 else self.state.new_id()
-            for piece in deltas:
-                self._pace()
-                self.event("conversation.message.delta", self.message(msg_id, "answer", piece))
-                self._sent_delta(reasoning=False)
-                if self.answer_deltas == STALL_AFTER_DELTAS and parsed.stall:
-                    # Pushing the next due time keeps the stall cancel and disconnect aware.
-                    if self.next_at is None:
-                        self.next_at = time.monotonic()
-                    self.next_at += parsed.stall
-                if self.fault is not None and self.answer_deltas == self.fault.after_deltas:
-                    self._break(self.fault, msg_id)
-                    return
-            extra = {"reasoning_content": self.record.reasoning} if thinks and index == 0 else {}
-            self.event(
-                "conversation.message.completed", self.message(msg_id, "answer", full, **extra)
-            )
-            self.state.answer_completed(self.record, full, msg_id)
+            sent = 0
+            try:
+                for piece in deltas:
+                    self._pace()
+                    self.event("conversation.message.delta", self.message(msg_id, "answer", piece))
+                    self._sent_delta(reasoning=False)
+                    sent += 1
+                    if self.answer_deltas == STALL_AFTER_DELTAS and parsed.stall:
+                        # Pushing the next due time keeps the stall cancel and disconnect aware.
+                        if self.next_at is None:
+                            self.next_at = time.monotonic()
+                        self.next_at += parsed.stall
+                    if self.fault is not None and self.answer_deltas == self.fault.after_deltas:
+                        self._break(self.fault, msg_id)
+                        raise _Broken
+            except _TimeUp:
+                if sent:
+                    self._complete(msg_id, "".join(deltas[:sent]), index)
+                raise
+            self._complete(msg_id, full, index)
+
+    def _complete(self, msg_id: str, full: str, index: int) -> None:
+        think = self.thinks and index == 0
+        extra = {"reasoning_content": self.record.reasoning} if think else {}
+        self.event("conversation.message.completed", self.message(msg_id, "answer", full, **extra))
+        self.state.answer_completed(self.record, full, msg_id)
+
+    def _after_answers(self, first_msg_id: str, messages: list[tuple[str, list[str]]]) -> None:
+        parsed = self.parsed
         if parsed.card:
             # A card has no deltas and no text a text client could show.
             message = self.message(first_msg_id, "answer", card(parsed.question))
@@ -302,7 +354,7 @@ class ChatStream:
         self.event(
             "conversation.message.completed", self.message(self.state.new_id(), "verbose", verbose)
         )
-        for question in follow_ups(self.parsed.question):
+        for question in follow_ups(self.parsed.question, self.language):
             msg = self.message(self.state.new_id(), "follow_up", question)
             self.event("conversation.message.completed", msg)
         answer_len = sum(len(full) for full, _ in messages)
