@@ -158,7 +158,8 @@ def test_demo_chats_stay_demo_and_never_become_live_memory(monkeypatch, sim):
     at = start(monkeypatch, sim)
     send(at, "hello")
     demo_chat = stored(at, demo=True)
-    live = from_browser(start(monkeypatch, sim), ("found", {"nonce": "n", "raw": demo_chat}))
+    offered = start(monkeypatch, sim, COZE_DEMO="on")  # a live page that offers demo mode
+    live = from_browser(offered, ("found", {"nonce": "n", "raw": demo_chat}))
     assert live.session_state.demo is True and len(live.session_state.history) == 2
     assert kept(live)["chat"]["demo"] is True
 
