@@ -373,11 +373,21 @@ def _state() -> dict[str, Any]:
     return keep
 
 
-def _open(raw: object, history: list[Turn], settings: PageSettings, said: Words) -> bool:
+def _open(
+    raw: object,
+    history: list[Turn],
+    settings: PageSettings,
+    said: Words,
+    *,
+    demo: bool | None = None,
+) -> bool:
     """Put the chat in ``raw`` (a stranger's text) on the page, checked and guarded; False when
-    it is not a chat to open here (unreadable, or a demo chat where demo mode is off)."""
+    it is not a chat to open here (unreadable, a demo chat where demo mode is off, or not of
+    the mode ``demo`` when given)."""
     chat = read_chat(raw)
     if chat is None or (chat.demo and not settings.demo_allowed):
+        return False
+    if demo is not None and chat.demo != demo:
         return False
     hosts = settings.image_hosts(demo=chat.demo)
     for turn in chat.turns:
@@ -422,19 +432,19 @@ def take_from_browser(history: list[Turn], settings: PageSettings, said: Words) 
     for name, value in inbox:
         if name == "found" and isinstance(value, Mapping):
             nonce = value.get("nonce")
-            if not isinstance(nonce, str) or nonce == keep["ready"]:
+            if not isinstance(nonce, str) or len(nonce) > 64 or nonce == keep["ready"]:
                 continue
             # A second report comes after a server restart (a new session) or from a tab whose
             # page went on meanwhile: the stored chat, then this session's turns after what it
-            # restored itself (none are lost, none doubled). A restored turn changed here
-            # (rated, redone) keeps the page as it is.
+            # restored itself (none are lost, none doubled), when both are of one mode. A
+            # restored turn changed here (rated, redone) keeps the page as it is.
             restored: list[str] = keep["restored"] or []
             newer = list(history[len(restored) :])
-            if [_fingerprint(turn) for turn in history[: len(restored)]] == restored and _open(
-                value.get("raw"), history, settings, said
-            ):
+            mode = bool(st.session_state.get("demo")) if newer else None
+            unchanged = [_fingerprint(turn) for turn in history[: len(restored)]] == restored
+            if unchanged and _open(value.get("raw"), history, settings, said, demo=mode):
                 history.extend(newer)
-            keep["ready"] = nonce[:64]
+            keep["ready"] = nonce
         elif name == "open" and isinstance(value, Mapping):
             _open(value.get("raw"), history, settings, said)
         elif name in ("deleted", "forgot"):

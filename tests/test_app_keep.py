@@ -219,3 +219,12 @@ def test_after_a_restart_the_stored_chat_and_the_new_sessions_turns_are_merged(m
     assert questions == ["one", "two", "three"]
     chat = kept(restarted)["chat"]
     assert chat["base"] == 4 and chat["turns"][0]["text"] == "three"
+    # A demo chat in the store is not merged with live turns: the page stays as it is.
+    demo_store = stored(restarted, demo=True, chat_id="00112233445566ee")
+    live = from_browser(
+        start(monkeypatch, sim, COZE_DEMO="on"), ("found", {"nonce": "a", "raw": None})
+    )
+    send(live, "live turn")
+    from_browser(live, ("found", {"nonce": "b", "raw": demo_store}))
+    assert [t.content for t in live.session_state.history if t.role == "user"] == ["live turn"]
+    assert live.session_state.demo is False
