@@ -48,7 +48,6 @@ def whole_blocks(blocks: tuple[str, ...], max_formulas: int = 0) -> tuple[Shown,
 
 
 _model.shown = whole  # type: ignore[assignment]
-_model.WHOLE_CHARS = 10**9  # a finished answer is drawn again whole, however long
 answer_bubble.shown = whole  # type: ignore[assignment]
 answer_bubble.shown_blocks = whole_blocks  # type: ignore[assignment]
 streamlit_app.main()

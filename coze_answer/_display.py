@@ -73,8 +73,12 @@ MAX_NESTING = 48
 MAX_TABLE_ROWS = 100
 """A table with more rows (or more than :data:`MAX_TABLE_CELLS` cells) is shown as a grid."""
 MAX_TABLE_CELLS = 2000
-WHOLE_CHARS = 20_000
-"""A finished answer up to this long is one Markdown element; longer, it is cut at blocks."""
+WHOLE_CHARS = 1_000_000
+"""A finished answer up to this long is one Markdown element; longer, it is cut at blocks.
+As long as a client takes an answer: Streamlit draws an element again on every rerun unless
+it is the very element of the last run, and a page's history is one element an answer, so
+answers cut in several elements cost their whole rendering again with every later message
+(measured in ``bench/freeze.py``). What makes an element slow is capped instead."""
 PIECE_CHARS = 8_000
 """A block longer than :data:`WHOLE_CHARS` is cut into pieces of about this many bytes."""
 MAX_ELEMENT_CHARS = 2 * WHOLE_CHARS

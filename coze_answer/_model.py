@@ -14,9 +14,7 @@ this model decides how it is shown, for the page, the command line and the bench
   open block; reasoning is split the same way. With ``piece_bytes``, a long open block is cut
   into pieces too (:class:`PieceCutter`), and a cut block is shown whole once it is finished.
 - With ``end_whole``, the finished answer is shown once more as one block, exactly as its whole
-  text renders (a UI that redraws its history from that text then shows the same thing);
-  not an answer longer than ``WHOLE_CHARS``, which stays in its blocks (rendering it all
-  again at once would freeze the reader's tab).
+  text renders (a UI that redraws its history from that text then shows the same thing).
 - Images load only from ``image_hosts`` (Coze's own by default); any other image becomes a
   link, and formulas past ``max_formulas`` show as TeX source (:class:`MarkdownGuard`), in the
   answer and in the reasoning.
@@ -50,7 +48,7 @@ from coze_stream import (
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
-from ._display import MAX_TABLE_ROWS, WHOLE_CHARS, Cap, DisplayGuard, shown
+from ._display import MAX_TABLE_ROWS, Cap, DisplayGuard, shown
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._pieces import PieceCutter, PieceKind
 
@@ -367,7 +365,7 @@ class AnswerStream:
         else:
             if rest:  # Coze's text goes on where the deltas stopped
                 changes += self._show(rest, already_guarded=True)
-            if self._end_whole and final.strip() and len(final) <= WHOLE_CHARS:
+            if self._end_whole and final.strip():
                 self.blocks = [final]
                 changes.append(Replace(final))
             else:

@@ -15,12 +15,14 @@ from coze_answer import (
     AppendText,
     Cap,
     DisplayGuard,
+    EndBlock,
     Grid,
     Markdown,
     Pieces,
     PlainText,
     Replace,
     Turn,
+    _display,
     guarded,
     shown,
     turn_notes,
@@ -28,12 +30,11 @@ from coze_answer import (
 )
 from coze_answer._display import (
     MAX_DELIMITERS,
-    MAX_ELEMENT_CHARS,
     MAX_NESTING,
     MAX_RUN,
     MAX_TABLE_ROWS,
-    WHOLE_CHARS,
 )
+from coze_answer._model import JOINED_BLOCK_CHARS, MANY_BLOCKS
 from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted, Usage
 from coze_stream.simulator.heavy import HEAVY_KINDS, heavy_answer
 
@@ -242,24 +243,29 @@ def test_a_table_in_code_stays_code():
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.sampled_from(["paragraph", "list", "code", "table", "plain"]), max_size=8))
-def test_long_answers_come_in_elements_none_too_long(kinds):
+def test_answers_past_the_element_size_come_in_elements_none_too_long(kinds):
+    whole, longest = 20_000, 40_000  # smaller than the page's, for the test's speed
     samples = {
         "paragraph": "word " * 5000 + "\n\n",
         "list": "".join(f"- item {n}\n" for n in range(3000)) + "\n",
         "code": "```\n" + "x = 1\n" * 4000 + "```\n\n",
         "table": table(300),
-        "plain": "y" * (MAX_ELEMENT_CHARS + 10) + "\n\n",
+        "plain": "y" * (longest + 10) + "\n\n",
     }
     text = "".join(samples[kind] for kind in kinds)
-    elements = shown(text).elements
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_display, "WHOLE_CHARS", whole)
+        patch.setattr(_display, "MAX_ELEMENT_CHARS", longest)
+        patch.setattr(_display, "PIECE_CHARS", 8000)
+        elements = _display.shown_blocks.__wrapped__((text,), 200)[0].elements
     for element in elements:
         match element:
             case Markdown(markdown):
-                assert len(markdown) <= WHOLE_CHARS or "\n\n" not in markdown.strip()
+                assert len(markdown) <= whole or "\n\n" not in markdown.strip()
             case Pieces(_, texts):
-                assert all(len(piece) <= MAX_ELEMENT_CHARS for piece in texts)
+                assert all(len(piece) <= longest for piece in texts)
             case PlainText(plain):
-                assert len(plain) > MAX_ELEMENT_CHARS
+                assert len(plain) > longest
     markdown = "".join(e.text for e in elements if isinstance(e, Markdown | PlainText))
     assert markdown.count("word") + sum(
         "".join(e.texts).count("word") for e in elements if isinstance(e, Pieces)
@@ -287,9 +293,9 @@ def test_a_heavy_answer_is_kept_whole_and_shown_guarded(kind):
     # Copy button and downloads: the answer as it came (formulas past the cap escaped, as
     # before: that cap is older than these guards).
     assert turn.content == guarded(text)
-    # A long answer stays in its blocks: drawing it all again at once would freeze the tab.
+    # Drawn once more whole at the end: the element a rerun then finds unchanged.
     replaces = [change for change in answer.changes if isinstance(change, Replace)]
-    assert replaces == ([Replace(turn.content)] if len(text) <= WHOLE_CHARS else [])
+    assert replaces == [Replace(turn.content)]
     streamed_text = "".join(c.text for c in answer.changes if isinstance(c, AppendText))
     assert len(streamed_text) < 3 * len(text)
     result = shown(text)
@@ -300,9 +306,7 @@ def test_a_heavy_answer_is_kept_whole_and_shown_guarded(kind):
         caption = turn_notes(turn, said)
         for cap in result.caps:
             assert said.display_note(cap) in caption
-    for element in result.elements:
-        if isinstance(element, Markdown):
-            assert len(element.text) <= 2 * WHOLE_CHARS
+    assert sum(isinstance(element, Markdown) for element in result.elements) <= 1
 
 
 def test_the_stream_shows_what_the_finished_answer_shows():
@@ -330,3 +334,33 @@ def test_a_terminal_gets_the_text_as_it_came():
     changes += answer.finish()
     assert "".join(c.text for c in changes if isinstance(c, AppendText)) == text
     assert not answer.display_caps
+
+
+def streamed_changes(text: str, size: int = 300) -> list:
+    answer = AnswerStream(frame_seconds=0, piece_bytes=512, end_whole=True)
+    changes = []
+    for i in range(0, len(text), size):
+        changes += answer.update([AnswerDelta(text[i : i + size], "m1")])
+    changes += answer.update([ChatCompleted(Usage(1, 1, 2))])
+    return changes + answer.finish()
+
+
+def test_a_big_tables_rows_past_the_cap_wait_for_the_whole_table():
+    text = "Intro.\n\n" + table(3 * MAX_TABLE_ROWS) + "\nAfter.\n"
+    changes = streamed_changes(text)
+    streamed_rows = "".join(c.text for c in changes if isinstance(c, AppendText)).count("c0 |")
+    assert MAX_TABLE_ROWS <= streamed_rows <= MAX_TABLE_ROWS + 10
+    wholes = [c.whole for c in changes if isinstance(c, EndBlock) and c.whole]
+    assert table(3 * MAX_TABLE_ROWS) in wholes[0]  # the block, every row, to show as a grid
+    assert "After." in "".join(c.text for c in changes if isinstance(c, AppendText))
+
+
+def test_past_many_blocks_short_ones_share_an_element():
+    text = "".join(f"Paragraph {n}.\n\n" for n in range(3000))
+    changes = streamed_changes(text)
+    ends = sum(isinstance(c, EndBlock) for c in changes)
+    assert MANY_BLOCKS <= ends <= MANY_BLOCKS + len(text) // JOINED_BLOCK_CHARS + 2
+    # What streamed is the text, block for block.
+    assert "".join(c.text for c in changes if isinstance(c, AppendText)) == text
+    few = "".join(f"Paragraph {n}.\n\n" for n in range(MANY_BLOCKS // 2))
+    assert sum(isinstance(c, EndBlock) for c in streamed_changes(few)) >= MANY_BLOCKS // 2 - 1
