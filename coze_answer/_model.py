@@ -68,6 +68,9 @@ __all__ = [
     "ThinkingDone",
 ]
 
+STREAMED_TABLE_CHARS = 128_000
+"""A table longer than this (and than ``MAX_TABLE_ROWS`` rows) streams this far; the rest of
+it shows once it is complete, as a grid."""
 MANY_BLOCKS = 100
 """Blocks an answer shows as elements of their own; later short ones are joined."""
 JOINED_BLOCK_CHARS = 8000
@@ -212,9 +215,10 @@ class AnswerStream:
         self._display = None if image_hosts is None else DisplayGuard(max_formulas)
         self._reasoning_display = None if image_hosts is None else DisplayGuard(max_formulas)
         # A table past MAX_TABLE_ROWS rows is shown whole once its block is complete (as a page
-        # shows it: a grid); until then its further rows are not handed out.
+        # shows it: a grid); past STREAMED_TABLE_CHARS, its further rows wait for that.
         self._max_streamed_rows = MAX_TABLE_ROWS if self._display is not None else None
         self._withholding = False
+        self._block_chars = 0  # of the open block, handed out
         self._final_caps: frozenset[Cap] = frozenset()
         self._final_math_capped = False
         self._reasoning_splitter = BlockSplitter()
@@ -481,12 +485,13 @@ class AnswerStream:
             rows = cutter.table_rows
             if rows is None or self._max_streamed_rows is None:
                 chunk, text = text, ""
-            elif rows >= self._max_streamed_rows:
+            elif rows >= self._max_streamed_rows and self._block_chars >= STREAMED_TABLE_CHARS:
                 self._withholding = True  # shown whole with its block (see _whole_block)
                 break
             else:  # a table, or what may become one: a row at a time
                 end = text.find("\n") + 1 or len(text)
                 chunk, text = text[:end], text[end:]
+            self._block_chars += len(chunk)
             for item in cutter.feed(chunk):
                 if isinstance(item, PieceKind):  # the open piece ends here
                     changes.append(EndPiece(item))
@@ -512,6 +517,7 @@ class AnswerStream:
         """The open block's kept text, when it was cut into pieces or not shown in full (for
         :class:`EndBlock`); the next block starts afresh."""
         withheld, self._withholding = self._withholding, False
+        self._block_chars = 0
         cut = self._cutter is not None and self._cutter.end_block() is not None
         if not (cut or withheld):
             return None
