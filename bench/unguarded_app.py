@@ -34,6 +34,9 @@ class PassThrough:
     def flush(self) -> str:
         return ""
 
+    def end_block(self) -> None:
+        pass
+
 
 def whole(text: str, max_formulas: int = 0) -> Shown:
     return Shown((Markdown(text),), frozenset(), False)

@@ -18,8 +18,8 @@ result however the text is split:
   markers, further ones are shown as text (markers escaped, indentation folded into a space):
   deeper lines read at that depth.
 - **Fenced math.** A ```` ```math ```` block counts as one formula (four ``$``) against the
-  answer's formula cap, shared with its ``$`` formulas; past the cap, such a block and further
-  ``$`` show as their source text.
+  answer's formula cap, shared with its ``$`` formulas; past the cap, such a block shows as its
+  source in a code span, and further ``$`` as text.
 
 Inside fenced code (outside a list or quote) nothing is changed: code costs no markup parsing.
 
@@ -86,11 +86,11 @@ MAX_ELEMENT_CHARS = 2 * WHOLE_CHARS
 
 _RUN_CHARS = frozenset("*_~[]()<>")
 _SPAN = "``"  # around a run's rest: a code span that a lone backtick before it cannot close
+_NBSP = "\u00a0"
 _DELIMITER_CHARS = frozenset("*_~[]")
 _MARKERS = frozenset("-*+")
 _DIGITS = frozenset("0123456789")
 _PREFIX_CHARS = frozenset(" \t>-*+0123456789")
-_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _MAX_HELD = 256  # a fence line longer than this is no math fence to look at
 _DELIMITER_ROW = re.compile(r" {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
 
@@ -155,6 +155,8 @@ class DisplayGuard:
             out += "".join(self._take(char) for char in held)
         if self._marker:
             out += self._inline(self._pop_marker())
+        if self._mode is _Mode.MATH_AS_TEXT:
+            out += " " + _SPAN  # a math block the text ends in
         return out + self._end_run()
 
     def _end_run(self) -> str:
@@ -184,7 +186,9 @@ class DisplayGuard:
         if mode is _Mode.CODE:
             return char
         if mode is _Mode.MATH_AS_TEXT:
-            return "\\" + char if char in _PUNCTUATION else char
+            # Inside the code span its block is shown in: a line starting with a no-break space
+            # starts no block (a closing fence, a heading) and keeps the paragraph going.
+            return _NBSP + char if len(self._line) == 1 else char
         if self._prefix:
             if char in _PREFIX_CHARS or (char in ".)" and self._after_digit):
                 return self._prefix_char(char)
@@ -294,7 +298,9 @@ class DisplayGuard:
         else:
             closes = _closes(line, self._fence)
             if mode is _Mode.MATH_AS_TEXT:
-                out += "\n\n" if closes else "  \n"  # the source's lines stay lines
+                if not line:
+                    out += _NBSP  # a blank line would end the paragraph, and the span
+                out += " " + _SPAN + "\n\n" if closes else "\n"
             else:
                 out += "\n"
             if closes:
@@ -322,8 +328,8 @@ class DisplayGuard:
             return "".join(held)
         self.math_capped = True
         self._mode = _Mode.MATH_AS_TEXT
-        source = "".join(held[:-1])  # the spaces before it were shown already
-        return "".join("\\" + c if c in _PUNCTUATION else c for c in source) + "  \n"
+        # The block is shown as its source in one code span (the spaces before it were shown).
+        return _SPAN + " " + "".join(held)
 
 
 def _closes(line: str, fence: str) -> bool:
