@@ -68,7 +68,7 @@ __all__ = [
     "ThinkingDone",
 ]
 
-STREAMED_TABLE_CHARS = 128_000
+STREAMED_TABLE_CHARS = 40_000
 """A table longer than this (and than ``MAX_TABLE_ROWS`` rows) streams this far; the rest of
 it shows once it is complete, as a grid."""
 MANY_BLOCKS = 100
