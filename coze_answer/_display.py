@@ -70,9 +70,9 @@ MAX_DELIMITERS = 4000
 pairs them up in time that grows with the square of their number)."""
 MAX_NESTING = 48
 """Columns of indentation, quote marks and list markers a line's nesting may take."""
-MAX_TABLE_ROWS = 100
+MAX_TABLE_ROWS = 1000
 """A table with more rows (or more than :data:`MAX_TABLE_CELLS` cells) is shown as a grid."""
-MAX_TABLE_CELLS = 2000
+MAX_TABLE_CELLS = 5000
 WHOLE_CHARS = 1_000_000
 """A finished answer up to this long is one Markdown element; longer, it is cut at blocks.
 As long as a client takes an answer: Streamlit draws an element again on every rerun unless

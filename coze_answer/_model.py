@@ -48,7 +48,7 @@ from coze_stream import (
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
-from ._display import MAX_TABLE_ROWS, Cap, DisplayGuard, shown
+from ._display import MAX_TABLE_CELLS, MAX_TABLE_ROWS, Cap, DisplayGuard, shown
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._pieces import PieceCutter, PieceKind
 
@@ -69,8 +69,7 @@ __all__ = [
 ]
 
 STREAMED_TABLE_CHARS = 40_000
-"""A table longer than this (and than ``MAX_TABLE_ROWS`` rows) streams this far; the rest of
-it shows once it is complete, as a grid."""
+"""A table that will be a grid streams this far; the rest of it shows once it is complete."""
 MANY_BLOCKS = 100
 """Blocks an answer shows as elements of their own; later short ones are joined."""
 JOINED_BLOCK_CHARS = 8000
@@ -214,8 +213,9 @@ class AnswerStream:
         # What a browser is handed (not what is kept): see coze_answer._display.
         self._display = None if image_hosts is None else DisplayGuard(max_formulas)
         self._reasoning_display = None if image_hosts is None else DisplayGuard(max_formulas)
-        # A table past MAX_TABLE_ROWS rows is shown whole once its block is complete (as a page
-        # shows it: a grid); past STREAMED_TABLE_CHARS, its further rows wait for that.
+        # A table past MAX_TABLE_ROWS rows or MAX_TABLE_CELLS cells is shown whole once its block
+        # is complete (as a page shows it: a grid); past STREAMED_TABLE_CHARS, its further rows
+        # wait for that.
         self._max_streamed_rows = MAX_TABLE_ROWS if self._display is not None else None
         self._withholding = False
         self._block_chars = 0  # of the open block, handed out
@@ -485,7 +485,9 @@ class AnswerStream:
             rows = cutter.table_rows
             if rows is None or self._max_streamed_rows is None:
                 chunk, text = text, ""
-            elif rows >= self._max_streamed_rows and self._block_chars >= STREAMED_TABLE_CHARS:
+            elif self._block_chars >= STREAMED_TABLE_CHARS and (
+                rows > self._max_streamed_rows or rows * cutter.table_columns > MAX_TABLE_CELLS
+            ):
                 self._withholding = True  # shown whole with its block (see _whole_block)
                 break
             else:  # a table, or what may become one: a row at a time

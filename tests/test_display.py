@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from coze_answer import (
     AnswerStream,
+    AppendReasoning,
     AppendText,
     Cap,
     DisplayGuard,
@@ -35,7 +36,7 @@ from coze_answer._display import (
     MAX_TABLE_ROWS,
 )
 from coze_answer._model import JOINED_BLOCK_CHARS, MANY_BLOCKS, STREAMED_TABLE_CHARS
-from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted, Usage
+from coze_stream import AnswerCompleted, AnswerDelta, ChatCompleted, ReasoningDelta, Usage
 from coze_stream.simulator.heavy import HEAVY_KINDS, heavy_answer
 
 
@@ -228,12 +229,14 @@ def test_a_big_table_is_a_grid_with_every_row_and_the_text_around_it_stays():
 
 
 def test_a_grid_has_unique_columns_and_a_cell_for_each():
-    text = "| a | a | | x \\| y |\n|---|---|---|---|\n" + "| 1 | **2** |\n" * 150 + "| 1|2|3|4|5|\n"
+    text = (
+        "| a | a | | x \\| y |\n|---|---|---|---|\n" + "| 1 | **2** |\n" * 1300 + "| 1|2|3|4|5|\n"
+    )
     [grid] = shown(text).elements
     assert isinstance(grid, Grid)
     assert len(set(grid.columns)) == 4 and grid.columns[3] == "x | y" and all(grid.columns)
     assert grid.rows[0] == ("1", "**2**", "", "") and grid.rows[-1] == ("1", "2", "3", "4")
-    assert len(grid.rows) == 151
+    assert len(grid.rows) == 1301
 
 
 def test_a_table_in_code_stays_code():
@@ -367,3 +370,13 @@ def test_past_many_blocks_short_ones_share_an_element():
     assert "".join(c.text for c in changes if isinstance(c, AppendText)) == text
     few = "".join(f"Paragraph {n}.\n\n" for n in range(MANY_BLOCKS // 2))
     assert sum(isinstance(c, EndBlock) for c in streamed_changes(few)) >= MANY_BLOCKS // 2 - 1
+
+
+def test_the_reasoning_is_guarded_too():
+    answer = AnswerStream(frame_seconds=0)
+    changes = answer.update([ReasoningDelta("- " * 500 + "[" * 300, "m1"), ChatCompleted(None)])
+    changes += answer.finish()
+    shown_reasoning = "".join(c.text for c in changes if isinstance(c, AppendReasoning))
+    assert "\\-" in shown_reasoning and "``[" in shown_reasoning
+    assert answer.reasoning == "- " * 500 + "[" * 300  # kept as it came
+    assert answer.display_caps == {Cap.NESTING_FLATTENED, Cap.MARKUP_AS_TEXT}
