@@ -35,11 +35,16 @@ from coze_answer import (
     AppendReasoning,
     AppendText,
     Change,
+    Element,
     EndBlock,
     EndPiece,
     EndReasoningBlock,
+    Grid,
+    Markdown,
     PieceCutter,
     PieceKind,
+    Pieces,
+    PlainText,
     Replace,
     Status,
     StatusKind,
@@ -48,6 +53,8 @@ from coze_answer import (
     Words,
     explain,
     plain_markdown,
+    shown,
+    shown_blocks,
     turn_notes,
 )
 from coze_stream import BackgroundChat, ContextMessage, CozeConfig, CozeError, redact
@@ -64,6 +71,8 @@ __all__ = [
     "log_unexpected",
     "new_answer",
     "render_turn",
+    "show_elements",
+    "show_markdown",
     "show_status",
     "show_trouble",
     "stream_answer",
@@ -145,8 +154,9 @@ PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}\n{_STALE_BUTTONS}"
 class AnswerView:
     """The parts of the assistant bubble that change while an answer streams."""
 
-    def __init__(self, said: Words) -> None:
+    def __init__(self, said: Words, formulas: int = MAX_FORMULAS) -> None:
         self.said = said
+        self.formulas = formulas
         self.thinking_slot = st.empty()
         self.answer_slot = st.empty()
         self.status_slot = st.empty()
@@ -201,7 +211,7 @@ class AnswerView:
                 continue
             if isinstance(end, EndBlock):
                 if end.whole is not None:
-                    slot.markdown(end.whole)
+                    show_markdown(slot, end.whole, self.formulas, key=f"{id(self)}-{self._boxes}")
                 return next(changes, None)
             return end  # a Replace, or None: the answer is over
 
@@ -224,7 +234,7 @@ class AnswerView:
             case Replace(text):
                 # An element in place of the container: a container put there would keep the
                 # old one's elements (Streamlit keeps a block's children until the run ends).
-                self.answer_slot.markdown(text)
+                show_markdown(self.answer_slot, text, self.formulas, key=str(id(self)))
             case AppendReasoning(text):
                 self.reasoning(text)
             case EndReasoningBlock():
@@ -251,11 +261,11 @@ class AnswerView:
             self._thinking = self.thinking_slot.status(
                 f":shimmer[{self.said.thinking}]", type="compact", expanded=False
             )
-        for shown in self._reasoning_cutter.feed(text):
-            if isinstance(shown, PieceKind):  # only the open piece is re-sent from here on
+        for part in self._reasoning_cutter.feed(text):
+            if isinstance(part, PieceKind):  # only the open piece is re-sent from here on
                 if self._reasoning_box is None and self._reasoning_slot is not None:
                     self._boxes += 1
-                    key = f"cz-{shown.value}-{self._boxes}-{id(self)}"
+                    key = f"cz-{part.value}-{self._boxes}-{id(self)}"
                     self._reasoning_box = self._reasoning_slot.container(key=key)
                     self._reasoning_box.markdown(self._reasoning_text)
                 self._reasoning_block, self._reasoning_text = None, ""
@@ -265,14 +275,15 @@ class AnswerView:
                     self._reasoning_block = self._reasoning_box.empty()
                 else:
                     self._reasoning_slot = self._reasoning_block = self._thinking.empty()
-            self._reasoning_text += shown
+            self._reasoning_text += part
             self._reasoning_block.markdown(self._reasoning_text)
 
     def _end_reasoning_block(self) -> None:
         """The open reasoning block is over: shown whole as one element when it was cut."""
         whole = self._reasoning_cutter.end_block()
         if whole is not None and self._reasoning_slot is not None:
-            self._reasoning_slot.markdown(whole)
+            key = f"r-{id(self)}-{self._boxes}"
+            show_markdown(self._reasoning_slot, whole, self.formulas, key=key)
         self._reasoning_slot = self._reasoning_box = self._reasoning_block = None
         self._reasoning_text = ""
 
@@ -325,7 +336,7 @@ def stream_answer(
     header's) ended the run, which no run follows, so the page looks as after the page's Stop.
     Returns the view.
     """
-    view = AnswerView(said)
+    view = AnswerView(said, formulas)
     answer = new_answer(image_hosts, formulas)
     # The line above Stop holds its place from the start: were it filled only at the first
     # heartbeat, Stop would move down a line just after it appears, and a click on its way
@@ -430,16 +441,44 @@ def render_turn(turn: Turn, said: Words) -> DeltaGenerator:
             said.thought_label(turn.thought_seconds) if turn.thought_seconds else said.thinking_done
         )
         with thinking.expander(label, type="compact"):
-            st.markdown(turn.reasoning)
-    shown = [block for block in turn.blocks if block]  # a trailing "" was never shown
-    if len(shown) == 1:
-        answer.markdown(shown[0])  # as a finished answer ends: one element (see Replace)
-    else:
+            show_markdown(st.empty(), turn.reasoning, turn.max_formulas, key=f"r-{turn.id}")
+    blocks = [block for block in turn.blocks if block]  # a trailing "" was never shown
+    drawn = shown_blocks(tuple(blocks), turn.max_formulas)
+    if len(blocks) == 1:  # as a finished answer ends: one element (see Replace)
+        show_elements(answer, drawn[0].elements, key=turn.id)
+    else:  # as it streamed: an element (or a container) per block
         with answer.container():
-            for block in shown:
-                st.markdown(block)
+            for number, block in enumerate(drawn):
+                show_elements(st.empty(), block.elements, key=f"{turn.id}-{number}")
     show_status(status, turn, said)
     return st.empty()
+
+
+def show_markdown(slot: DeltaGenerator, text: str, formulas: int, *, key: str) -> None:
+    """Show an answer's Markdown in ``slot`` as :func:`coze_answer.shown` cuts it."""
+    show_elements(slot, shown(text, formulas).elements, key=key)
+
+
+def show_elements(slot: DeltaGenerator, elements: tuple[Element, ...], *, key: str) -> None:
+    """One element when the Markdown is light; else a container of Markdown elements, pieces
+    styled to read as one block (see :data:`PIECE_STYLE`), grids and plain text."""
+    if len(elements) == 1 and isinstance(elements[0], Markdown):
+        slot.markdown(elements[0].text)
+        return
+    with slot.container():
+        for number, element in enumerate(elements):
+            match element:
+                case Markdown(markdown):
+                    st.markdown(markdown)
+                case Pieces(kind, texts):
+                    with st.container(key=f"cz-{kind.value}-shown-{key}-{number}"):
+                        for piece in texts:
+                            st.markdown(piece)
+                case Grid(columns, rows):
+                    table = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+                    st.dataframe(table, hide_index=True)
+                case PlainText(plain):
+                    st.text(plain)
 
 
 def show_status(slot: DeltaGenerator, turn: Turn, said: Words) -> None:

@@ -392,6 +392,7 @@ def _open(
     hosts = settings.image_hosts(demo=chat.demo)
     for turn in chat.turns:
         if turn.role == "assistant":
+            turn.max_formulas = min(turn.max_formulas, settings.max_formulas)
             turn.blocks = [guarded(block, hosts, settings.max_formulas) for block in turn.blocks]
             turn.reasoning = guarded(turn.reasoning, hosts, settings.max_formulas)
         if isinstance(turn.refusal, KeptRefusal):

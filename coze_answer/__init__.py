@@ -23,6 +23,18 @@ from coze_stream import parts_markdown, web_address
 
 from ._blocks import BLOCK_END, BlockSplitter, needs_whole_render
 from ._context import CONTEXT_CHARS, CONTEXT_MESSAGES, context_budget, pick_context
+from ._display import (
+    Cap,
+    DisplayGuard,
+    Element,
+    Grid,
+    Markdown,
+    Pieces,
+    PlainText,
+    Shown,
+    shown,
+    shown_blocks,
+)
 from ._export import chat_json, chat_markdown, local_time
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._keep import (
@@ -75,17 +87,25 @@ __all__ = [
     "AppendReasoning",
     "AppendText",
     "BlockSplitter",
+    "Cap",
     "Change",
+    "DisplayGuard",
+    "Element",
     "EndBlock",
     "EndPiece",
     "EndReasoningBlock",
+    "Grid",
     "KeptChat",
     "KeptRefusal",
     "Language",
+    "Markdown",
     "MarkdownGuard",
     "PieceCutter",
     "PieceKind",
+    "Pieces",
+    "PlainText",
     "Replace",
+    "Shown",
     "Status",
     "StatusKind",
     "ThinkingDone",
@@ -107,6 +127,8 @@ __all__ = [
     "pick_context",
     "plain_markdown",
     "read_chat",
+    "shown",
+    "shown_blocks",
     "stream_text",
     "turn_notes",
     "turn_record",

@@ -126,4 +126,8 @@ class BlockSplitter:
         self._block_has_list = self._block_has_list or _LIST_ITEM.match(line) is not None
         self._open_fence = _fence(line)
         if self._open_fence is None and _OPENS_LOOSE_BLOCK.match(line):
-            self._cutting = False
+            # "$$x$$" on one line is a formula inside a paragraph: a "$$" math block's opening
+            # line holds no other "$" (as a code fence's holds no other backtick).
+            math = line.lstrip(" ")
+            if not (math.startswith("$$") and "$" in math[2:]):
+                self._cutting = False

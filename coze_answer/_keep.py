@@ -41,6 +41,8 @@ from coze_stream import (
     valid_text,
 )
 
+from ._display import Cap
+from ._guard import MAX_FORMULAS
 from ._turn import Turn
 
 __all__ = [
@@ -173,6 +175,7 @@ def turn_record(turn: Turn) -> dict[str, Any]:
         "total_seconds": turn.total_seconds,
         "awaiting_reply": turn.awaiting_reply,
         "math_capped": turn.math_capped,
+        "display_caps": sorted(cap.value for cap in turn.display_caps),
         "no_text": turn.no_text,
         "stopped": turn.stopped or turn.streaming,
         "conversation_id": turn.conversation_id,
@@ -182,6 +185,8 @@ def turn_record(turn: Turn) -> dict[str, Any]:
         "remembered": turn.remembered,
     }
     record.update({name: value for name, value in optional.items() if value})
+    if turn.max_formulas != MAX_FORMULAS:
+        record["max_formulas"] = turn.max_formulas
     if turn.usage is not None:
         usage = turn.usage
         record["usage"] = [usage.token_count, usage.input_count, usage.output_count]
@@ -294,6 +299,15 @@ def _read_answer(turn: Turn, record: dict[str, Any]) -> bool:
     feedback = record.get("feedback")
     turn.feedback = feedback if feedback in ("like", "unlike") else None
     turn.remembered = _count(record.get("remembered", 0), 1_000) or 0
+    formulas = _count(record.get("max_formulas", MAX_FORMULAS), 1_000_000)
+    turn.max_formulas = MAX_FORMULAS if formulas is None else formulas
+    caps = record.get("display_caps", [])
+    known = {cap.value: cap for cap in Cap}
+    if not isinstance(caps, list) or len(caps) > len(known):
+        return False
+    turn.display_caps = frozenset(
+        known[cap] for cap in caps if isinstance(cap, str) and cap in known
+    )
     usage = record.get("usage")
     if usage is not None:
         counts = [_count(n, 10**9) for n in usage] if isinstance(usage, list) else []

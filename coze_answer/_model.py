@@ -48,6 +48,7 @@ from coze_stream import (
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
+from ._display import MAX_TABLE_CELLS, MAX_TABLE_ROWS, Cap, DisplayGuard, shown
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
 from ._pieces import PieceCutter, PieceKind
 
@@ -67,6 +68,12 @@ __all__ = [
     "ThinkingDone",
 ]
 
+STREAMED_TABLE_CHARS = 40_000
+"""A table that will be a grid streams this far; the rest of it shows once it is complete."""
+MANY_BLOCKS = 100
+"""Blocks an answer shows as elements of their own; later short ones are joined."""
+JOINED_BLOCK_CHARS = 8000
+"""Short blocks past ``MANY_BLOCKS`` are joined into elements of about this many characters."""
 FRAME_SECONDS = 0.04
 """Text arriving within this long of the last update is sent with the next one."""
 STILL_ANSWERING_AFTER = 2.0
@@ -84,7 +91,8 @@ class AppendText:
 class EndBlock:
     """The open answer block is finished: later text goes into a new block.
 
-    ``whole`` is the block's text when it was cut into pieces: show it as one element now.
+    ``whole`` is the block's text when it was cut into pieces or not all shown (a big table):
+    show it whole now, guarded for display (:func:`coze_answer.shown`).
     """
 
     whole: str | None = None
@@ -202,6 +210,17 @@ class AnswerStream:
         self._max_formulas = max_formulas
         self._guard = self._new_guard()
         self._reasoning_guard = self._new_guard()
+        # What a browser is handed (not what is kept): see coze_answer._display.
+        self._display = None if image_hosts is None else DisplayGuard(max_formulas)
+        self._reasoning_display = None if image_hosts is None else DisplayGuard(max_formulas)
+        # A table past MAX_TABLE_ROWS rows or MAX_TABLE_CELLS cells is shown whole once its block
+        # is complete (as a page shows it: a grid); past STREAMED_TABLE_CHARS, its further rows
+        # wait for that.
+        self._max_streamed_rows = MAX_TABLE_ROWS if self._display is not None else None
+        self._withholding = False
+        self._block_chars = 0  # of the open block, handed out
+        self._final_caps: frozenset[Cap] = frozenset()
+        self._final_math_capped = False
         self._reasoning_splitter = BlockSplitter()
         self._pending: list[str] = []
         self._pending_reasoning: list[str] = []
@@ -273,7 +292,22 @@ class AnswerStream:
     @property
     def math_capped(self) -> bool:
         """More formulas than ``max_formulas``: the rest show as their TeX source."""
-        return self._guard.math_capped
+        shown_capped = self._display is not None and self._display.math_capped
+        return self._guard.math_capped or shown_capped or self._final_math_capped
+
+    @property
+    def max_formulas(self) -> int:
+        """Formulas typeset at most (what the page shows of the answer is drawn with it)."""
+        return self._max_formulas
+
+    @property
+    def display_caps(self) -> frozenset[Cap]:
+        """What a browser is shown differently from the answer's Markdown, to say so."""
+        caps = set(self._final_caps)
+        for display in (self._display, self._reasoning_display):
+            if display is not None:
+                caps |= display.caps
+        return frozenset(caps)
 
     @property
     def has_no_text(self) -> bool:
@@ -324,6 +358,10 @@ class AnswerStream:
         final = self.text
         if self._image_hosts is not None:
             final = guarded(final, self._image_hosts, self._max_formulas)
+            # What a page shows of it (cached: the page asks the same when it draws it).
+            elements = shown(final, self._max_formulas)
+            self._final_caps = elements.caps
+            self._final_math_capped = elements.math_capped
         rest = text_after(final, self.shown)
         if needs_whole_render(final) or rest is None:
             self.blocks = [final]
@@ -368,8 +406,7 @@ class AnswerStream:
             text = self._reasoning_guard.feed("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
             self.reasoning += text
-            for piece in self._split(self._reasoning_splitter, text):
-                changes.append(EndReasoningBlock() if piece is None else AppendReasoning(piece))
+            changes += self._reasoning_changes(text)
         if self._pending:
             if self.first_text_seconds is None:
                 self.first_text_seconds = now - self._started
@@ -389,8 +426,30 @@ class AnswerStream:
         held = self._reasoning_guard.flush()
         if held:
             self.reasoning += held
-            changes.append(AppendReasoning(held))
-        return changes + self._show(self._guard.flush(), already_guarded=True)
+            changes += self._reasoning_changes(held, split=False)
+        if self._reasoning_display is not None:
+            rest = self._reasoning_display.flush()
+            if rest:
+                changes.append(AppendReasoning(rest))
+        changes += self._show(self._guard.flush(), already_guarded=True)
+        if self._display is not None:
+            changes += self._shown_text(self._display.flush())
+        return changes
+
+    def _reasoning_changes(self, text: str, *, split: bool = True) -> list[Change]:
+        changes: list[Change] = []
+        pieces = self._split(self._reasoning_splitter, text) if split else [text]
+        for piece in pieces:
+            if piece is None:
+                if self._reasoning_display is not None:
+                    self._reasoning_display.end_block()
+                changes.append(EndReasoningBlock())
+                continue
+            if self._reasoning_display is not None:
+                piece = self._reasoning_display.feed(piece)
+            if piece:
+                changes.append(AppendReasoning(piece))
+        return changes
 
     def _show(self, text: str, *, already_guarded: bool = False) -> list[Change]:
         changes: list[Change] = []
@@ -398,29 +457,79 @@ class AnswerStream:
             text = self._guard.feed(text)
         for piece in self._split(self._splitter, text):
             if piece is None:  # BLOCK_END
+                if self._display is not None:
+                    self._display.end_block()
+                if self._joins_next_block():
+                    continue
+                changes.append(EndBlock(self._whole_block()))
                 self.blocks.append("")
-                whole = self._cutter.end_block() if self._cutter is not None else None
-                changes.append(EndBlock(whole))
                 continue
             if not self._blocks:
                 self._blocks.append("")
             self._open_block.append(piece)
             self.shown_chars += len(piece)
-            if self._cutter is None:
-                changes.append(AppendText(piece))
-                continue
-            for shown in self._cutter.feed(piece):
-                if isinstance(shown, PieceKind):  # the open piece ends here
-                    changes.append(EndPiece(shown))
-                else:
-                    changes.append(AppendText(shown))
+            if self._display is not None:
+                piece = self._display.feed(piece)
+            changes += self._shown_text(piece)
         return changes
+
+    def _shown_text(self, text: str) -> list[Change]:
+        """The open block's text as a browser is handed it, cut into pieces if it is long."""
+        if not text or self._withholding:
+            return []
+        cutter = self._cutter
+        if cutter is None:
+            return [AppendText(text)]
+        changes: list[Change] = []
+        while text:
+            rows = cutter.table_rows
+            if rows is None or self._max_streamed_rows is None:
+                chunk, text = text, ""
+            elif self._block_chars >= STREAMED_TABLE_CHARS and (
+                rows > self._max_streamed_rows or rows * cutter.table_columns > MAX_TABLE_CELLS
+            ):
+                self._withholding = True  # shown whole with its block (see _whole_block)
+                break
+            else:  # a table, or what may become one: a row at a time
+                end = text.find("\n") + 1 or len(text)
+                chunk, text = text[:end], text[end:]
+            self._block_chars += len(chunk)
+            for item in cutter.feed(chunk):
+                if isinstance(item, PieceKind):  # the open piece ends here
+                    changes.append(EndPiece(item))
+                else:
+                    changes.append(AppendText(item))
+        return changes
+
+    def _joins_next_block(self) -> bool:
+        """Does the next block go on in the open block's element? Past ``MANY_BLOCKS`` blocks,
+        short ones share an element: a page whose answer holds thousands of elements spends
+        time on all of them for each one added."""
+        if self._display is None or len(self._blocks) <= MANY_BLOCKS or self._withholding:
+            return False
+        if self._cutter is not None and self._cutter.cut:
+            return False
+        if len(self.blocks[-1]) >= JOINED_BLOCK_CHARS:
+            return False
+        if self._cutter is not None:
+            self._cutter.end_block()  # the next block is read as a block of its own
+        return True
+
+    def _whole_block(self) -> str | None:
+        """The open block's kept text, when it was cut into pieces or not shown in full (for
+        :class:`EndBlock`); the next block starts afresh."""
+        withheld, self._withholding = self._withholding, False
+        self._block_chars = 0
+        cut = self._cutter is not None and self._cutter.end_block() is not None
+        if not (cut or withheld):
+            return None
+        return self.blocks[-1] if self._blocks else ""
 
     def _end_cut_block(self) -> list[Change]:
         """The open block, if it was cut into pieces, shown whole (the answer is over)."""
-        if self._cutter is None or not self._cutter.cut:
+        if self._cutter is None or not (self._cutter.cut or self._withholding):
             return []
-        whole = self._cutter.end_block()
+        whole = self._whole_block()
         self.blocks.append("")
         return [EndBlock(whole)]
 

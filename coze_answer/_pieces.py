@@ -291,6 +291,19 @@ class PieceCutter:
         """The open block was cut into pieces."""
         return self._was_cut
 
+    @property
+    def table_columns(self) -> int:
+        """The open table's columns (0 when the open block is no table)."""
+        return _cells(self._first_line) if self._kind is PieceKind.TABLE else 0
+
+    @property
+    def table_rows(self) -> int | None:
+        """The open block's table rows so far (header and delimiter rows not counted), 0 while
+        its first lines may still make it a table, None when it is no table."""
+        if self._kind is PieceKind.TABLE:
+            return self._lines_done - 2
+        return 0 if self._kind is _UNKNOWN else None
+
     # -- inside --
 
     def _hand_out(self, text: str, out: _Shown) -> None:

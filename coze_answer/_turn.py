@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from coze_stream import Usage, valid_text
 
+from ._display import Cap
+from ._guard import MAX_FORMULAS
 from ._model import AnswerStream
 from ._words import Words
 
@@ -54,6 +56,8 @@ class Turn:
     total_seconds: float | None = None  # set once the answer is complete
     awaiting_reply: bool = False
     math_capped: bool = False
+    display_caps: frozenset[Cap] = frozenset()  # what the page shows differently, to say so
+    max_formulas: int = MAX_FORMULAS  # the cap it was shown with: drawn again the same
     no_text: bool = False  # the chat ended well but left nothing to read
     error: BaseException | None = None  # what ended it, when something went wrong
     refusal: object | None = None  # the page's fair share said no before asking Coze
@@ -85,6 +89,8 @@ class Turn:
         self.total_seconds = answer.total_seconds
         self.awaiting_reply = answer.awaiting_reply
         self.math_capped = answer.math_capped
+        self.display_caps = answer.display_caps
+        self.max_formulas = answer.max_formulas
         self.no_text = answer.has_no_text
         self.conversation_id = answer.conversation_id or self.conversation_id
         self.chat_id = answer.chat_id or self.chat_id
@@ -98,6 +104,7 @@ def turn_notes(turn: Turn, said: Words) -> str:
     lines = []
     if turn.math_capped:
         lines.append(said.formulas_capped)
+    lines += [said.display_note(cap) for cap in Cap if cap in turn.display_caps]
     if turn.awaiting_reply:
         lines.append(said.awaiting_reply)
     lines.append(said.usage_caption(turn.usage, turn.first_text_seconds, turn.total_seconds))

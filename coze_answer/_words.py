@@ -17,6 +17,8 @@ from typing import Literal
 
 from coze_stream import Usage
 
+from ._display import Cap
+
 __all__ = ["LANGUAGES", "Language", "Words", "language_of", "words"]
 
 Language = Literal["en", "zh"]
@@ -82,6 +84,10 @@ class Words:
     stopped: str
     awaiting_reply: str
     formulas_capped: str
+    table_as_grid: str
+    markup_as_text: str
+    nesting_flattened: str
+    plain_text: str
     no_text: str
     usage_tokens: str
     first_text_after: str
@@ -175,6 +181,15 @@ class Words:
         }.get(reason, (self.refused_busy_in_box, self.refused_busy))
         return sentences[0 if in_box else 1].format(seconds=max(1, round(retry_after)))
 
+    def display_note(self, cap: Cap) -> str:
+        """What the reader is told about a part of an answer shown differently (see ``Cap``)."""
+        return {
+            Cap.TABLE_AS_GRID: self.table_as_grid,
+            Cap.MARKUP_AS_TEXT: self.markup_as_text,
+            Cap.NESTING_FLATTENED: self.nesting_flattened,
+            Cap.PLAIN_TEXT: self.plain_text,
+        }[cap]
+
     def too_long_warning(self, length: int, limit: int) -> str:
         return self.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
 
@@ -257,6 +272,20 @@ ENGLISH = Words(
     formulas_capped=(
         ":material/functions: This answer has more formulas than the page typesets at once; "
         "the rest are shown as their TeX source."
+    ),
+    table_as_grid=(
+        ":material/table: A long table in this answer is shown as a grid you can scroll, sort "
+        "and search; its cells show their Markdown as text."
+    ),
+    markup_as_text=(
+        ":material/text_fields: Long runs of Markdown symbols in this answer are shown as text."
+    ),
+    nesting_flattened=(
+        ":material/format_indent_decrease: Lists or quotes nested very deep are shown at a "
+        "shallower depth, their deeper markers as text."
+    ),
+    plain_text=(
+        ":material/notes: Part of this answer is too long to format and is shown as plain text."
     ),
     no_text=(
         "The bot finished without any text this page can show: it may have answered with a "
@@ -422,6 +451,16 @@ CHINESE = Words(
     formulas_capped=(
         ":material/functions: 这个回答里的公式比页面一次能排版的多，其余的以 TeX 源码显示。"
     ),
+    table_as_grid=(
+        ":material/table: 这个回答里的长表格以可滚动、排序和搜索的网格显示，单元格里的 Markdown "
+        "显示为原文。"
+    ),
+    markup_as_text=":material/text_fields: 这个回答里连续的长串 Markdown 符号按原文显示。",
+    nesting_flattened=(
+        ":material/format_indent_decrease: 嵌套过深的列表或引用以较浅的层级显示，"
+        "更深的标记按原文显示。"
+    ),
+    plain_text=":material/notes: 这个回答有一部分太长，无法排版，以纯文本显示。",
     no_text=(
         "智能体已经回答完了，但没有这个页面能显示的文字：它可能回复了卡片、图片或其他"
         "只有 Coze 自己的应用才能显示的消息。"

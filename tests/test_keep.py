@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coze_answer import KEEP_VERSION, MAX_TURNS, Turn, chat_title, read_chat, turn_record
+from coze_answer._display import Cap
 from coze_answer._keep import (
     MAX_BLOCKS,
     MAX_FOLLOW_UPS,
@@ -48,6 +49,8 @@ def test_a_chat_comes_back_as_it_was_shown() -> None:
         message_id="7400000000000000003",
         feedback="like",
         remembered=2,
+        display_caps=frozenset({Cap.TABLE_AS_GRID}),
+        max_formulas=50,
     )
     question = Turn("user", ["hi"], at=1_699_999_999.0)
     chat = read_chat(stored([turn_record(question), turn_record(done)]))
@@ -72,6 +75,8 @@ def test_a_chat_comes_back_as_it_was_shown() -> None:
         "message_id",
         "feedback",
         "remembered",
+        "display_caps",
+        "max_formulas",
         "id",
         "at",
     ):

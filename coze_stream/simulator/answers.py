@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from .commands import ParsedMessage, commands_markdown
 from .deltas import split_deltas
+from .heavy import heavy_answer
 from .records import RecordedMessage
 from .shapes import DEFAULT_SHAPE_DELTAS, SHAPES
 from .wire import dumps
@@ -356,6 +357,9 @@ def answer_messages(
         return []
     if parsed.latex is not None:
         text = latex_answer(parsed.question, parsed.latex)
+        return [(text, split_deltas(text, size))]
+    if parsed.heavy is not None:
+        text = heavy_answer(parsed.heavy)
         return [(text, split_deltas(text, size))]
     if parsed.shape is not None:
         n = DEFAULT_SHAPE_DELTAS if parsed.long is None else parsed.long

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from .faults import FAULTS
+from .heavy import HEAVY
 from .shapes import DEFAULT_SHAPE_DELTAS, SHAPES
 
 MAX_LONG = 100_000
@@ -43,6 +44,7 @@ class ParsedMessage:
     question_node: bool = False
     plugin: bool = False
     xss: bool = False
+    heavy: str | None = None
     recall: bool = False
     fail: str | None = None
 
@@ -223,6 +225,16 @@ COMMANDS: tuple[Command[Any], ...] = (
         "the answer contains script, img onerror and bold HTML tags as text",
         _no_argument,
         lambda p, _: replace(p, xss=True),
+    ),
+    *(
+        Command(
+            "/heavy",
+            heavy.kind,
+            f"an answer that is costly to render: {heavy.help}",
+            _word(heavy.kind),
+            lambda p, k: replace(p, heavy=k),
+        )
+        for heavy in HEAVY
     ),
     *(
         Command("/fail", fault.kind, fault.help, _word(fault.kind), lambda p, k: replace(p, fail=k))
