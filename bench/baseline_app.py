@@ -12,7 +12,7 @@ else (page, settings, errors, the background reader thread) is the app's own cod
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +29,13 @@ from coze_answer import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, AnswerStream, Change 
 from coze_stream import BackgroundChat  # noqa: E402
 
 
-def plain_answer_changes(chat: BackgroundChat, answer: AnswerStream) -> Iterator[Change]:
-    """Every answer delta's text, handed on the moment it is taken from the stream."""
+def plain_answer_changes(
+    chat: BackgroundChat, answer: AnswerStream, keep_alive: Callable[[], None] = lambda: None
+) -> Iterator[Change]:
+    """Every answer delta's text, handed on the moment it is taken from the stream
+    (``keep_alive`` as the app's: a shared chat place is renewed at every heartbeat)."""
     while not answer.done:
+        keep_alive()
         events = chat.take(answer.next_wait(answer_bubble.HEARTBEAT_SECONDS))
         for event in events:  # one update, so one yield to st.write_stream, per delta
             yield from answer.update([event])
