@@ -196,12 +196,11 @@ def test_an_answer_a_no_op_click_interrupted_is_asked_again(monkeypatch, sim):
 
 
 def test_demo_chats_go_on_while_every_live_place_is_taken(monkeypatch, sim):
-    from chat_page.settings import fair_share
 
     # Settings of this test only: the process's gate for them is this test's.
     limits = {"COZE_MAX_CHATS": "1", "COZE_MESSAGES_PER_MINUTE": "17", "COZE_MAX_DEMO_CHATS": "2"}
-    with fair_share(1, 17, 2, None).admit("a live visitor"):
-        live = start(monkeypatch, sim, **limits)
+    live = start(monkeypatch, sim, **limits)
+    with live.session_state.gate.admit("a live visitor"):  # the page's own gate
         send(live, "live question")
         # The live place is taken: the message waits in the box.
         assert live.session_state.history == [] and live.warning[0].value == EN.refused_busy_in_box
