@@ -29,22 +29,11 @@ else
   done
 fi
 redis_port=${REDIS_PORT:-6390}
-export PATH="$PATH:/usr/sbin:/sbin"  # Debian puts haproxy in /usr/sbin
-
-missing=()
-if [ -z "${COZE_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
-  missing+=(redis-server)
-fi
-command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian's ${missing[*]}..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "${missing[*]} missing; install with: sudo apt-get install ${missing[*]}" >&2
-    exit 1
-  fi
+source scripts/debian.sh
+if [ -z "${COZE_REDIS_URL:-}" ]; then
+  install_missing redis-server haproxy || exit 1
+else  # an existing Redis: only the proxy is needed here
+  install_missing haproxy || exit 1
 fi
 
 python=${COZE_PYTHON:-}

@@ -6,22 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 # Debian's packages the tests run for real: chromium (browser tests), redis-server and haproxy
-# (the limits shared by replicas, and replicas behind a proxy).
-export PATH="$PATH:/usr/sbin:/sbin"  # Debian puts haproxy in /usr/sbin
-missing=()
-for tool in chromium redis-server haproxy; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian's ${missing[*]} for the tests..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "${missing[*]} missing and cannot be installed here (not root): the tests that need" >&2
-    echo "them will fail. Install with: sudo apt-get install ${missing[*]}" >&2
-  fi
-fi
+# (the limits shared by replicas, and replicas behind a proxy). Without them, the tests that need
+# them fail: they are never skipped.
+source scripts/debian.sh
+install_missing chromium redis-server haproxy || true
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # Types: strict on the two libraries (Coze's wire protocol, the answer model), checked on the page.
