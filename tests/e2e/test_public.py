@@ -23,6 +23,9 @@ from coze_stream.simulator import CozeSimulator
 pytestmark = [pytest.mark.browser]
 
 STOP = ".st-key-stop-answer button"  # under the answer while it streams
+# The Stop of the run going on: one left from the previous run (Streamlit marks it stale until
+# this run draws it again or drops it) takes no click.
+LIVE_STOP = f'{STOP}:not([data-stale="true"] button)'
 
 
 # The server's own worker pools (Streamlit's executor, AnyIO's workers) grow and shrink with
@@ -99,7 +102,7 @@ def send_then_stop(tab: AppPage, text: str) -> int:
     message instead (it goes back in the box, with a note), there is no Stop: 0."""
     harness.send_message(tab.page, text)
     refused = tab.page.locator('[data-testid="stAlertContentWarning"]')
-    stop = tab.page.locator(STOP)
+    stop = tab.page.locator(LIVE_STOP)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if stop.count():
