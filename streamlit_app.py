@@ -23,7 +23,7 @@ from chat_page.controls import (
     sidebar,
 )
 from chat_page.conversation import answer, remembered, show_history, show_question
-from chat_page.keep import keep_in_browser, take_from_browser
+from chat_page.keep import keep_in_browser, park_until_browser_reports, take_from_browser
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
 from chat_page.well_formed import keep_typing_well_formed
 from coze_answer import Turn, clean_message, words
@@ -72,6 +72,8 @@ def main() -> None:
     )
     asked = st.session_state.pop("asked", None)  # a suggestion, Retry or Regenerate clicked
     question = clean_message(asked or typed) if config is not None else ""
+    # After a restart or failover, this session's chat is still in the browser: wait for it.
+    question = park_until_browser_reports(question, settings)
 
     show_history(history, said, config, asking=bool(question))
     if held_back := st.session_state.pop("held_back", None):  # why a message was not sent

@@ -54,7 +54,14 @@ from .copy_button import _squeeze
 from .fair_share import Refusal
 from .settings import PageSettings
 
-__all__ = ["KEY", "STORE_CHARS", "STORE_CHATS", "keep_in_browser", "take_from_browser"]
+__all__ = [
+    "KEY",
+    "STORE_CHARS",
+    "STORE_CHATS",
+    "keep_in_browser",
+    "park_until_browser_reports",
+    "take_from_browser",
+]
 
 NAME: Final = "coze_keep"
 KEY: Final = "coze_keep"
@@ -63,6 +70,7 @@ STORE_CHATS: Final = 50
 # code points): about 4 MB as browsers store text; one chat may fill it, and is read back whole.
 STORE_CHARS: Final = MAX_STORED_CHARS
 _INBOX = "keep_inbox"
+_PARKED = "keep_parked"
 
 _HTML: Final = """
 <div class="cz-keep"><p class="head"></p><ul></ul><p class="empty"></p>
@@ -368,6 +376,7 @@ def _state() -> dict[str, Any]:
             "rev": 0,
             "session": uuid.uuid4().hex[:12],
             "restored": None,
+            "drawn": False,
         },
     )
     return keep
@@ -454,6 +463,24 @@ def take_from_browser(history: list[Turn], settings: PageSettings, said: Words) 
             keep["sent"] = []
 
 
+def park_until_browser_reports(question: str, settings: PageSettings) -> str:
+    """The question to answer in this run.
+
+    A question in a session's first run comes from a page another server process drew (the
+    server restarted, or its replica died and the proxy sent the tab here): the tab's chat is
+    in the browser, not yet in this session. The question is parked for one run: the component
+    drawn at this run's end reports the stored chat, and the run that report starts restores it
+    and answers the question with it as memory. Parked once per session, so a browser that never
+    reports still gets its answer on its next run (a new question then goes first, as a message
+    sent while an answer streams does)."""
+    parked = st.session_state.pop(_PARKED, None)
+    keep = _state()
+    if settings.keep_chats and question and not keep["drawn"] and keep["ready"] is None:
+        st.session_state[_PARKED] = question
+        return ""
+    return question or (parked if isinstance(parked, str) else "")
+
+
 def keep_in_browser(
     slot: DeltaGenerator, history: list[Turn], said: Words, settings: PageSettings
 ) -> None:
@@ -501,6 +528,7 @@ def keep_in_browser(
         },
         "chat": chat if settings.keep_chats else None,
     }
+    keep["drawn"] = True
     if note := st.session_state.pop("keep_note", None):
         st.toast(note, icon=":material/info:")
     with slot:

@@ -5,7 +5,8 @@
 #
 # Starts on 127.0.0.1: redis-server (unless COZE_REDIS_URL names a Redis already running),
 # REPLICAS `streamlit run`s sharing one cookie secret, and HAProxy in front of them with a sticky
-# cookie, health checks on /_stcore/health and websocket timeouts. Ctrl-C stops all it started.
+# cookie, health checks on /_stcore/health and websocket timeouts. A replica that stops leaves the
+# others serving. Ctrl-C stops all it started.
 # Installs redis-server and haproxy from Debian's packages when they are missing (as root).
 #
 # Environment: PORT (HAProxy's, 8500), REPLICA_PORT (the first replica's, 8601; then +1, +2...)
@@ -82,12 +83,14 @@ fi
 export STREAMLIT_SERVER_COOKIE_SECRET
 
 servers=""
+replica_pids=()
 for ((i = 1; i <= replicas; i++)); do
   replica_port=${replica_ports[$((i - 1))]}
   "$python" -m streamlit run streamlit_app.py --server.port "$replica_port" \
     --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false \
     >"$run/replica-$i.log" 2>&1 &
   pids+=($!)
+  replica_pids+=($!)
   servers+="    server replica$i 127.0.0.1:$replica_port cookie replica$i"$'\n'
 done
 
@@ -149,8 +152,9 @@ echo "Redis: $(echo "$COZE_REDIS_URL" | sed -E 's#//[^@/]*@#//#')"
 echo "Replicas: $replicas, on ports ${replica_ports[*]}"
 echo "Logs: $run"
 echo "Open http://127.0.0.1:$port/ (Ctrl-C stops everything)"
-# Stop everything as soon as a replica or HAProxy stops. Without Redis the replicas go on, each
-# with its own limits, and share them again once a Redis answers at that address.
+# A replica that stops leaves the others serving (HAProxy sends its visitors to them); everything
+# stops with HAProxy or the last replica. Without Redis the replicas go on, each with its own
+# limits, and share them again once a Redis answers at that address.
 while true; do
   ended=""
   wait -n -p ended "${pids[@]}" || true
@@ -164,6 +168,22 @@ while true; do
     pids=("${kept[@]}")
     redis_pid=""
     continue
+  fi
+  if [[ " ${replica_pids[*]} " == *" $ended "* ]]; then
+    serving=()
+    for pid in "${replica_pids[@]}"; do
+      [ "$pid" = "$ended" ] || serving+=("$pid")
+    done
+    if [ "${#serving[@]}" -gt 0 ]; then
+      echo "A replica stopped (see $run); ${#serving[@]} still serving." >&2
+      replica_pids=("${serving[@]}")
+      kept=()
+      for pid in "${pids[@]}"; do
+        [ "$pid" = "$ended" ] || kept+=("$pid")
+      done
+      pids=("${kept[@]}")
+      continue
+    fi
   fi
   echo "A process ended (see $run); stopping the rest." >&2
   exit 1

@@ -69,6 +69,25 @@ class Deployment:
         os.kill(pid, signal.SIGKILL)
         client.close()
 
+    def kill_replica(self, replica: int) -> None:
+        """SIGKILL replica ``replica``'s streamlit process (the script's child serving its
+        port), as a crash."""
+        port = str(self.ports[1 + replica])
+        for proc in pathlib.Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                args = (proc / "cmdline").read_bytes().split(b"\0")
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # ended meanwhile
+            if parent != self.script.pid or b"streamlit" not in args:
+                continue
+            if b"--server.port" in args and args[args.index(b"--server.port") + 1] == port.encode():
+                os.kill(int(proc.name), signal.SIGKILL)
+                return
+        raise AssertionError(f"no streamlit process of the script serves port {port}")
+
     def restart_redis(self) -> None:
         server = RedisServer()
         server.port = self.redis_port
@@ -82,8 +101,10 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module")
-def deployment(sim: CozeSimulator) -> Iterator[Deployment]:
+@contextlib.contextmanager
+def _deployed(sim: CozeSimulator, **settings: str) -> Iterator[Deployment]:
+    """``scripts/replicas.sh`` running, its page's settings as these tests need with
+    ``settings`` over them; stopped with Ctrl-C at the end, as a person stops it."""
     run = pathlib.Path(tempfile.mkdtemp(prefix="replicas-"))
     ports = [harness.free_port() for _ in range(4)]
     proxy, redis_port, replica_ports = ports[0], ports[1], ports[2:]
@@ -106,6 +127,7 @@ def deployment(sim: CozeSimulator) -> Iterator[Deployment]:
         "RUN_DIR": str(run),
         "PYTHONUNBUFFERED": "1",
     }
+    env |= settings
     output = (run / "script.out").open("wb")
     script = subprocess.Popen(
         ["bash", str(ROOT / "scripts" / "replicas.sh")],
@@ -143,8 +165,14 @@ def deployment(sim: CozeSimulator) -> Iterator[Deployment]:
         assert CANARY not in deployed.log(replica), "the token appeared in a replica's output"
 
 
-@pytest.fixture
-def visit(browser: Any, deployment: Deployment) -> Iterator[Callable[[int, str], AppPage]]:
+@pytest.fixture(scope="module")
+def deployment(sim: CozeSimulator) -> Iterator[Deployment]:
+    with _deployed(sim) as deployed:
+        yield deployed
+
+
+@contextlib.contextmanager
+def _visitors(browser: Any, deployment: Deployment) -> Iterator[Callable[[int, str], AppPage]]:
     """Open the page as the visitor at ``address``, on replica 1 or 2."""
     opened: list[tuple[Any, AppPage]] = []
 
@@ -174,6 +202,12 @@ def visit(browser: Any, deployment: Deployment) -> Iterator[Callable[[int, str],
     finally:
         for context, _ in opened:
             context.close()
+
+
+@pytest.fixture
+def visit(browser: Any, deployment: Deployment) -> Iterator[Callable[[int, str], AppPage]]:
+    with _visitors(browser, deployment) as open_:
+        yield open_
 
 
 def _held_back(app: AppPage, text: str, sentence: str) -> None:
@@ -256,3 +290,61 @@ def test_redis_killed_mid_way_every_page_answers_then_limits_are_shared_again(
             app.assert_healthy()
     for replica in (1, 2):
         assert deployment.log(replica).count("answers again") == 1
+
+
+@pytest.fixture
+def spare(sim: CozeSimulator) -> Iterator[Deployment]:
+    """A deployment of its own, for a test that kills one of its replicas."""
+    with _deployed(sim, COZE_MESSAGES_PER_MINUTE="20") as deployed:
+        yield deployed
+
+
+# The page's connection state may drop and come back between two looks: a watcher notes it.
+NOTE_DISCONNECTION = f"""
+new MutationObserver(() => {{
+  const app = document.querySelector({harness.APP_SELECTOR!r});
+  if (app.dataset.testConnectionState !== "CONNECTED") window.lostConnection = true;
+}}).observe(document.querySelector({harness.APP_SELECTOR!r}), {{ attributes: true }});
+"""
+
+
+def _remembered(sim: CozeSimulator, message: str) -> list[str]:
+    """What the chat request for ``message`` carried as memory."""
+    (stream,) = [stream for stream in sim.streams if stream.message == message]
+    return [earlier.content for earlier in stream.earlier]
+
+
+def test_a_replica_killed_mid_answer_the_pages_go_on_on_the_other_with_their_chats(
+    browser: Any, spare: Deployment, sim: CozeSimulator
+) -> None:
+    with _visitors(browser, spare) as visit_spare:
+        # One visitor is mid-answer when replica 1 dies, another is reading (its page idle).
+        streaming, reading = visit_spare(1, "192.0.2.200"), visit_spare(1, "192.0.2.201")
+        for app, name in ((streaming, "alpha"), (reading, "beta")):
+            for question in (f"{name} one", f"{name} two"):
+                expect(app.ask(question)).to_contain_text(quoted(question))
+        streaming.send("/long 500 /slow alpha cut short")
+        expect(streaming.page.locator(STOP)).to_be_visible()
+        for app in (streaming, reading):
+            app.page.evaluate(NOTE_DISCONNECTION)
+        spare.kill_replica(1)
+
+        # Each page reconnects through HAProxy, which sends it to replica 2 (a new session).
+        for app, name in ((streaming, "alpha"), (reading, "beta")):
+            app.page.wait_for_function("window.lostConnection === true", timeout=60_000)
+            app.wait_idle(60)
+            expect(app.bubbles.first).to_contain_text(f"{name} one")
+            expect(app.main).to_contain_text(quoted(f"{name} two"))
+        # The next message is answered there, with the earlier turns as memory.
+        for app, name in ((streaming, "alpha"), (reading, "beta")):
+            message = f"/recall {name} after"
+            expect(app.ask(message, timeout=90)).to_contain_text("earlier messages")
+            cookies = {c["name"]: c["value"] for c in app.page.context.cookies()}
+            assert cookies["COZE_REPLICA"] == "replica2"
+            remembered = _remembered(sim, message)
+            assert remembered[0::2] == [f"{name} one", f"{name} two"], remembered
+            assert quoted(f"{name} two") in remembered[3], remembered
+            expect(app.bubbles).to_have_count(6)
+            expect(app.bubbles.first).to_contain_text(f"{name} one")
+            app.assert_healthy()
+    assert "A replica stopped" in (spare.run / "script.out").read_text()
