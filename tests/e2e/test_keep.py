@@ -89,6 +89,10 @@ def test_reload_restart_list_open_delete_and_forget(
     app.wait_idle()
     expect(app.page.locator(LIST)).to_have_count(1)
     expect(app.page.locator(OPEN)).to_contain_text("first question")
+    # The page as a rerun draws it (the 👍's run may reach the browser after wait_idle): the
+    # streaming run's reasoning box has a status icon ("check"), a redrawn answer a plain one.
+    expect(app.last_assistant().get_by_text("check", exact=True)).to_have_count(0)
+    app.wait_idle()
     shown = app.main.inner_text()
 
     # A reload: the chat comes back as it was, the thumb too; 👎 still reaches Coze.
