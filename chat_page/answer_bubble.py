@@ -144,10 +144,13 @@ _USER_TEXT = (
     '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarUser"])'
     ' [data-testid="stMarkdownContainer"] { overflow-wrap: anywhere; }'
 )
-# A button the running page has not drawn again (Streamlit marks it stale: it is about to be
-# replaced or to go) takes no click: the second half of a double click, or a suggestion of an
-# answer being redone, would act on something the page no longer holds.
-_STALE_BUTTONS = '[data-stale="true"] button { pointer-events: none; }'
+# An answer's button the running page has not drawn again (Streamlit marks it stale: it is
+# about to be replaced or to go) takes no click: the second half of a double click, or a
+# suggestion of an answer being redone, would act on something the page no longer holds. Only
+# in the chat: elsewhere (the demo switch, the sidebar) a click during any rerun must count.
+_STALE_BUTTONS = (
+    '[data-testid="stChatMessage"] [data-stale="true"] button { pointer-events: none; }'
+)
 PAGE_STYLE = f"{PIECE_STYLE}\n{_USER_TEXT}\n{_STALE_BUTTONS}"
 
 

@@ -195,6 +195,7 @@ def test_still_answering_goes_when_the_text_resumes(open_in, guide_server) -> No
     shows after 2 s of silence, and a busy machine can hold the page's updates for seconds."""
     app = open_in(guide_server.url, "light")
     app.page.get_by_role("button", name=DEMO_BUTTON).click()
+    expect(app.page.locator('[data-testid="stChatInputTextArea"]')).to_be_enabled()
     app.wait_idle()
     app.page.evaluate(_STATUS_LOG_JS)
     sent = time.time()
