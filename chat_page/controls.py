@@ -272,16 +272,22 @@ def _last_answer(turn_id: str) -> Turn | None:
 
 
 def _ask_again() -> None:
-    """A click that does nothing still ended the answer that was streaming (every click ends
-    the run): when it did (a second click of a double click, on a button already gone), that
-    answer's question is asked again in its place, as if the click had not been."""
+    """A click that does nothing still ended the run going on (every click ends it): when that
+    run was answering (a second click of a double click, on a button already gone), its
+    question is asked again, as if the click had not been. The run may have ended before its
+    answer began, with the question shown alone: it is asked again too."""
     history: list[Turn] = st.session_state.history
-    interrupted = st.session_state.get("interrupted")
-    if not history or history[-1].id != interrupted or st.session_state.get("asked"):
+    if not history or st.session_state.get("asked"):
         return
     if st.session_state.get(STOP_KEY):  # the page's Stop came in the same moment: it stays
         return
-    _ask_in_place_of_last(history)
+    last = history[-1]
+    if last.role == "user":
+        del history[-1]
+        _keep_typed()
+        st.session_state.asked = last.content
+    elif last.id == st.session_state.get("interrupted"):
+        _ask_in_place_of_last(history)
 
 
 def _ask_in_place_of_last(history: list[Turn]) -> None:

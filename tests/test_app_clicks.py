@@ -51,6 +51,26 @@ def test_a_second_regenerate_on_an_answer_being_redone_does_nothing(monkeypatch,
     assert len(sim.streams) == chats + 1  # the question went once
 
 
+def test_a_question_whose_run_a_second_click_ended_before_its_answer_is_asked(monkeypatch, sim):
+    """A double click's second half can end the redo's run between the question and its
+    answer: the question stood alone, and is asked again."""
+    at = page_with_stale_clicks(monkeypatch, sim)
+    send(at, "cut short")
+    first = at.session_state.history[1]
+    del at.session_state.history[1]  # the run ended before the answer began
+    chats = len(sim.streams)
+    at.session_state["stale_clicks"] = [("_redo", first.id)]
+    at.run()
+    assert not at.exception
+    history = at.session_state.history
+    assert [(t.role, t.content if t.role == "user" else t.question) for t in history] == [
+        ("user", "cut short"),
+        ("assistant", "cut short"),
+    ]
+    assert not history[1].stopped and "cut short" in history[1].content
+    assert len(sim.streams) == chats + 1
+
+
 def test_a_stale_suggestion_of_an_older_answer_sends_nothing(monkeypatch, sim):
     at = page_with_stale_clicks(monkeypatch, sim)
     send(at, "first")
