@@ -316,6 +316,67 @@ _OWNER_ZH: Final[dict[str, str]] = {
     "Coze's feedback service was not found at this address: check COZE_API_BASE_URL.": (
         "在这个地址上找不到 Coze 的反馈服务：请检查 COZE_API_BASE_URL。"
     ),
+    # Files and audio.
+    "Coze rejected the access token for this call: it is wrong or has expired, or it lacks the "
+    "{permission} permission. Give the token the {permission} permission in Coze, or create a "
+    "new one and set COZE_PAT. A token made on coze.com needs "
+    "COZE_API_BASE_URL=https://api.coze.com, one made on coze.cn needs https://api.coze.cn.": (
+        "Coze 拒绝了这次调用的访问令牌：令牌有误或已过期，或者缺少 {permission} 权限。请在 Coze "
+        "中为令牌开通 {permission} 权限，或新建一个令牌并设为 COZE_PAT。在 coze.com 创建的令牌"
+        "需要 COZE_API_BASE_URL=https://api.coze.com，在 coze.cn 创建的令牌需要 "
+        "https://api.coze.cn。"
+    ),
+    "The access token has no permission for this call: give it the {permission} permission in "
+    "Coze, or create a new token with it.": (
+        "访问令牌无权进行这次调用：请在 Coze 中为它开通 {permission} 权限，或新建一个带这项权限"
+        "的令牌。"
+    ),
+    "Coze received no file, or an empty one: choose the file again and retry.": (
+        "Coze 没有收到文件，或者收到的是空文件：请重新选择文件再试。"
+    ),
+    "Coze takes one file per upload, and received more than one.": (
+        "Coze 每次上传只接受一个文件，这次却收到了不止一个。"
+    ),
+    "The file is larger than Coze takes: send a smaller file.": (
+        "文件超过了 Coze 接受的大小：请发送小一些的文件。"
+    ),
+    "Coze does not take files of this type: send another kind of file.": (
+        "Coze 不接受这种类型的文件：请换一种文件发送。"
+    ),
+    "Coze found the file invalid or damaged: send another file.": (
+        "Coze 认为这个文件无效或已损坏：请换一个文件。"
+    ),
+    "Coze refused the file: its content may not match its extension (such as a .png that is "
+    "not a PNG image). Send the file with its right extension.": (
+        "Coze 拒绝了这个文件：它的内容可能与扩展名不符（比如一个并不是 PNG 图片的 .png 文件）。"
+        "请用正确的扩展名发送文件。"
+    ),
+    "Coze answered the upload with something unexpected (no file id): check "
+    "COZE_API_BASE_URL points at Coze's API.": (
+        "Coze 对上传的回复不符合预期（没有文件 ID）：请检查 COZE_API_BASE_URL 是否指向 Coze 的 "
+        "API。"
+    ),
+    "Coze did not answer the upload within {seconds:g} seconds: try again.": (
+        "Coze 在 {seconds:g} 秒内没有回应这次上传：请重试。"
+    ),
+    "Coze's file upload was not found at this address: check COZE_API_BASE_URL.": (
+        "在这个地址上找不到 Coze 的文件上传服务：请检查 COZE_API_BASE_URL。"
+    ),
+    "Coze did not answer within {seconds:g} seconds: try again.": (
+        "Coze 在 {seconds:g} 秒内没有回应：请重试。"
+    ),
+    "Coze's speech service was not found at this address: check COZE_API_BASE_URL.": (
+        "在这个地址上找不到 Coze 的语音服务：请检查 COZE_API_BASE_URL。"
+    ),
+    "Coze answered with something unexpected instead of speech or its text: check "
+    "COZE_API_BASE_URL points at Coze's API.": (
+        "Coze 的回复既不是语音也不是识别出的文字，不符合预期：请检查 COZE_API_BASE_URL 是否指向 "
+        "Coze 的 API。"
+    ),
+    "Coze's audio for this text is larger than this app reads ({megabytes} MB): send a shorter "
+    "text.": (
+        "Coze 为这段文字合成的音频超过了本应用读取的上限（{megabytes} MB）：请发送短一些的文字。"
+    ),
     # Settings.
     "COZE_PAT is not set: create a personal access token in Coze (API > Personal Access "
     "Tokens, with the chat permission) and set COZE_PAT to it.": (

@@ -3,7 +3,9 @@
 This package is Coze's wire protocol only: settings, the request (with the earlier turns the
 bot should know, :class:`ContextMessage`), its retries and errors, the events of the answer and
 the text they make (:class:`AnswerText`, :func:`stream_text`), a background reader that can stop
-at once, feedback on an answer (:func:`send_feedback`), and a local simulator
+at once, feedback on an answer (:func:`send_feedback`), files for the bot (:func:`upload_file`,
+:class:`Attachment`), voice (:func:`transcribe_audio`, :func:`synthesize_speech`,
+:func:`list_voices`), and a local simulator
 (:mod:`coze_stream.simulator`). How an answer is shown (Markdown blocks, frames, images kept
 safe, status) is :mod:`coze_answer`'s job, one layer up.
 
@@ -16,6 +18,14 @@ safe, status) is :mod:`coze_answer`'s job, one layer up.
 
 from __future__ import annotations
 
+from ._audio import (
+    MAX_SPEECH_INPUT_BYTES,
+    MAX_TRANSCRIPTION_BYTES,
+    Voice,
+    list_voices,
+    synthesize_speech,
+    transcribe_audio,
+)
 from ._background import BackgroundChat, ChatState
 from ._client import cancel_chat, stream_chat
 from ._config import DEFAULT_BASE_URL, CozeConfig, load_config
@@ -33,6 +43,13 @@ from ._exceptions import (
     redact,
 )
 from ._feedback import Feedback, send_feedback
+from ._files import (
+    FILE_TYPES,
+    MAX_UPLOAD_BYTES,
+    Attachment,
+    attachment_kind,
+    upload_file,
+)
 from ._models import (
     AnswerCompleted,
     AnswerDelta,
@@ -53,11 +70,16 @@ from ._unicode import valid_text
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "FILE_TYPES",
     "MAX_CONTEXT_MESSAGES",
+    "MAX_SPEECH_INPUT_BYTES",
+    "MAX_TRANSCRIPTION_BYTES",
+    "MAX_UPLOAD_BYTES",
     "AnswerCompleted",
     "AnswerDelta",
     "AnswerPart",
     "AnswerText",
+    "Attachment",
     "BackgroundChat",
     "ChatCompleted",
     "ChatEvent",
@@ -81,14 +103,20 @@ __all__ = [
     "ReplyRequested",
     "RichAnswerCompleted",
     "Usage",
+    "Voice",
+    "attachment_kind",
     "cancel_chat",
+    "list_voices",
     "load_config",
     "parts_markdown",
     "redact",
     "send_feedback",
     "stream_chat",
     "stream_text",
+    "synthesize_speech",
     "text_after",
+    "transcribe_audio",
+    "upload_file",
     "valid_text",
     "web_address",
 ]

@@ -21,7 +21,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,6 +31,7 @@ from ._client import cancel_chat, stoppable_chat
 from ._config import CozeConfig
 from ._context import ContextMessage
 from ._exceptions import CozeError, redact
+from ._files import Attachment
 from ._models import ChatEvent, ChatStarted
 from ._transport import CozeHTTPClient
 
@@ -123,7 +124,7 @@ _END: Final = _End()
 
 
 class BackgroundChat:
-    """``stream_chat(config, message, context=...)`` running on a daemon thread.
+    """``stream_chat(config, message, context=..., attachments=...)`` running on a daemon thread.
 
     A message or context that ``stream_chat`` refuses (``ValueError``, ``TypeError``) is
     refused here, before the thread starts.
@@ -159,6 +160,7 @@ class BackgroundChat:
         client: httpx.Client | None = None,
         user_id: str | None = None,
         context: Iterable[ContextMessage] = (),
+        attachments: Sequence[Attachment] = (),
         start_grace: float = START_GRACE,
     ) -> None:
         self._config = config
@@ -189,6 +191,7 @@ class BackgroundChat:
                 client=self._http,
                 user_id=user_id,
                 context=context,
+                attachments=attachments,
                 on_response=self._opened,
                 stop=self._stop_requested,
             )

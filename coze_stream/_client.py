@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from ._context import ContextMessage, additional_messages
 from ._errors import log_id
 from ._events import iter_events
 from ._exceptions import CozeAPIError, CozeError, redact
+from ._files import Attachment
 from ._models import ChatEvent
 from ._request import Reply
 
@@ -33,18 +34,25 @@ def stream_chat(
     client: httpx.Client | None = None,
     user_id: str | None = None,
     context: Iterable[ContextMessage] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> Generator[ChatEvent, None, None]:
     """Send ``message`` to the bot in a new conversation and yield the answer's events.
 
     ``context`` is the earlier turns the bot should know, oldest first: they go before the
     message in Coze's ``additional_messages`` (at most :data:`MAX_CONTEXT_MESSAGES`); nothing
-    is stored on Coze's side between messages.
+    is stored on Coze's side between messages. ``attachments`` are files uploaded with
+    :func:`upload_file`, sent with the message as one ``object_string`` message; ``message``
+    is still needed (a short text in the visitor's language for files alone: Coze refuses
+    files without a text).
 
     Events are yielded the moment their bytes arrive. Closing the generator closes the HTTP
     response at once. Raises a :class:`CozeError` subclass on any failure, and ``ValueError``
-    or ``TypeError`` at once (before any request) for an empty message or a malformed context.
+    or ``TypeError`` at once (before any request) for an empty message or a malformed context
+    or attachment.
     """
-    return stoppable_chat(config, message, client=client, user_id=user_id, context=context)
+    return stoppable_chat(
+        config, message, client=client, user_id=user_id, context=context, attachments=attachments
+    )
 
 
 def stoppable_chat(
@@ -54,6 +62,7 @@ def stoppable_chat(
     client: httpx.Client | None = None,
     user_id: str | None = None,
     context: Iterable[ContextMessage] = (),
+    attachments: Sequence[Attachment] = (),
     on_response: Callable[[httpx.Response | None], None] | None = None,
     stop: threading.Event | None = None,
 ) -> Generator[ChatEvent, None, None]:
@@ -69,7 +78,7 @@ def stoppable_chat(
         "user_id": user_id if user_id is not None else str(uuid.uuid4()),
         "stream": True,
         "auto_save_history": True,
-        "additional_messages": additional_messages(context, message),
+        "additional_messages": additional_messages(context, message, attachments),
     }
     return _chat_events(config, body, client, on_response, stop)
 

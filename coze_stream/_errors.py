@@ -7,6 +7,7 @@ the class (the cause) and the template of the sentence for the person at the scr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, overload
 
 from . import _sentences as owner
@@ -17,10 +18,11 @@ from ._exceptions import (
     CozeError,
     CozeRateLimitError,
     CozeStreamError,
+    Value,
     redact,
 )
 
-__all__ = ["coze_code", "log_id", "reply_error"]
+__all__ = ["coze_code", "log_id", "recast", "reply_error"]
 
 _INTERNAL_ERROR = 5000  # says only that Coze failed: a stream's own sentence says more
 
@@ -178,3 +180,23 @@ def _cause(code: int | None, status: int | None, otherwise: str) -> tuple[type[C
     if code is None and status < _FIRST_ERROR_STATUS:
         return CozeAPIError, otherwise
     return CozeAPIError, owner.ANSWERED_WITH_ERROR
+
+
+def recast(
+    error: CozeError,
+    cls: type[CozeError],
+    template: str,
+    values: Mapping[str, Value] | None = None,
+) -> CozeError:
+    """``error`` with another class and sentence, for a call where the chat's sentence does not
+    fit (a 4101 on an upload is about the upload's permission); Coze's code, message, log id,
+    HTTP status and Retry-After kept."""
+    return cls(
+        template,
+        values=values,
+        code=error.code,
+        coze_message=error.coze_message,
+        logid=error.logid,
+        http_status=error.http_status,
+        retry_after=error.retry_after,
+    )

@@ -1,9 +1,9 @@
-"""The request path every call to Coze shares: a chat, a cancel, feedback.
+"""The request path every call to Coze shares: a chat, a cancel, feedback, files and audio.
 
-Here are the headers (the token), the timeouts, a client when the caller gives none, a small
-JSON request with its bounded reply (:func:`exchange`), when a failed request is sent again and
-how long is waited before (:func:`worth_retrying`, :func:`wait_before_retry`), and what a
-failure of HTTP itself means (:func:`http_error`).
+Here are the headers (the token), the timeouts, a client when the caller gives none, a request
+with its bounded reply (:func:`exchange`: JSON or a multipart file out, JSON or bytes back), when
+a failed request is sent again and how long is waited before (:func:`worth_retrying`,
+:func:`wait_before_retry`), and what a failure of HTTP itself means (:func:`http_error`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import _sentences as owner
-from ._body import read_at_most
+from ._body import ERROR_BODY_BYTES, read_at_most
 from ._config import CozeConfig
 from ._errors import reply_error
 from ._exceptions import (
@@ -35,7 +35,9 @@ from ._unicode import valid_json
 
 __all__ = [
     "RETRY_AFTER_CAP",
+    "FileField",
     "Reply",
+    "content_type",
     "exchange",
     "headers",
     "http_error",
@@ -47,6 +49,9 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+FileField = tuple[str, bytes, str]
+"""A multipart part's file name, bytes and content type."""
 
 RETRY_AFTER_CAP = 10.0  # seconds: a longer Retry-After is not waited for
 # What a retry is worth for. A chat is retried only before its first event: after it, a retry
@@ -123,6 +128,8 @@ class Reply:
     payload: Any
     logid: str | None
     retry_after: float | None
+    content_type: str = ""  # lower case, without its parameters
+    body: bytes = b""  # the first bytes of the body, as read
 
     def error(
         self,
@@ -152,6 +159,12 @@ def _parse_json(body: bytes) -> Any:
         return None
 
 
+def content_type(response: httpx.Response) -> str:
+    """The reply's content type, lower case, without its parameters ("" for none)."""
+    value: str = response.headers.get("content-type", "")
+    return value.partition(";")[0].strip().lower()
+
+
 def reply_of(response: httpx.Response, body: bytes, *, json_body: bool = True) -> Reply:
     """The :class:`Reply` of ``response``, whose body's first bytes are ``body``; the body is
     read as JSON only when ``json_body``."""
@@ -160,6 +173,8 @@ def reply_of(response: httpx.Response, body: bytes, *, json_body: bool = True) -
         _parse_json(body) if json_body else None,
         response.headers.get("x-tt-logid"),
         _retry_after(response),
+        content_type(response),
+        body,
     )
 
 
@@ -189,27 +204,36 @@ def exchange(
     client: httpx.Client | None = None,
     retries: int = 0,
     silence: str | None = None,
+    file: FileField | None = None,
+    params: Mapping[str, str | int] | None = None,
+    accept: str = "application/json",
+    limit: int = ERROR_BODY_BYTES,
+    wait: float | None = None,
+    retry_if: Callable[[CozeError | httpx.HTTPError], bool] = worth_retrying,
 ) -> _T:
-    """Send a small JSON request (``body``; None sends none) and give its reply to ``read``.
+    """Send a request and give its reply to ``read``: ``body`` as JSON (None sends none), or
+    ``file`` as the multipart part named ``file`` (Coze's uploads), with ``params`` as its query.
 
-    The reply is small: a few KB are read, within the connect timeout, which bounds the whole
-    request. ``read`` returns the outcome or raises the reply's :class:`CozeError`; one that
-    :func:`worth_retrying` says may pass is sent again, up to ``retries`` times. ``silence`` is
-    the template (``{seconds:g}``) for a Coze that did not answer in time; without it, the
-    usual sentence of :func:`http_error`. A client made here is closed here.
+    At most ``limit`` bytes of the reply are read (a few KB: a JSON answer), waiting at most
+    ``wait`` seconds for each (the connect timeout when None) and as long for the whole body.
+    ``read`` returns the outcome or raises the reply's :class:`CozeError`; one that ``retry_if``
+    says may pass (:func:`worth_retrying` by default) is sent again, up to ``retries`` times.
+    ``silence`` is the template (``{seconds:g}``) for a Coze that did not answer in time;
+    without it, the usual sentence of :func:`http_error`. A client made here is closed here.
     """
     http = new_client(config) if client is None else client
+    request = _Request(method, url, body, file, params, accept, limit, wait, silence, retry_if)
     try:
         attempt = 0
         while True:
-            outcome = _send(http, config, method, url, body, silence)
+            outcome = _send(http, config, request)
             if isinstance(outcome, _NoReply):
                 error, retriable = outcome.error, outcome.retriable
             else:
                 try:
                     return read(outcome)
                 except CozeError as refused:
-                    error, retriable = refused, worth_retrying(refused)
+                    error, retriable = refused, retry_if(refused)
             if not retriable or attempt >= retries:
                 raise error
             wait_before_retry(attempt, error)
@@ -227,36 +251,55 @@ class _NoReply:
     retriable: bool
 
 
-def _send(
-    http: httpx.Client,
-    config: CozeConfig,
-    method: str,
-    url: str,
-    body: dict[str, Any] | None,
-    silence: str | None,
-) -> Reply | _NoReply:
-    request_headers = headers(config, accept="application/json")
-    if body is None:
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What :func:`exchange` sends, and how much of the reply it reads (see there)."""
+
+    method: str
+    url: str
+    body: dict[str, Any] | None
+    file: FileField | None
+    params: Mapping[str, str | int] | None
+    accept: str
+    limit: int
+    wait: float | None
+    silence: str | None
+    retry_if: Callable[[CozeError | httpx.HTTPError], bool]
+
+
+# Replies that are bytes, not JSON, however they begin (a raw PCM sample may be a "{").
+_BINARY_TYPES = ("audio/", "application/octet-stream")
+
+
+def _send(http: httpx.Client, config: CozeConfig, request: _Request) -> Reply | _NoReply:
+    request_headers = headers(config, accept=request.accept)
+    if request.body is None:
+        # No body, or a multipart one whose Content-Type (with its boundary) httpx writes.
         del request_headers["Content-Type"]
+    wait = config.connect_timeout if request.wait is None else request.wait
     try:
         with http.stream(
-            method,
-            url,
-            json=body,
+            request.method,
+            request.url,
+            json=request.body,
+            files={"file": request.file} if request.file is not None else None,
+            params=request.params,
             headers=request_headers,
-            timeout=httpx.Timeout(config.connect_timeout),
+            timeout=httpx.Timeout(config.connect_timeout, read=wait),
         ) as response:
-            # A few KB read within the timeout: the answer is a small JSON object.
-            reply = read_at_most(response, seconds=config.connect_timeout)
+            # Read within bounds of size and time, whatever the server sends.
+            reply = read_at_most(response, request.limit, seconds=wait)
     except httpx.HTTPError as exc:
         # Returned, not raised here: the httpx error (whose request holds the token in its
         # headers) must not be chained to the CozeError for an error reporter to capture.
+        silence = request.silence
         if silence is not None and isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
-            error: CozeError = CozeTimeoutError(silence, values={"seconds": config.connect_timeout})
+            error: CozeError = CozeTimeoutError(silence, values={"seconds": wait})
         else:
             error = http_error(exc, config)
-        return _NoReply(error, worth_retrying(exc))
-    return reply_of(response, reply)
+        return _NoReply(error, request.retry_if(exc))
+    binary = content_type(response).startswith(_BINARY_TYPES)
+    return reply_of(response, reply, json_body=not binary)
 
 
 def http_error(exc: httpx.HTTPError, config: CozeConfig) -> CozeError:

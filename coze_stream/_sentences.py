@@ -159,6 +159,44 @@ NO_FEEDBACK_SERVICE = (
     "Coze's feedback service was not found at this address: check COZE_API_BASE_URL."
 )
 
+# -- files and audio ---------------------------------------------------------------------------
+# ``{permission}`` is the name of the token permission the call needs, as Coze's console shows it
+# (uploadFile, createTranscription, createSpeech, listVoice).
+TOKEN_REJECTED_FOR = (
+    "Coze rejected the access token for this call: it is wrong or has expired, or it lacks the "
+    "{permission} permission. Give the token the {permission} permission in Coze, or create a "
+    f"new one and set COZE_PAT. {_TOKEN_ADVICE}"
+)
+NO_PERMISSION_FOR = (
+    "The access token has no permission for this call: give it the {permission} permission in "
+    "Coze, or create a new token with it."
+)
+UPLOAD_EMPTY = "Coze received no file, or an empty one: choose the file again and retry."
+UPLOAD_MORE_THAN_ONE = "Coze takes one file per upload, and received more than one."
+UPLOAD_TOO_LARGE = "The file is larger than Coze takes: send a smaller file."
+UPLOAD_TYPE_NOT_SUPPORTED = "Coze does not take files of this type: send another kind of file."
+UPLOAD_INVALID = "Coze found the file invalid or damaged: send another file."
+UPLOAD_REFUSED = (
+    "Coze refused the file: its content may not match its extension (such as a .png that is "
+    "not a PNG image). Send the file with its right extension."
+)
+UPLOAD_UNEXPECTED = (
+    "Coze answered the upload with something unexpected (no file id): check "
+    "COZE_API_BASE_URL points at Coze's API."
+)
+UPLOAD_TIMEOUT = "Coze did not answer the upload within {seconds:g} seconds: try again."
+NO_UPLOAD_SERVICE = "Coze's file upload was not found at this address: check COZE_API_BASE_URL."
+AUDIO_TIMEOUT = "Coze did not answer within {seconds:g} seconds: try again."
+NO_AUDIO_SERVICE = "Coze's speech service was not found at this address: check COZE_API_BASE_URL."
+AUDIO_UNEXPECTED = (
+    "Coze answered with something unexpected instead of speech or its text: check "
+    "COZE_API_BASE_URL points at Coze's API."
+)
+SPEECH_TOO_LARGE = (
+    "Coze's audio for this text is larger than this app reads ({megabytes} MB): send a "
+    "shorter text."
+)
+
 # -- settings ----------------------------------------------------------------------------------
 PAT_MISSING = (
     "COZE_PAT is not set: create a personal access token in Coze (API > Personal Access "
