@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from .commands import ParsedMessage, commands_markdown
 from .deltas import split_deltas
 from .heavy import heavy_answer
-from .records import RecordedMessage
+from .records import RecordedMessage, StoredFile
 from .shapes import DEFAULT_SHAPE_DELTAS, SHAPES
+from .uploads import failure_help
 from .wire import dumps
 
 
@@ -93,7 +94,7 @@ def help_answer(language: str | None = None, time_limit: float | None = None) ->
         "命令可放在消息中任意位置并组合使用，例如 `/think /long 300 hello`。"
         "Commands can go anywhere in the message and combine.",
     )
-    text = f"## {title}\n\n{commands_markdown()}\n\n{combine}\n"
+    text = f"## {title}\n\n{commands_markdown()}\n\n{combine}\n\n{failure_help()}\n"
     if time_limit is not None:
         limit = {
             "en": f"Here an answer lasts at most {time_limit:g} s: "
@@ -115,8 +116,46 @@ def recall_answer(question: str, earlier: Sequence[RecordedMessage]) -> str:
         lines.append("没有更早的消息。I was sent no earlier messages: I remember nothing.\n")
         return "".join(lines)
     lines.append(f"I was sent {len(earlier)} earlier messages / 更早的消息：\n\n")
-    lines.extend(f"- {m.role}: {' '.join(m.content.split())}\n" for m in earlier)
+    for m in earlier:
+        files = "".join(f" [{kind}: {file.name}]" for kind, file in m.files)
+        lines.append(f"- {m.role}: {' '.join(m.content.split())}{files}\n")
     return "".join(lines)
+
+
+def _file_line(kind: str, file: StoredFile, language: str | None) -> str:
+    size = f"{file.size:,}"
+    if language == "en":
+        return f"- {file.name}: {kind}, {size} bytes\n"
+    if language == "zh":
+        return f"- {file.name}：{'图片' if kind == 'image' else '文件'}，{size} 字节\n"
+    return f"- {file.name}：{'图片' if kind == 'image' else '文件'} ({kind})，{size} 字节 (bytes)\n"
+
+
+def files_answer(
+    question: str,
+    files: Sequence[tuple[str, StoredFile]],
+    earlier: Sequence[RecordedMessage] = (),
+    language: str | None = None,
+) -> str:
+    """The answer to a question with files: what was received (name, kind as sent, size), and
+    how many files the earlier turns carried (they are memory, as text is)."""
+    count = len(files)
+    before = sum(len(m.files) for m in earlier)
+    if language == "en":
+        lines = [_header(question, language), f"I received {count} file(s):\n\n"]
+        tail = f"\nThe earlier messages carried {before} file(s).\n" if before else ""
+    elif language == "zh":
+        lines = [_header(question, language), f"我收到了 {count} 个文件：\n\n"]
+        tail = f"\n更早的消息里有 {before} 个文件。\n" if before else ""
+    else:
+        lines = [_header(question), f"我收到了 {count} 个文件 / I received {count} file(s):\n\n"]
+        tail = (
+            f"\n更早的消息里有 {before} 个文件 / The earlier messages carried {before} file(s).\n"
+            if before
+            else ""
+        )
+    lines.extend(_file_line(kind, file, language) for kind, file in files)
+    return "".join(lines) + tail
 
 
 def _xss_lines() -> str:
@@ -338,12 +377,14 @@ def answer_messages(
     earlier: Sequence[RecordedMessage] = (),
     language: str | None = None,
     time_limit: float | None = None,
+    files: Sequence[tuple[str, StoredFile]] = (),
 ) -> list[tuple[str, list[str]]]:
     """(full text, deltas of about ``size`` characters) of each text answer message.
 
     ``earlier``: the messages before the question (what ``/recall`` lists); ``language``: the
     language asked for (None: both); ``time_limit``: the simulator's limit on an answer's time,
-    which ``/help`` tells."""
+    which ``/help`` tells; ``files``: the question's files, which a plain question with them is
+    answered about (:func:`files_answer`)."""
     if parsed.help:
         # A line a delta: the list is readable at once, not streamed word by word for seconds.
         text = help_answer(language, time_limit)
@@ -368,6 +409,9 @@ def answer_messages(
     elif parsed.long is not None:
         deltas = long_deltas(parsed.question, parsed.long, size, language)
         messages = [("".join(deltas), deltas)]
+    elif files:
+        text = files_answer(parsed.question, files, earlier, language)
+        messages = [(text, split_deltas(text, size))]
     else:
         text = build_answer(parsed.question, language) + (_xss_lines() if parsed.xss else "")
         messages = [(text, split_deltas(text, size))]

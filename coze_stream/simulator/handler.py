@@ -1,5 +1,5 @@
-"""The HTTP request handler: routing, Coze's request validation, JSON errors, chat, cancel and
-message feedback.
+"""The HTTP request handler: routing, Coze's request validation, JSON errors, chat, cancel,
+message feedback, file uploads and audio (transcription, speech, voices).
 
 Every response carries an ``X-Tt-Logid`` header and every request is recorded. The token is
 never logged or stored (only ``/fail echo-token`` sends it back, on purpose).
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -19,25 +20,96 @@ from .commands import parse_message
 from .faults import FAULTS_BY_KIND, RequestFault
 from .files import FILES
 from .httpserver import SimulatorHTTPServer
-from .records import RecordedFeedback, RecordedMessage, RecordedRequest
+from .records import (
+    RecordedFeedback,
+    RecordedMessage,
+    RecordedRequest,
+    RecordedUpload,
+    StoredFile,
+)
 from .settings import SimulatorSettings
 from .state import SimulatorState
 from .stream import ChatStream
+from .uploads import (
+    FAIL_CODES,
+    IMAGE_EXTENSIONS,
+    MAX_TRANSCRIPTION_BYTES,
+    UPLOAD_EXTENSIONS,
+    Part,
+    asked_failure,
+    content_mismatch,
+    extension,
+    parse_multipart,
+)
+from .voice import VOICES, tone_wav, transcript, voice_items
 from .wire import chat_object, dumps, new_logid
 
 MAX_ADDITIONAL_MESSAGES = 100  # Coze's limit
 _TYPES = {"user": "question", "assistant": "answer"}
 FEEDBACK_TYPES = ("like", "unlike")
+_MAX_MULTIPART_OVERHEAD = 64 * 1024  # a multipart body's headers and boundaries, at most
 
 
-def check_additional_messages(value: Any) -> tuple[list[RecordedMessage], str] | str:
+def _no_files(_: str) -> StoredFile | None:
+    return None
+
+
+def check_object_string(
+    content: Any, where: str, known_file: Callable[[str], StoredFile | None]
+) -> tuple[str, tuple[tuple[str, StoredFile], ...]] | str:
+    """(text, files) of an ``object_string`` message's content, or what is wrong with it.
+
+    Coze's rules: the content is a JSON *string* holding a non-empty list of items, each
+    ``{"type": "text", "text"}`` or ``{"type": "image" | "file", "file_id"}``; at most one text
+    item, and a text item only beside at least one image or file. The simulator takes files it
+    holds, by ``file_id`` (not ``file_url``)."""
+    if not isinstance(content, str):
+        return f"{where}.content must be a JSON string for object_string"
+    try:
+        items = json.loads(content)
+    except ValueError:
+        return f"{where}.content is not valid JSON"
+    if not isinstance(items, list) or not items:
+        return f"{where}.content must be a non-empty JSON list of items"
+    texts: list[str] = []
+    files: list[tuple[str, StoredFile]] = []
+    for number, item in enumerate(items):
+        at = f"{where}.content[{number}]"
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "text":
+            text = item.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return f"{at}.text must be a non-empty string"
+            texts.append(text)
+        elif kind in ("image", "file"):
+            file_id = item.get("file_id")
+            if not isinstance(file_id, str) or not file_id:
+                return f"{at}.file_id must be a non-empty string (the simulator takes no file_url)"
+            stored = known_file(file_id)
+            if stored is None:
+                return f"{at}: file {file_id} does not exist"
+            files.append((kind, stored))
+        else:
+            return f"{at}.type must be text, image or file"
+    if len(texts) > 1:
+        return f"{where} holds more than one text item"
+    if texts and not files:
+        return f"{where}: a text item needs at least one image or file item beside it"
+    return (texts[0] if texts else ""), tuple(files)
+
+
+def check_additional_messages(
+    value: Any, known_file: Callable[[str], StoredFile | None] = _no_files
+) -> tuple[list[RecordedMessage], RecordedMessage] | str:
     """The earlier messages and the question of a chat request's ``additional_messages``, or
     what is wrong with it (the ``msg`` of Coze's code 4000).
 
     As Coze takes them: a list of 1 to 100 objects, each with ``role`` user or assistant,
-    ``content`` a non-empty string, ``type`` (when given) question for a user message and answer
-    for an assistant's, and the user's question last. The simulator takes text messages only
-    (``content_type`` text or absent), where Coze also takes ``object_string``.
+    ``type`` (when given) question for a user message and answer for an assistant's, and the
+    user's question last. ``content_type`` text (or absent): ``content`` a non-empty string.
+    ``object_string`` (a user's message): see :func:`check_object_string`, whose files are
+    those ``known_file`` knows; a message of files alone must be followed by a user's message
+    with text (Coze refuses files without a question).
     """
     if not isinstance(value, list) or not value:
         return "additional_messages must be a non-empty list"
@@ -54,14 +126,27 @@ def check_additional_messages(value: Any) -> tuple[list[RecordedMessage], str] |
             return f"{where}.role must be user or assistant"
         if kind is not None and kind != _TYPES[role]:
             return f"{where}.type must be {_TYPES[role]} for a {role} message"
+        if content_type == "object_string" and role == "user":
+            checked = check_object_string(content, where, known_file)
+            if isinstance(checked, str):
+                return checked
+            text, files = checked
+            messages.append(RecordedMessage(role, text, kind, content_type, files))
+            continue
         if content_type is not None and content_type != "text":
-            return f"{where}.content_type must be text (the simulator takes text only)"
+            return f"{where}.content_type must be text, or object_string for a user's message"
         if not isinstance(content, str) or not content.strip():
             return f"{where}.content must be a non-empty string"
         messages.append(RecordedMessage(role, content, kind, content_type))
+    for index, message in enumerate(messages):
+        following = messages[index + 1] if index + 1 < len(messages) else None
+        if not message.content and (
+            following is None or following.role != "user" or not following.content
+        ):
+            return f"additional_messages[{index}] holds files without a question about them"
     if messages[-1].role != "user":
         return "additional_messages must end with the user's message"
-    return messages[:-1], messages[-1].content
+    return messages[:-1], messages[-1]
 
 
 def check_feedback_body(body: Any) -> tuple[str, list[str], str | None] | str:
@@ -106,6 +191,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "CozeSimulator/1.0"
     sys_version = ""
     server: SimulatorHTTPServer
+    raw_body: bytes = b""  # the request's body, as read
+    too_large: bool = False  # the body was larger than the simulator reads, and left unread
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -139,9 +226,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and code >= 200 and code not in (204, 304):
             self.wfile.write(data)
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> bytes | None:
+        """The request's body, or None when it is larger than the simulator reads (it is then
+        left unread, and the connection closed after the answer)."""
+        cap = max(self.sim.max_upload_bytes, MAX_TRANSCRIPTION_BYTES) + _MAX_MULTIPART_OVERHEAD
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             parts = []
+            total = 0
             while True:
                 line = self.rfile.readline(65537)
                 size = int(line.split(b";")[0].strip() or b"0", 16)
@@ -149,17 +240,27 @@ class Handler(BaseHTTPRequestHandler):
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
                     break
+                total += size
+                if total > cap:
+                    self.close_connection = True
+                    return None
                 parts.append(self.rfile.read(size))
                 self.rfile.readline(65537)
             return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
+        if length > cap:
+            self.close_connection = True
+            return None
         return self.rfile.read(length) if length > 0 else b""
 
     def _begin(self) -> RecordedRequest:
-        raw = self._read_body()
+        read = self._read_body()
+        self.too_large = read is None
+        raw = self.raw_body = read or b""
         body: dict[str, Any] | None = None
+        multipart = self.headers.get("Content-Type", "").lower().startswith("multipart/")
         try:
-            parsed = json.loads(raw) if raw else None
+            parsed = json.loads(raw) if raw and not multipart else None
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
@@ -236,6 +337,12 @@ class Handler(BaseHTTPRequestHandler):
             self._chat(rec)
         elif route == "/v3/chat/cancel":
             self._cancel(rec)
+        elif route == "/v1/files/upload":
+            self._upload(rec)
+        elif route == "/v1/audio/transcriptions":
+            self._transcribe(rec)
+        elif route == "/v1/audio/speech":
+            self._speech(rec)
         elif ids is not None:
             self._feedback(rec, *ids)
         else:
@@ -258,6 +365,8 @@ class Handler(BaseHTTPRequestHandler):
         elif path in FILES:  # what /rich links to, as Coze serves a bot's images and files
             content_type, data = FILES[path]
             self.send_bytes(rec, 200, content_type, data)
+        elif path.rstrip("/") == "/v1/audio/voices":
+            self._voices(rec)
         else:
             self._not_found(rec)
 
@@ -313,11 +422,12 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(user_id, str) or not user_id:
             self.send_error_json(rec, 4000, "invalid parameter: user_id must be a non-empty string")
             return
-        checked = check_additional_messages(body.get("additional_messages"))
+        checked = check_additional_messages(body.get("additional_messages"), self.state.stored_file)
         if isinstance(checked, str):
             self.send_error_json(rec, 4000, f"invalid parameter: {checked}")
             return
-        earlier, message = checked
+        earlier, question = checked
+        message = question.content
         if body.get("stream") is not True:
             self.send_error_json(
                 rec, 4000, "invalid parameter: stream must be true (the simulator only streams)"
@@ -335,7 +445,17 @@ class Handler(BaseHTTPRequestHandler):
         # Coze ignores Accept-Language; the simulator answers in the language it names.
         language = answer_language(self.headers.get("Accept-Language"))
         ChatStream(
-            self, self.sim, self.state, rec, parsed, message, user_id, conv_id, earlier, language
+            self,
+            self.sim,
+            self.state,
+            rec,
+            parsed,
+            message,
+            user_id,
+            conv_id,
+            earlier,
+            language,
+            question.files,
         ).run()
 
     # -- /v1/conversations/{conversation_id}/messages/{message_id}/feedback ---------------------
@@ -366,6 +486,140 @@ class Handler(BaseHTTPRequestHandler):
             )
         self.state.add_feedback(record)
         self.send_json(rec, 200, {"code": record.code, "msg": msg})
+
+    # -- /v1/files/upload and /v1/audio/transcriptions: a file in a multipart body ------------
+
+    def _file_part(self, rec: RecordedRequest, empty_code: int) -> Part | None:
+        """The one part named ``file`` of a multipart request, or None once refused: no file,
+        not multipart or an empty file (``empty_code``), more than one (4301), or a body larger
+        than the simulator reads (4302). The token is checked first."""
+        if not self._authorized():
+            self.send_error_json(rec, 4100, "authentication is invalid", 401)
+            return None
+        path = urlsplit(self.path).path.rstrip("/")
+        if self.too_large:
+            self.state.add_upload(RecordedUpload(path, None, 0, None, 4302))
+            self.send_error_json(rec, 4302, "file size exceeds the limit")
+            return None
+        parts = parse_multipart(self.headers.get("Content-Type", ""), self.raw_body) or []
+        files = [part for part in parts if part.name == "file"]
+        if len(files) > 1:
+            self.state.add_upload(RecordedUpload(path, None, 0, None, 4301))
+            self.send_error_json(rec, 4301, "only one file can be uploaded at a time")
+            return None
+        if not files or files[0].filename is None:
+            self.state.add_upload(RecordedUpload(path, None, 0, None, empty_code))
+            self.send_error_json(rec, empty_code, "file is empty")
+            return None
+        return files[0]
+
+    def _refuse_file(self, rec: RecordedRequest, part: Part, code: int, msg: str) -> None:
+        path = urlsplit(self.path).path.rstrip("/")
+        name = part.filename or ""
+        self.state.add_upload(RecordedUpload(path, name, len(part.data), part.content_type, code))
+        status = 401 if code == 4100 else 200
+        self.send_error_json(rec, code, msg, status)
+
+    def _upload(self, rec: RecordedRequest) -> None:
+        """Take one file as Coze does (see ``uploads``), or refuse it with Coze's code."""
+        part = self._file_part(rec, 4300)
+        if part is None:
+            return
+        name = part.filename or ""
+        asked = asked_failure(name)
+        if asked is not None:
+            self._refuse_file(rec, part, asked, FAIL_CODES[asked])
+        elif not part.data:
+            self._refuse_file(rec, part, 4300, "file is empty")
+        elif len(part.data) > self.sim.max_upload_bytes:
+            self._refuse_file(rec, part, 4302, "file size exceeds the limit")
+        elif extension(name) not in UPLOAD_EXTENSIONS:
+            self._refuse_file(rec, part, 4303, f"file type .{extension(name)} is not supported")
+        elif content_mismatch(name, part.data):
+            self._refuse_file(rec, part, 4000, FAIL_CODES[4000])
+        else:
+            kind = "image" if extension(name) in IMAGE_EXTENSIONS else "file"
+            stored = StoredFile(self.state.new_id(), name, kind, len(part.data), part.content_type)
+            path = urlsplit(self.path).path.rstrip("/")
+            self.state.add_upload(
+                RecordedUpload(
+                    path, name, stored.size, part.content_type, 0, file_id=stored.file_id
+                ),
+                stored,
+            )
+            data = {
+                "id": stored.file_id,
+                "bytes": stored.size,
+                "file_name": name,
+                "created_at": int(time.time()),
+            }
+            self.send_json(rec, 200, {"code": 0, "msg": "", "data": data})
+
+    _AUDIO_EXTENSIONS = frozenset(
+        {"opus", "ogg", "mp3", "wav", "m4a", "mp4", "pcm", "raw", "spx", "aac", "amr"}
+    )
+
+    def _transcribe(self, rec: RecordedRequest) -> None:
+        """A fixed transcript for any recording of at most 10 MB in one of Coze's formats."""
+        part = self._file_part(rec, 4000)
+        if part is None:
+            return
+        name = part.filename or ""
+        asked = asked_failure(name)
+        if asked is not None:
+            self._refuse_file(rec, part, asked, FAIL_CODES[asked])
+        elif not part.data:
+            self._refuse_file(rec, part, 4000, "invalid parameter: the audio file is empty")
+        elif len(part.data) > MAX_TRANSCRIPTION_BYTES:
+            self._refuse_file(rec, part, 4000, "invalid parameter: the audio file exceeds 10 MB")
+        elif extension(name) not in self._AUDIO_EXTENSIONS:
+            self._refuse_file(rec, part, 4000, "invalid parameter: unsupported audio format")
+        else:
+            path = urlsplit(self.path).path.rstrip("/")
+            self.state.add_upload(RecordedUpload(path, name, len(part.data), part.content_type, 0))
+            text = transcript(answer_language(self.headers.get("Accept-Language")))
+            self.send_json(rec, 200, {"code": 0, "msg": "", "data": {"text": text}})
+
+    # -- /v1/audio/speech and /v1/audio/voices --------------------------------------------
+
+    def _speech(self, rec: RecordedRequest) -> None:
+        """A tone as WAV for a valid request (see ``voice``); Coze's JSON error otherwise."""
+        body = self._check_auth_and_body(rec)
+        if body is None:
+            return
+        text, voice_id = body.get("input"), body.get("voice_id")
+        audio_format, speed = body.get("response_format", "mp3"), body.get("speed", 1)
+        problem = None
+        if not isinstance(text, str) or not text.strip():
+            problem = "input must be a non-empty string"
+        elif len(text.encode("utf-8", "surrogatepass")) > 1024:
+            problem = "input must be at most 1024 bytes of UTF-8"
+        elif voice_id not in {voice[0] for voice in VOICES}:
+            problem = f"voice {voice_id} does not exist"
+        elif audio_format != "wav":
+            problem = "response_format: the simulator speaks wav only"
+        elif isinstance(speed, bool) or not isinstance(speed, int | float) or not 0.2 <= speed <= 3:
+            problem = "speed must be a number from 0.2 to 3"
+        if problem is not None or not isinstance(text, str):
+            self.send_error_json(rec, 4000, f"invalid parameter: {problem}")
+            return
+        asked = next((asked_failure(word) for word in text.split() if asked_failure(word)), None)
+        if asked is not None:
+            self.send_error_json(rec, asked, FAIL_CODES[asked], 401 if asked == 4100 else 200)
+            return
+        self.send_bytes(rec, 200, "audio/wav", tone_wav(text, float(speed)))
+
+    def _voices(self, rec: RecordedRequest) -> None:
+        """Coze's voice list: every voice on page 1, none after."""
+        if not self._authorized():
+            self.send_error_json(rec, 4100, "authentication is invalid", 401)
+            return
+        query = parse_qs(urlsplit(self.path).query)
+        page = (query.get("page_num") or ["1"])[0]
+        items = voice_items() if page in ("", "1") else []
+        self.send_json(
+            rec, 200, {"code": 0, "msg": "", "data": {"voice_list": items, "has_more": False}}
+        )
 
 
 class _FaultReply:

@@ -31,13 +31,41 @@ class RecordedCancel:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file the simulator took (its bytes are not kept): what a question's ``file_id`` names."""
+
+    file_id: str
+    name: str
+    kind: str  # image or file, by the extension
+    size: int  # bytes
+    content_type: str  # as the upload's part said
+
+
+@dataclass(frozen=True)
+class RecordedUpload:
+    """A multipart request (an upload, a recording to transcribe) that passed the token check:
+    its file's name, size and type as received (never its content), the Coze code answered
+    (0: taken) and the file's id when an upload was taken."""
+
+    path: str
+    name: str | None
+    size: int
+    content_type: str | None
+    code: int
+    file_id: str | None = None
+    received_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
 class RecordedMessage:
     """One of the earlier messages a chat request carried in ``additional_messages``."""
 
     role: str  # user or assistant
-    content: str
+    content: str  # the text; an object_string message's text item ("" when it has none)
     type: str | None = None  # question or answer, when the request said
     content_type: str | None = None
+    # An object_string message's image and file items: (type as sent, the file it names).
+    files: tuple[tuple[str, StoredFile], ...] = ()
 
 
 @dataclass
@@ -68,6 +96,8 @@ class StreamRecord:
     started_at: float  # time.time()
     # The messages before the question in additional_messages, oldest first: what the bot knows.
     earlier: list[RecordedMessage] = field(default_factory=list)
+    # The question's image and file items: (type as sent, the file it names).
+    files: list[tuple[str, StoredFile]] = field(default_factory=list)
     first_delta_sent_at: float | None = None  # time.time() of the first delta (any kind)
     last_delta_sent_at: float | None = None
     first_delta_monotonic: float | None = None  # time.monotonic() of the same moments

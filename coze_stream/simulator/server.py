@@ -8,9 +8,17 @@ from typing import TypeVar
 
 from .handler import Handler
 from .httpserver import SimulatorHTTPServer
-from .records import RecordedCancel, RecordedFeedback, RecordedRequest, StreamRecord
+from .records import (
+    RecordedCancel,
+    RecordedFeedback,
+    RecordedRequest,
+    RecordedUpload,
+    StoredFile,
+    StreamRecord,
+)
 from .settings import DeltaHook
 from .state import SimulatorState
+from .uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 DEMO_PAT = "demo-token-of-the-coze-simulator"
 DEMO_BOT_ID = "7379462189365198898"
@@ -28,6 +36,8 @@ class CozeSimulator:
     ``max_chat_seconds`` (None: no limit) ends an answer where it is once it has run that long,
     as if the bot had finished there: ``/long``, ``/slow``, ``/stall`` and ``/late`` then hold a
     connection for no longer (a public demo's bound; ``/help`` says it).
+    ``max_upload_bytes`` is the largest file its upload takes (Coze's own limit is 512 MB; a
+    smaller one keeps a demo's memory bounded), answered with 4302 beyond.
     The settings are plain attributes that may be changed while the simulator runs; pacing and
     delta size apply from the next chat on.
     """
@@ -42,6 +52,7 @@ class CozeSimulator:
         deltas_per_second: float = 30.0,
         delta_chars: int = 4,
         max_chat_seconds: float | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         verbose: bool = False,
         on_delta: DeltaHook | None = None,
     ) -> None:
@@ -52,6 +63,7 @@ class CozeSimulator:
         self.deltas_per_second = float(deltas_per_second)
         self.delta_chars = max(1, int(delta_chars))
         self.max_chat_seconds = max_chat_seconds
+        self.max_upload_bytes = max_upload_bytes
         self.verbose = verbose
         self.on_delta = on_delta
         self._state = SimulatorState()
@@ -134,6 +146,19 @@ class CozeSimulator:
         back)."""
         with self._state.lock:
             return self._state.feedback_now.get((conversation_id, message_id))
+
+    @property
+    def uploads(self) -> list[RecordedUpload]:
+        """Every upload and recording to transcribe that passed the token check: name, size,
+        type and the code answered (never the content)."""
+        with self._state.lock:
+            return list(self._state.uploads)
+
+    @property
+    def files(self) -> list[StoredFile]:
+        """The files the simulator holds now, oldest first."""
+        with self._state.lock:
+            return list(self._state.files.values())
 
     @property
     def streams(self) -> list[StreamRecord]:

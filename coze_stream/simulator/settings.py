@@ -41,6 +41,9 @@ class SimulatorSettings(Protocol):
     def max_chat_seconds(self) -> float | None: ...
 
     @property
+    def max_upload_bytes(self) -> int: ...
+
+    @property
     def verbose(self) -> bool: ...
 
     @property

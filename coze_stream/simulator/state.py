@@ -9,13 +9,23 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .records import RecordedCancel, RecordedFeedback, RecordedRequest, StreamRecord
+from .records import (
+    RecordedCancel,
+    RecordedFeedback,
+    RecordedRequest,
+    RecordedUpload,
+    StoredFile,
+    StreamRecord,
+)
 
 _T = TypeVar("_T")
+
+MAX_STORED_FILES = 1000  # the files the simulator remembers; the oldest is forgotten first
 
 
 @dataclass
@@ -40,6 +50,9 @@ class SimulatorState:
         self.feedbacks: list[RecordedFeedback] = []
         # The feedback each answer message has now: (conversation id, message id) -> type.
         self.feedback_now: dict[tuple[str, str], str] = {}
+        self.uploads: list[RecordedUpload] = []
+        # The files taken, by id, oldest first (this process only, in memory, bounded).
+        self.files: OrderedDict[str, StoredFile] = OrderedDict()
         self._active: dict[str, ActiveChat] = {}
         self._rate_limited: set[tuple[str, str]] = set()
         self._rng = random.Random()
@@ -148,6 +161,22 @@ class SimulatorState:
                 record.answers.append(text)
             if message_id not in record.answer_ids:
                 record.answer_ids.append(message_id)
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def add_upload(self, upload: RecordedUpload, stored: StoredFile | None = None) -> None:
+        """Record a multipart request; keep the file it stored, forgetting the oldest ones."""
+        with self.lock:
+            self.uploads.append(upload)
+            if stored is not None:
+                self.files[stored.file_id] = stored
+                while len(self.files) > MAX_STORED_FILES:
+                    self.files.popitem(last=False)
+            self._changed.notify_all()
+
+    def stored_file(self, file_id: str) -> StoredFile | None:
+        with self.lock:
+            return self.files.get(file_id)
 
     # -- feedback -----------------------------------------------------------------------------
 

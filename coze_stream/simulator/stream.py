@@ -28,7 +28,7 @@ from .answers import (
 from .commands import STALL_AFTER_DELTAS, ParsedMessage
 from .deltas import split_deltas
 from .faults import FAULTS_BY_KIND, StreamFault
-from .records import RecordedMessage, RecordedRequest, StreamRecord
+from .records import RecordedMessage, RecordedRequest, StoredFile, StreamRecord
 from .settings import SimulatorSettings
 from .state import ActiveChat, SimulatorState
 from .wire import DISCONNECT_ERRORS, chat_object, dumps
@@ -65,6 +65,7 @@ class ChatStream:
         conversation_id: str,
         earlier: Sequence[RecordedMessage] = (),
         language: str | None = None,
+        files: Sequence[tuple[str, StoredFile]] = (),
     ) -> None:
         self.handler = handler
         self.language = language
@@ -87,6 +88,7 @@ class ChatStream:
             commands=list(parsed.commands),
             started_at=time.time(),
             earlier=list(earlier),
+            files=list(files),
         )
         rate = sim.deltas_per_second
         if parsed.slow:
@@ -206,6 +208,7 @@ class ChatStream:
             self.record.earlier,
             self.language,
             self.sim.max_chat_seconds,
+            self.record.files,
         )
         self.state.stream_started(self.record, self.active)
         self.request.status = 200
