@@ -6,7 +6,8 @@ is an entry point on top of both layers, never imported by the library itself.
 stdout carries the answer (and, with ``--follow-ups``, the suggested questions after it); stderr
 carries everything about it: notes, errors, and with ``--reasoning`` the bot's reasoning, dimmed
 when stderr is a terminal (unless ``NO_COLOR`` is set). ``--events`` prints every event instead,
-reasoning and follow-ups included.
+reasoning and follow-ups included. ``--file PATH`` (repeatable) uploads each file first, a line on
+stderr for each, and asks about them (the message may then be left out).
 """
 
 from __future__ import annotations
@@ -18,16 +19,20 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from coze_answer import AnswerStream, AppendReasoning, AppendText, Change, Replace
 
 from ._client import stream_chat
 from ._config import CozeConfig, load_config
 from ._exceptions import CozeConfigError, CozeError, redact
+from ._files import MAX_UPLOAD_BYTES, Attachment, attachment_kind, upload_file
 from ._models import ChatEvent
 
 EXIT_COZE_ERROR = 1
 EXIT_USAGE = 2
+FILES_ONLY_MESSAGE = "Please look at the attached files."
+"""What is asked with files when no message is given: Coze refuses files without a text."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +41,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Send one message to a Coze bot and stream its answer. Configuration comes "
         "from COZE_PAT, COZE_BOT_ID and COZE_API_BASE_URL (default https://api.coze.cn).",
     )
-    parser.add_argument("message", help="the message to send")
+    parser.add_argument(
+        "message",
+        nargs="?",
+        default="",
+        help=f"the message to send (with --file, it defaults to {FILES_ONLY_MESSAGE!r})",
+    )
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="upload this file to Coze and ask about it (repeat for several files)",
+    )
     parser.add_argument(
         "--events",
         action="store_true",
@@ -145,23 +162,71 @@ def _silence_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+class _FileProblem(Exception):
+    """A file given with --file cannot be read or sent: the sentence names it."""
+
+
+def _read_files(paths: Sequence[str]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each file, before anything is sent."""
+    files = []
+    for path in paths:
+        name = Path(path).name
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise _FileProblem(f"Cannot read the file {path}: {reason}.") from None
+        if not data:
+            raise _FileProblem(f"The file {path} is empty: Coze takes no empty file.")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise _FileProblem(
+                f"The file {path} is larger than Coze takes ({MAX_UPLOAD_BYTES // 2**20} MB)."
+            )
+        files.append((name, data))
+    return files
+
+
+def _upload(config: CozeConfig, files: Sequence[tuple[str, bytes]]) -> list[Attachment]:
+    """Upload each file, a line on stderr for each; a failure names the file."""
+    attachments = []
+    for name, data in files:
+        print(f"Uploading {name} ({len(data):,} bytes)...", file=sys.stderr, flush=True)
+        try:
+            file_id = upload_file(config, name, data)
+        except ValueError as refused:  # a name no request can carry: nothing was sent
+            raise _FileProblem(f"The file {name} cannot be sent: {refused}.") from None
+        except CozeError:
+            print(f"The file {name} was not sent:", file=sys.stderr)  # Coze's reason follows
+            raise
+        attachments.append(Attachment(file_id, name, attachment_kind(name), len(data)))
+    return attachments
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.message.strip():
+    message = args.message.strip() and args.message
+    if not message and args.file:
+        message = FILES_ONLY_MESSAGE
+    if not message:
         print(
             "The message is empty: give the text to send, e.g. python -m coze_stream 你好",
             file=sys.stderr,
         )
         return EXIT_USAGE
     try:
+        files = _read_files(args.file)
         with contextlib.ExitStack() as stack:
             config = stack.enter_context(_demo_config()) if args.demo else load_config()
-            events = stream_chat(config, args.message)
+            attachments = _upload(config, files)
+            events = stream_chat(config, message, attachments=attachments)
             stack.callback(events.close)
             if args.events:
                 _print_events(events)
             else:
                 _print_answer(events, reasoning=args.reasoning, follow_ups=args.follow_ups)
+    except _FileProblem as problem:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
     except CozeConfigError as error:
         print(error, file=sys.stderr)
         print("Or try the built-in simulator: python -m coze_stream --demo 你好", file=sys.stderr)

@@ -47,7 +47,7 @@ UPLOAD_EXTENSIONS = IMAGE_EXTENSIONS | {
 FAIL_CODES: dict[int, str] = {
     4000: "invalid parameter: the file's content does not match its extension",
     4100: "authentication is invalid",
-    4101: "the token has no permission uploadFile",
+    4101: "the token has no permission for this API",
     4300: "file is empty",
     4301: "more than one file",
     4302: "file size exceeds the limit",
