@@ -16,13 +16,14 @@ Every other event (reasoning, follow-ups, the chat's start and end) adds no text
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ._client import stream_chat
 from ._config import CozeConfig
 from ._context import ContextMessage
+from ._files import Attachment
 from ._models import AnswerCompleted, AnswerDelta, ChatEvent, RichAnswerCompleted
 from ._rich import parts_markdown
 
@@ -129,10 +130,12 @@ def stream_text(
     client: httpx.Client | None = None,
     user_id: str | None = None,
     context: Iterable[ContextMessage] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> Generator[str, None, None]:
     """Send ``message`` to the bot and yield the answer's text as it arrives.
 
-    ``context``: the earlier turns the bot should know, oldest first (see :func:`stream_chat`).
+    ``context``: the earlier turns the bot should know, oldest first; ``attachments``: the
+    files the message is about (see :func:`stream_chat`).
 
     Assembled by :class:`AnswerText`'s rule: answer messages joined by a blank line, a message
     that came whole yielded whole, and Coze's completed text used at the end. When that text
@@ -147,7 +150,9 @@ def stream_text(
 
     ``coze_answer.stream_text`` yields the same text guarded for a browser.
     """
-    events = stream_chat(config, message, client=client, user_id=user_id, context=context)
+    events = stream_chat(
+        config, message, client=client, user_id=user_id, context=context, attachments=attachments
+    )
     answer = AnswerText()
     try:
         for event in events:
