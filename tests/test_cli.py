@@ -272,3 +272,56 @@ def test_events_include_reasoning_and_follow_ups(sim_env):
     again = run("--events", "--reasoning", "--follow-ups", "/think both", env=sim_env)
     assert [json.loads(line)["event"] for line in again.stdout.splitlines()] == kinds
     assert again.stderr == ""
+
+
+# -- --file ---------------------------------------------------------------------------------------
+
+
+def test_files_are_uploaded_then_asked_about_and_the_message_may_be_left_out(
+    sim, sim_env, tmp_path
+):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    png = tmp_path / "chart.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(20))
+    result = run("--file", str(pdf), "--file", str(png), env=sim_env)
+    assert result.returncode == 0, result.stderr
+    assert "Uploading report.pdf (15 bytes)..." in result.stderr
+    assert "Uploading chart.png (28 bytes)..." in result.stderr
+    assert "report.pdf" in result.stdout and "chart.png" in result.stdout
+    assert "2" in result.stdout.split("file(s)")[0]
+    assert [u.name for u in sim.uploads[-2:]] == ["report.pdf", "chart.png"]
+    assert sim.streams[-1].question == "Please look at the attached files."
+    assert [f.name for _, f in sim.streams[-1].files] == ["report.pdf", "chart.png"]
+
+
+def test_a_file_coze_refuses_is_named_with_the_sentence_and_nothing_is_asked(
+    sim, sim_env, tmp_path
+):
+    bad = tmp_path / "fail-4303.csv"
+    bad.write_bytes(b"a,b\n")
+    asked = len(sim.streams)
+    result = run("--file", str(bad), "what is it?", env=sim_env)
+    assert result.returncode == 1
+    assert "The file fail-4303.csv was not sent:" in result.stderr
+    assert "does not take files of this type" in result.stderr and "4303" in result.stderr
+    assert "Traceback" not in result.stderr and TOKEN not in result.stderr
+    assert len(sim.streams) == asked
+
+
+def test_a_file_that_cannot_be_read_is_a_usage_error_before_anything_is_sent(tmp_path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    for path, words in ((tmp_path / "missing.pdf", "Cannot read"), (empty, "is empty")):
+        result = run("--demo", "--file", str(path))
+        assert result.returncode == 2
+        assert words in result.stderr and str(path) in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_demo_mode_takes_files(tmp_path):
+    pdf = tmp_path / "notes.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    result = run("--demo", "--file", str(pdf), "Summarise")
+    assert result.returncode == 0, result.stderr
+    assert "notes.pdf" in result.stdout and "Summarise" in result.stdout

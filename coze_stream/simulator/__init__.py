@@ -4,7 +4,10 @@
 ``POST /v3/chat`` with a Server-Sent-Events stream framed exactly like Coze's (``event:NAME`` and
 ``data:<compact JSON>`` without a space, chunked transfer encoding, one socket write per event) and
 ``POST /v3/chat/cancel`` and ``POST``/``DELETE /v1/conversations/{id}/messages/{id}/feedback``
-(like, unlike, taken back) like Coze. Requests are validated like Coze does (token, bot id, user id,
+(like, unlike, taken back) like Coze, and takes files (``POST /v1/files/upload``, with Coze's checks;
+a file named ``fail-NNNN`` gets that code) and questions about them (``object_string``, answered
+with what they carry), and voice (``/v1/audio/transcriptions``, ``/v1/audio/speech`` as a WAV
+tone, ``/v1/audio/voices``). Requests are validated like Coze does (token, bot id, user id,
 ``additional_messages``: earlier user and assistant messages, the user's question last; streaming)
 and every response carries an ``X-Tt-Logid`` header. Everything the server sees and does is recorded
 (``requests``, ``cancels``, ``disconnects``, ``streams`` with the ``earlier`` messages each chat was
@@ -25,7 +28,8 @@ question and unknown ones are plain text. The commands (the same table
 This package is standard library only and shares no code with the client on purpose: each checks
 the other.
 
-Modules: ``commands`` (the command table and parser), ``faults`` (the ``/fail`` kinds),
+Modules: ``uploads`` (multipart bodies, upload checks), ``voice`` (transcript, tone, voices),
+``commands`` (the command table and parser), ``faults`` (the ``/fail`` kinds),
 ``answers`` (the answer texts), ``shapes`` (the ``/shape`` texts), ``deltas`` (splitting text into
 deltas), ``stream`` (one chat's SSE stream), ``handler`` (HTTP requests), ``server``
 (``CozeSimulator``), ``state`` (the shared, locked state), ``records``, ``wire`` (Coze's formats),
@@ -51,6 +55,8 @@ from .records import (
     RecordedFeedback,
     RecordedMessage,
     RecordedRequest,
+    RecordedUpload,
+    StoredFile,
     StreamRecord,
 )
 from .server import DEMO_BOT_ID, DEMO_PAT, CozeSimulator
@@ -74,9 +80,11 @@ __all__ = [
     "RecordedFeedback",
     "RecordedMessage",
     "RecordedRequest",
+    "RecordedUpload",
     "RequestFault",
     "Shape",
     "StreamFault",
+    "StoredFile",
     "StreamRecord",
     "build_answer",
     "commands_markdown",
