@@ -4,9 +4,9 @@
 ``POST /v3/chat`` with a Server-Sent-Events stream framed exactly like Coze's (``event:NAME`` and
 ``data:<compact JSON>`` without a space, chunked transfer encoding, one socket write per event) and
 ``POST /v3/chat/cancel`` and ``POST``/``DELETE /v1/conversations/{id}/messages/{id}/feedback``
-(like, unlike, taken back) like Coze, and takes files (``POST /v1/files/upload``, with Coze's checks;
-a file named ``fail-NNNN`` gets that code) and questions about them (``object_string``, answered
-with what they carry), and voice (``/v1/audio/transcriptions``, ``/v1/audio/speech`` as a WAV
+(like, unlike, taken back) like Coze, and takes files (``POST /v1/files/upload``, with Coze's
+checks; a file named ``fail-NNNN`` gets that code) and questions about them (``object_string``,
+answered with what they carry), and voice (``/v1/audio/transcriptions``, ``/v1/audio/speech`` as a WAV
 tone, ``/v1/audio/voices``). Requests are validated like Coze does (token, bot id, user id,
 ``additional_messages``: earlier user and assistant messages, the user's question last; streaming)
 and every response carries an ``X-Tt-Logid`` header. Everything the server sees and does is recorded
@@ -83,8 +83,8 @@ __all__ = [
     "RecordedUpload",
     "RequestFault",
     "Shape",
-    "StreamFault",
     "StoredFile",
+    "StreamFault",
     "StreamRecord",
     "build_answer",
     "commands_markdown",
