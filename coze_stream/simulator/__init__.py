@@ -6,8 +6,8 @@
 ``POST /v3/chat/cancel`` and ``POST``/``DELETE /v1/conversations/{id}/messages/{id}/feedback``
 (like, unlike, taken back) like Coze, and takes files (``POST /v1/files/upload``, with Coze's
 checks; a file named ``fail-NNNN`` gets that code) and questions about them (``object_string``,
-answered with what they carry), and voice (``/v1/audio/transcriptions``, ``/v1/audio/speech`` as a WAV
-tone, ``/v1/audio/voices``). Requests are validated like Coze does (token, bot id, user id,
+answered with what they carry), and voice (``/v1/audio/transcriptions``, ``/v1/audio/speech``
+as a WAV tone, ``/v1/audio/voices``). Requests are validated like Coze does (token, bot id, user id,
 ``additional_messages``: earlier user and assistant messages, the user's question last; streaming)
 and every response carries an ``X-Tt-Logid`` header. Everything the server sees and does is recorded
 (``requests``, ``cancels``, ``disconnects``, ``streams`` with the ``earlier`` messages each chat was
