@@ -14,6 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chat_page.answer_bubble import PAGE_STYLE, log_unexpected, show_trouble
+from chat_page.attachments import REFILL_KEY, box_options, read_box, show_box_notes, show_question
 from chat_page.controls import (
     PROMPT_KEY,
     box_placeholder,
@@ -22,11 +23,11 @@ from chat_page.controls import (
     introduction,
     sidebar,
 )
-from chat_page.conversation import answer, remembered, show_history, show_question
+from chat_page.conversation import answer, remembered, show_history
 from chat_page.keep import keep_in_browser, park_until_browser_reports, take_from_browser
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
 from chat_page.well_formed import keep_typing_well_formed
-from coze_answer import Turn, clean_message, words
+from coze_answer import Turn, words
 
 
 def main() -> None:
@@ -51,6 +52,7 @@ def main() -> None:
         settings.redis_timeout,
     )
     st.session_state.trusted_proxies = settings.trusted_proxies
+    st.session_state.voice = settings.voice  # the rows' Listen buttons
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser
@@ -64,25 +66,30 @@ def main() -> None:
     # (submit_mode="stop" would disable the box.) The box has no max_chars: given one,
     # Streamlit silently drops a paste that would pass it.
     # Disabled without a bot to talk to, and then its placeholder says why.
+    # Files and a recording too, when the owner allows them (COZE_ATTACHMENTS, COZE_VOICE).
+    if (refill := st.session_state.pop(REFILL_KEY, None)) is not None:
+        st.session_state[PROMPT_KEY] = refill  # a message that was not sent goes back
     typed = st.chat_input(
         box_placeholder(said, config, settings),
         key=PROMPT_KEY,
         on_submit=hold_back,
         disabled=config is None,
+        **box_options(settings),
     )
     asked = st.session_state.pop("asked", None)  # a suggestion, Retry or Regenerate clicked
-    question = clean_message(asked or typed) if config is not None else ""
+    message = read_box(typed, asked, settings) if config is not None else None
     # After a restart or failover, this session's chat is still in the browser: wait for it.
-    question = park_until_browser_reports(question, settings)
+    question = park_until_browser_reports(message, settings)
 
-    show_history(history, said, config, asking=bool(question))
+    show_history(history, said, config, settings, asking=bool(question))
     if held_back := st.session_state.pop("held_back", None):  # why a message was not sent
         st.warning(held_back, icon=":material/pause_circle:")
+    show_box_notes(message, said, settings)  # files left out; a failed upload or recording
 
     if question and config is not None:
-        context = remembered(history, settings)
-        show_question(question, history)
-        answer(question, history, said, config, settings, context=context, downloads=downloads)
+        context = remembered(history, settings, said)
+        asking = show_question(question, history, said, config)  # uploads the files first
+        answer(asking, history, said, config, settings, context=context, downloads=downloads)
     else:
         download_buttons(downloads, history, said)
     keep_in_browser(kept, history, said, settings)

@@ -34,6 +34,7 @@ from coze_answer import (
     AnswerStream,
     AppendReasoning,
     AppendText,
+    Attached,
     Change,
     Element,
     EndBlock,
@@ -52,9 +53,11 @@ from coze_answer import (
     Turn,
     Words,
     explain,
+    file_size,
     plain_markdown,
     shown,
     shown_blocks,
+    shown_name,
     turn_notes,
 )
 from coze_stream import BackgroundChat, ContextMessage, CozeConfig, CozeError, redact
@@ -72,6 +75,7 @@ __all__ = [
     "new_answer",
     "render_turn",
     "show_elements",
+    "show_files",
     "show_markdown",
     "show_status",
     "show_trouble",
@@ -348,7 +352,9 @@ def stream_answer(
     for change in answer.update():
         view.apply(change)
     view.actions_slot.button(said.stop, key=STOP_KEY, icon=":material/stop_circle:")
-    chat = BackgroundChat(config, turn.question, client=client, context=context)
+    files = tuple(attached.file for attached in turn.files)
+    question = turn.question or said.files_only_question  # Coze wants a text beside files
+    chat = BackgroundChat(config, question, client=client, context=context, attachments=files)
     finished = False
     turn.streaming = True
     try:
@@ -436,7 +442,11 @@ def render_turn(turn: Turn, said: Words) -> DeltaGenerator:
     An assistant turn uses the same slots as :class:`AnswerView`, element for element.
     """
     if turn.role == "user":
-        st.markdown(plain_markdown(turn.content))  # as typed: no Markdown, no images
+        if turn.content:
+            st.markdown(plain_markdown(turn.content))  # as typed: no Markdown, no images
+        else:
+            st.empty()  # a question of files alone
+        show_files(st.empty(), turn.files)
         return st.empty()
     thinking, answer, status = st.empty(), st.empty(), st.empty()
     if turn.reasoning:
@@ -455,6 +465,27 @@ def render_turn(turn: Turn, said: Words) -> DeltaGenerator:
                 show_elements(st.empty(), block.elements, key=f"{turn.id}-{number}")
     show_status(status, turn, said)
     return st.empty()
+
+
+def show_files(slot: DeltaGenerator, files: tuple[Attached, ...]) -> None:
+    """A question's files in its bubble: small pictures of the images, then a line for each
+    file with its name and size."""
+    if not files:
+        slot.empty()
+        return
+    with slot.container():
+        pictures = [attached.thumbnail for attached in files if attached.thumbnail]
+        if pictures:
+            st.image(pictures, width=96)
+        lines = (
+            f"{_FILE_ICONS[a.file.kind]} {plain_markdown(shown_name(a.file.name))} · "
+            f"{file_size(a.file.size)}"
+            for a in files
+        )
+        st.markdown("  \n".join(lines))
+
+
+_FILE_ICONS = {"image": ":material/image:", "file": ":material/description:"}
 
 
 def show_markdown(slot: DeltaGenerator, text: str, formulas: int, *, key: str) -> None:
@@ -519,10 +550,11 @@ def detail_markdown(value: str) -> str:
     return "".join(shown)
 
 
-def show_trouble(error: BaseException, said: Words) -> None:
-    """What went wrong, for the visitor, and a collapsed Details box for the site's owner."""
+def show_trouble(error: BaseException, said: Words, *, lead: str = "") -> None:
+    """What went wrong, for the visitor (after ``lead``, what it stopped), and a collapsed
+    Details box for the site's owner."""
     trouble = explain(error, said.code)
-    st.error(trouble.headline, icon=":material/error:")
+    st.error(f"{lead} {trouble.headline}" if lead else trouble.headline, icon=":material/error:")
     if trouble.details:
         with st.expander(said.details, icon=":material/info:"):
             # Plain text: the values carry Coze's message and log id (anything, from Coze).

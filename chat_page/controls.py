@@ -29,6 +29,7 @@ from coze_answer import (
 from coze_stream import CozeConfig, CozeError, send_feedback, valid_text
 
 from .answer_bubble import STOP_KEY, show_trouble
+from .attachments import listen_button
 from .copy_button import copy_button
 from .fair_share import Refusal
 from .settings import (
@@ -165,17 +166,22 @@ def _use_demo() -> None:
 def hold_back() -> None:
     """Put a message back in the box instead of sending it, with the reason, when it is over
     the length limit or the fair share would refuse it now: no text is lost."""
-    typed = st.session_state.get(PROMPT_KEY)
-    length = len(clean_message(typed)) if isinstance(typed, str) else 0
-    refusal = _refusal() if length else None
+    value = st.session_state.get(PROMPT_KEY)
+    # With files or a recording, the box's value holds them beside its text.
+    typed = value if isinstance(value, str) else getattr(value, "text", None)
+    typed = typed if isinstance(typed, str) else ""
+    length = len(clean_message(typed))
+    more = bool(getattr(value, "files", None) or getattr(value, "audio", None))
+    refusal = _refusal() if length or more else None
     if length > MAX_MESSAGE_CHARS:
         reason = words(page_language()).too_long_warning(length, MAX_MESSAGE_CHARS)
     elif refusal is not None:
         reason = words(page_language()).refusal(refusal.reason, refusal.retry_after, in_box=True)
     else:
         return
-    # Shown in the box again, not returned as sent; as valid Unicode, which is all a box can hold.
-    st.session_state[PROMPT_KEY] = valid_text(typed) if isinstance(typed, str) else typed
+    # Shown in the box again, not returned as sent; as valid Unicode, which is all a box can
+    # hold. Files and a recording cannot go back: the reason says so when there were any.
+    st.session_state[PROMPT_KEY] = valid_text(typed)
     st.session_state.held_back = reason
 
 
@@ -200,6 +206,8 @@ def answer_actions(
             )
         if turn.conversation_id and turn.message_id and not (turn.failed or turn.stopped):
             _thumbs(turn, said, config)
+        if st.session_state.get("voice") and turn.content.strip() and not turn.streaming:
+            listen_button(turn, said)
         if last and (turn.stopped or not turn.failed or _retry_may_help(turn)):
             st.button(
                 said.retry if turn.failed or turn.stopped else said.regenerate,
@@ -285,17 +293,19 @@ def _ask_again() -> None:
     if last.role == "user":
         del history[-1]
         _keep_typed()
-        st.session_state.asked = last.content
+        st.session_state.asked = last.content or " "  # a question of files alone: asked too
+        st.session_state.asked_files = last.files
     elif last.id == st.session_state.get("interrupted"):
         _ask_in_place_of_last(history)
 
 
 def _ask_in_place_of_last(history: list[Turn]) -> None:
     """The last answer and its question leave the chat, and the question is sent again."""
-    question = history[-1].question
+    question, files = history[-1].question, history[-1].files
     del history[len(history) - (2 if len(history) > 1 and history[-2].role == "user" else 1) :]
     _keep_typed()
-    st.session_state.asked = question
+    st.session_state.asked = question or " "  # a question of files alone: asked too
+    st.session_state.asked_files = files
 
 
 def _refusal() -> Refusal | None:
@@ -354,6 +364,7 @@ def _ask(question: str, turn_id: str) -> None:
     if refusal is None:
         _keep_typed()
         st.session_state.asked = question
+        st.session_state.pop("asked_files", None)  # a suggestion goes without files
     else:
         # A click on a suggestion: nothing was typed, so nothing goes back in the box.
         said = words(page_language())
@@ -362,6 +373,7 @@ def _ask(question: str, turn_id: str) -> None:
 
 def _keep_typed() -> None:
     """A click sends its question; a message sent in the same moment goes back in the box."""
-    typed = st.session_state.get(PROMPT_KEY)
+    value = st.session_state.get(PROMPT_KEY)
+    typed = value if isinstance(value, str) else getattr(value, "text", None)
     if isinstance(typed, str) and typed.strip():
         st.session_state[PROMPT_KEY] = typed

@@ -9,15 +9,16 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from coze_answer import Turn, Words, pick_context, plain_markdown
+from coze_answer import Turn, Words, pick_context
 from coze_stream import ContextMessage, CozeConfig
 
 from .answer_bubble import AnswerView, render_turn, stream_answer
+from .attachments import read_aloud
 from .controls import answer_actions, download_buttons, follow_up_buttons
 from .fair_share import Refusal
 from .settings import PageSettings, chat_client, session_id, visitor
 
-__all__ = ["FOLD_STEP", "SHOWN_TURNS", "answer", "remembered", "show_history", "show_question"]
+__all__ = ["FOLD_STEP", "SHOWN_TURNS", "answer", "remembered", "show_history"]
 
 # The newest turns drawn (at least SHOWN_TURNS, fewer than SHOWN_TURNS + FOLD_STEP); earlier
 # ones wait behind "Earlier messages". Every run re-sends a small delta for every element on the
@@ -30,7 +31,12 @@ FOLD_STEP = 8
 
 
 def show_history(
-    history: list[Turn], said: Words, config: CozeConfig | None, *, asking: bool
+    history: list[Turn],
+    said: Words,
+    config: CozeConfig | None,
+    settings: PageSettings,
+    *,
+    asking: bool,
 ) -> None:
     """Every turn so far; the last answer's row and follow-ups wait when ``asking`` (a new
     question is on its way, so they would be stale at once)."""
@@ -53,6 +59,8 @@ def show_history(
                 last = index == len(history) - 1
                 if config is not None:
                     answer_actions(actions, turn, said, config, last=last and not asking)
+                    if settings.voice:
+                        read_aloud(turn, said, config, settings)
                 if last:
                     follow_up_buttons(turn, hidden=asking)
 
@@ -61,24 +69,19 @@ def _show_earlier() -> None:
     st.session_state.show_earlier = True
 
 
-def remembered(history: list[Turn], settings: PageSettings) -> list[ContextMessage]:
+def remembered(history: list[Turn], settings: PageSettings, said: Words) -> list[ContextMessage]:
     """The earlier turns that go along with the next message: none when the owner turned
     memory off (COZE_CONTEXT) or the visitor did (the sidebar's switch)."""
     if settings.memory is None or not st.session_state.get("memory", True):
         return []
     messages, chars = settings.memory
-    return pick_context(history, max_messages=messages, max_chars=chars)
-
-
-def show_question(question: str, history: list[Turn]) -> None:
-    """The visitor's words, as typed, into the chat."""
-    history.append(Turn("user", [question]))
-    with st.chat_message("user"):
-        st.markdown(plain_markdown(question))
+    return pick_context(
+        history, max_messages=messages, max_chars=chars, files_only_text=said.files_only_question
+    )
 
 
 def answer(
-    question: str,
+    question: Turn,
     history: list[Turn],
     said: Words,
     config: CozeConfig,
@@ -87,10 +90,12 @@ def answer(
     context: list[ContextMessage],
     downloads: DeltaGenerator | None,
 ) -> None:
-    """Stream the bot's answer to ``question`` into a new assistant bubble, when the fair share
-    admits it now; otherwise the bubble says why not. ``downloads``: their slot, when they are
-    not on the page yet (see :func:`chat_page.controls.sidebar`)."""
-    turn = Turn("assistant", question=question, remembered=len(context))
+    """Stream the bot's answer to ``question`` (the person's turn) into a new assistant bubble,
+    when the fair share admits it now; otherwise the bubble says why not. ``downloads``: their
+    slot, when they are not on the page yet (see :func:`chat_page.controls.sidebar`)."""
+    turn = Turn(
+        "assistant", question=question.content, files=question.files, remembered=len(context)
+    )
     history.append(turn)
     with st.chat_message("assistant"):
         demo = bool(st.session_state.demo)

@@ -126,14 +126,16 @@ class FairShare:
                     del self._sent[quiet]
         return Ticket(lambda: self._leave(session, demo))
 
-    def spend(self, visitor: str) -> Refusal | None:
-        """Count a request that is no chat (a rating sent to Coze) against the visitor's
-        messages a minute, or say why not: clicks cannot send requests faster than messages."""
+    def spend(self, visitor: str, cost: int = 1, *, room: int = 0) -> Refusal | None:
+        """Count a request that is no chat (a rating, an upload, a recording or an answer read
+        aloud) as ``cost`` messages against the visitor's messages a minute, or say why not:
+        clicks cannot send requests faster than messages. Refused too when ``room`` more
+        messages would not fit after it (uploads leave room for the question they are for)."""
         with self._lock:
             now = self._clock()
-            refusal = self._rate_refusal(visitor, now)
+            refusal = self._rate_refusal(visitor, now, cost + room)
             if refusal is None:
-                self._sent.setdefault(visitor, collections.deque()).append(now)
+                self._sent.setdefault(visitor, collections.deque()).extend([now] * cost)
             return refusal
 
     def _leave(self, session: str, demo: bool) -> None:
@@ -158,13 +160,15 @@ class FairShare:
             return Refusal("busy", 5.0)
         return None
 
-    def _rate_refusal(self, visitor: str, now: float) -> Refusal | None:
+    def _rate_refusal(self, visitor: str, now: float, cost: int = 1) -> Refusal | None:
         sent = self._sent.get(visitor)
+        if cost > self.per_minute:
+            return Refusal("rate", _WINDOW)  # more than a minute's share at once: never
         if sent is not None:
             while sent and sent[0] <= now - _WINDOW:
                 sent.popleft()
             if not sent:
                 del self._sent[visitor]  # forget visitors who went quiet: memory stays bounded
-            elif len(sent) >= self.per_minute:
-                return Refusal("rate", sent[0] + _WINDOW - now)
+            elif len(sent) + cost > self.per_minute:
+                return Refusal("rate", sent[len(sent) + cost - self.per_minute - 1] + _WINDOW - now)
         return None

@@ -49,6 +49,7 @@ from coze_answer import (
     turn_record,
 )
 
+from .attachments import Message
 from .controls import FEEDBACK, thumbs_key
 from .copy_button import _squeeze
 from .fair_share import Refusal
@@ -463,7 +464,7 @@ def take_from_browser(history: list[Turn], settings: PageSettings, said: Words) 
             keep["sent"] = []
 
 
-def park_until_browser_reports(question: str, settings: PageSettings) -> str:
+def park_until_browser_reports(question: Message | None, settings: PageSettings) -> Message | None:
     """The question to answer in this run.
 
     A question in a session's first run comes from a page another server process drew (the
@@ -477,8 +478,8 @@ def park_until_browser_reports(question: str, settings: PageSettings) -> str:
     keep = _state()
     if settings.keep_chats and question and not keep["drawn"] and keep["ready"] is None:
         st.session_state[_PARKED] = question
-        return ""
-    return question or (parked if isinstance(parked, str) else "")
+        return None
+    return question or (parked if isinstance(parked, Message) else None)
 
 
 def keep_in_browser(

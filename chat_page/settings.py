@@ -40,6 +40,8 @@ from .shared_limits import SharedFairShare
 __all__ = [
     "DEFAULT_MAX_CHATS",
     "DEFAULT_MAX_DEMO_CHATS",
+    "DEFAULT_MAX_FILES",
+    "DEFAULT_MAX_FILE_MB",
     "DEFAULT_PER_MINUTE",
     "DEMO_CHAT_SECONDS",
     "SETTING_NAMES",
@@ -75,10 +77,17 @@ SETTING_NAMES = (
     "COZE_TRUSTED_PROXIES",
     "COZE_REDIS_TIMEOUT",
     "COZE_KEEP_CHATS",
+    "COZE_ATTACHMENTS",
+    "COZE_MAX_FILES",
+    "COZE_MAX_FILE_MB",
+    "COZE_VOICE",
+    "COZE_VOICE_ID",
 )
 DEFAULT_MAX_CHATS = 20
 DEFAULT_MAX_DEMO_CHATS = 3
 DEFAULT_PER_MINUTE = 20
+DEFAULT_MAX_FILES = 4
+DEFAULT_MAX_FILE_MB = 20
 # A demo answer ends after this long, whatever /long, /slow, /stall or /late asked for: a demo
 # chat holds its place among the demo's for no longer.
 DEMO_CHAT_SECONDS = 60.0
@@ -115,6 +124,12 @@ class PageSettings:
     # limits stand in
     redis_timeout: float = REDIS_TIMEOUT_SECONDS
     keep_chats: bool = True  # COZE_KEEP_CHATS=off: nothing kept in the visitor's browser
+    attachments: bool = True  # COZE_ATTACHMENTS=off: the box takes text only
+    max_files: int = DEFAULT_MAX_FILES  # COZE_MAX_FILES: files one message may carry
+    max_file_mb: int = DEFAULT_MAX_FILE_MB  # COZE_MAX_FILE_MB: the largest file, in MB
+    # COZE_VOICE=on: the box records speech and answers can be read aloud (each costs the owner)
+    voice: bool = False
+    voice_id: str = ""  # COZE_VOICE_ID: the voice answers are read in; else one by language
 
     def image_hosts(self, *, demo: bool) -> tuple[str, ...]:
         """Hosts answers may show images from; in demo mode also the simulator on this
@@ -142,6 +157,11 @@ def parse_settings(raw: Mapping[str, str]) -> PageSettings:
         trusted_proxies=_whole(raw.get("COZE_TRUSTED_PROXIES"), 0),
         redis_timeout=_seconds(raw.get("COZE_REDIS_TIMEOUT"), REDIS_TIMEOUT_SECONDS),
         keep_chats=raw.get("COZE_KEEP_CHATS", "").strip().lower() not in _OFF,
+        attachments=raw.get("COZE_ATTACHMENTS", "").strip().lower() not in _OFF,
+        max_files=_whole(raw.get("COZE_MAX_FILES"), DEFAULT_MAX_FILES),
+        max_file_mb=_whole(raw.get("COZE_MAX_FILE_MB"), DEFAULT_MAX_FILE_MB),
+        voice=raw.get("COZE_VOICE", "").strip().lower() in _ALLOW + _START,
+        voice_id=raw.get("COZE_VOICE_ID", "").strip()[:128],
     )
 
 

@@ -199,19 +199,23 @@ class SharedFairShare:
             self._leave(session)
         return ticket
 
-    def spend(self, visitor: str) -> Refusal | None:
-        """Count a request that is no chat (a rating sent to Coze) against the visitor's
-        messages a minute, or say why not."""
+    def spend(self, visitor: str, cost: int = 1, *, room: int = 0) -> Refusal | None:
+        """Count a request that is no chat (a rating, an upload, a recording, an answer read
+        aloud) as ``cost`` messages against the visitor's messages a minute, or say why not;
+        refused too when ``room`` more messages would not fit after it (see FairShare.spend)."""
         if self._may_ask():
             try:
-                hit = self._rate.hit(self._per_minute, "messages", visitor)
+                fits = not room or self._rate.test(
+                    self._per_minute, "messages", visitor, cost=cost + room
+                )
+                hit = fits and self._rate.hit(self._per_minute, "messages", visitor, cost=cost)
                 refusal = None if hit else self._rate_refusal(visitor) or Refusal("rate", 1.0)
             except _REDIS_FAILURES as error:
                 self._failed(error)
             else:
                 self._answered()
                 return refusal
-        return self.local.spend(visitor)
+        return self.local.spend(visitor, cost, room=room)
 
     def _admit(self, visitor: str, session: str) -> Refusal | Ticket:
         if self._may_ask():

@@ -32,11 +32,14 @@ CONTEXT_CHARS: Final = 16_000
 to ``MAX_MESSAGE_CHARS``, comes on top)."""
 
 
-def _text_of(turn: Turn) -> str | None:
-    """The turn's text as the bot should remember it, or None when it is left out."""
+def _text_of(turn: Turn, files_only_text: str) -> str | None:
+    """The turn's text as the bot should remember it, or None when it is left out. A question
+    of files alone is remembered with ``files_only_text`` (Coze wants a text beside files)."""
     if turn.role not in ("user", "assistant") or turn.failed or turn.no_text:
         return None
     text = turn.content
+    if not text.strip() and turn.role == "user" and turn.files:
+        text = files_only_text
     return text if text.strip() else None
 
 
@@ -45,12 +48,15 @@ def pick_context(
     *,
     max_messages: int = CONTEXT_MESSAGES,
     max_chars: int = CONTEXT_CHARS,
+    files_only_text: str = "",
 ) -> list[ContextMessage]:
     """The earlier turns to send with a new message, oldest first (see the module's rule).
 
     ``turns`` is the page's history before the new message, oldest first. At most
     ``max_messages`` messages (and never more than Coze takes, ``MAX_CONTEXT_MESSAGES``) of at
-    most ``max_chars`` characters together. Raises ``ValueError`` for a negative limit.
+    most ``max_chars`` characters together. A question's files go along with it, by their Coze
+    ids; ``files_only_text`` stands for the text of a question of files alone. Raises
+    ``ValueError`` for a negative limit.
     """
     if max_messages < 0 or max_chars < 0:
         raise ValueError("max_messages and max_chars must not be negative")
@@ -60,13 +66,17 @@ def pick_context(
     for turn in reversed(list(turns)):
         if len(kept) >= limit:
             break
-        text = _text_of(turn)
+        text = _text_of(turn, files_only_text)
         if text is None:
             continue
         if used + len(text) > max_chars:
             break
         used += len(text)
-        kept.append(ContextMessage("user" if turn.role == "user" else "assistant", text))
+        if turn.role == "user":
+            files = tuple(attached.file for attached in turn.files)
+            kept.append(ContextMessage("user", text, attachments=files))
+        else:
+            kept.append(ContextMessage("assistant", text))
     kept.reverse()
     return kept
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from coze_stream import CozeError, valid_text
 
+from ._attached import Attached, file_size
 from ._blocks import _fence as fence_of
 from ._trouble import explain
 from ._turn import Turn, plain_markdown
@@ -52,7 +53,10 @@ def chat_markdown(
         who = said.you if turn.role == "user" else said.bot_name
         lines += ["---", "", f"**{who}** · {when}", ""]
         if turn.role == "user":
-            lines += [plain_markdown(printable(turn.content)), ""]
+            if turn.content.strip():
+                lines += [plain_markdown(printable(turn.content)), ""]
+            lines += [f"- 📎 {_file_line(attached)}" for attached in turn.files]
+            lines += [""] if turn.files else []
             continue
         quoted = answer_markdown(turn.content)
         if quoted:
@@ -191,6 +195,11 @@ def _odd_backslashes_before(text: str, index: int) -> bool:
     return count % 2 == 1
 
 
+def _file_line(attached: Attached) -> str:
+    """A sent file in the Markdown file: its name as typed (escaped), and its size."""
+    return f"{plain_markdown(printable(attached.file.name))} ({file_size(attached.file.size)})"
+
+
 def chat_json(turns: Sequence[Turn]) -> str:
     """The chat as JSON: every message with its text, times, Coze's ids, usage and failure."""
     return json.dumps(
@@ -206,6 +215,16 @@ def _turn_record(turn: Turn) -> dict[str, Any]:
         "text": turn.content,
         "at": local_time(turn.at).isoformat(),
     }
+    if turn.files:
+        record["files"] = [
+            {
+                "file_id": a.file.file_id,
+                "name": a.file.name,
+                "kind": a.file.kind,
+                "bytes": a.file.size,
+            }
+            for a in turn.files
+        ]
     if turn.role != "assistant":
         return record
     record |= {

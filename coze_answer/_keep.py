@@ -19,6 +19,7 @@ when it is drawn (:func:`chat_page.keep`), as an answer from Coze is.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from coze_stream import (
+    Attachment,
     CozeAPIError,
     CozeAuthError,
     CozeBotError,
@@ -41,6 +43,7 @@ from coze_stream import (
     valid_text,
 )
 
+from ._attached import MAX_THUMBNAIL_BYTES, Attached
 from ._display import Cap
 from ._guard import MAX_FORMULAS
 from ._turn import Turn
@@ -71,7 +74,11 @@ MAX_BLOCKS: Final = 2_000
 MAX_FOLLOW_UPS: Final = 10
 MAX_FOLLOW_UP_CHARS: Final = 500
 MAX_TITLE_CHARS: Final = 60
+MAX_FILES: Final = 20
+MAX_FILE_NAME_CHARS: Final = 255
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_FILE_ID = re.compile(r"[0-9A-Za-z_.:-]{1,128}")
+_JPEG = b"\xff\xd8\xff"
 _CHAT_ID = re.compile(r"[0-9a-f]{8,32}")
 # Bidirectional embeddings, overrides and isolates: invisible, and they reorder what is shown.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -137,9 +144,16 @@ def clean_text(value: object, limit: int) -> str | None:
 
 def chat_title(turns: list[Turn]) -> str:
     """What the list of past chats shows for a chat: its first question, on one line, shortened."""
-    first = next((turn.content for turn in turns if turn.role == "user"), "")
+    first = next((_question_line(turn) for turn in turns if turn.role == "user"), "")
     line = " ".join(first.split())
     return line if len(line) <= MAX_TITLE_CHARS else line[: MAX_TITLE_CHARS - 1] + "…"
+
+
+def _question_line(turn: Turn) -> str:
+    """A question's words, or for files alone their names."""
+    if turn.content.strip() or not turn.files:
+        return turn.content
+    return "📎 " + ", ".join(attached.file.name for attached in turn.files)
 
 
 def _failure_record(error: BaseException) -> dict[str, Any]:
@@ -162,6 +176,8 @@ def turn_record(turn: Turn) -> dict[str, Any]:
     never a log id, a Coze message or anything of the owner's. A turn still streaming is kept
     as stopped where it got to."""
     record: dict[str, Any] = {"role": turn.role, "id": turn.id, "at": turn.at}
+    if turn.files:
+        record["files"] = [_file_record(attached) for attached in turn.files]
     if turn.role == "user":
         record["text"] = turn.content
         return record
@@ -198,6 +214,48 @@ def turn_record(turn: Turn) -> dict[str, Any]:
         if reason in _REFUSALS and isinstance(retry_after, int | float):
             record["refusal"] = {"reason": reason, "retry_after": float(retry_after)}
     return record
+
+
+def _file_record(attached: Attached) -> dict[str, Any]:
+    """A sent file as kept: Coze's id, name, kind, size and the small picture, never the file."""
+    file = attached.file
+    record: dict[str, Any] = {"id": file.file_id, "name": file.name, "kind": file.kind}
+    record["size"] = file.size
+    if attached.thumbnail:
+        record["thumb"] = base64.b64encode(attached.thumbnail).decode("ascii")
+    return record
+
+
+def _read_files(value: object) -> tuple[Attached, ...] | None:
+    """A turn's kept files, checked (None when malformed). A picture that is not a small JPEG
+    is dropped, the file stays."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_FILES:
+        return None
+    files: list[Attached] = []
+    for record in value:
+        if not isinstance(record, dict):
+            return None
+        name = clean_text(record.get("name"), MAX_FILE_NAME_CHARS)
+        size = _count(record.get("size"), 10**12)
+        file_id, kind = record.get("id"), record.get("kind")
+        if not name or size is None or not isinstance(file_id, str):
+            return None
+        if not _FILE_ID.fullmatch(file_id) or kind not in ("image", "file"):
+            return None
+        files.append(Attached(Attachment(file_id, name, kind, size), _picture(record.get("thumb"))))
+    return tuple(files)
+
+
+def _picture(value: object) -> bytes:
+    if not isinstance(value, str) or len(value) > MAX_THUMBNAIL_BYTES * 4 // 3 + 4:
+        return b""
+    try:
+        data = base64.b64decode(value, validate=True)
+    except ValueError:
+        return b""
+    return data if data.startswith(_JPEG) else b""
 
 
 def read_chat(raw: object) -> KeptChat | None:
@@ -256,9 +314,13 @@ def _read_turn(record: object) -> Turn | None:
         return None
     turn = Turn(role, at=at)
     turn.id = _identifier(record.get("id"))[:32] or turn.id
+    files = _read_files(record.get("files"))
+    if files is None:
+        return None
+    turn.files = files
     if role == "user":
         text = clean_text(record.get("text"), MAX_TEXT_CHARS)
-        if text is None:
+        if text is None or not (text.strip() or files):
             return None
         turn.blocks = [text]
         return turn

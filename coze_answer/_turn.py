@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from coze_stream import Usage, valid_text
 
+from ._attached import Attached
 from ._display import Cap
 from ._guard import MAX_FORMULAS
 from ._model import AnswerStream
@@ -46,6 +47,9 @@ class Turn:
     # next answer streams).
     blocks: list[str] = field(default_factory=list)
     question: str = ""  # an answer's question: what Retry and Regenerate send again
+    # A question's files (on the question, and on its answer for Retry and Regenerate, which
+    # send the same files again by their Coze ids: nothing is uploaded twice)
+    files: tuple[Attached, ...] = ()
     at: float = field(default_factory=time.time)  # when it was sent or asked (Unix seconds)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # the page's key for it
     reasoning: str = ""

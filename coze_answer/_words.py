@@ -71,6 +71,25 @@ class Words:
     forget_chats: str
     keep_refused: str
     keep_dropped: str
+    # -- Files and voice (chat_page.attachments): what is said around a question's files.
+    files_only_question: str  # the text sent with files alone: Coze wants one beside them
+    file_dropped_type: str
+    file_dropped_size: str
+    file_dropped_count: str
+    file_dropped_empty: str
+    uploading: str
+    uploaded: str
+    upload_failed: str
+    upload_nothing_sent: str
+    transcribing: str
+    transcription_failed: str
+    transcription_empty: str
+    listen: str
+    listen_help: str
+    speaking: str
+    speech_failed: str
+    speech_shortened: str
+    no_voice: str
     download_markdown: str
     download_json: str
     setup_guide: str
@@ -190,6 +209,15 @@ class Words:
             Cap.PLAIN_TEXT: self.plain_text,
         }[cap]
 
+    def dropped_file(self, name: str, reason: str, *, max_files: int, max_mb: int) -> str:
+        """Why a file in the box was not sent (``reason`` as :class:`Dropped` has it)."""
+        template = {
+            "type": self.file_dropped_type,
+            "size": self.file_dropped_size,
+            "count": self.file_dropped_count,
+        }.get(reason, self.file_dropped_empty)
+        return template.format(name=name, max_files=max_files, max_mb=max_mb)
+
     def too_long_warning(self, length: int, limit: int) -> str:
         return self.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
 
@@ -245,6 +273,26 @@ ENGLISH = Words(
         "the page is closed or reloaded. The chat itself works as before."
     ),
     keep_dropped="Part of this chat, as stored in this browser, could not be read and is left out.",
+    files_only_question="Please look at the attached files.",
+    file_dropped_type="{name} was not sent: this bot does not take files of that type.",
+    file_dropped_size="{name} was not sent: files may be at most {max_mb} MB.",
+    file_dropped_count="{name} was not sent: a message may carry at most {max_files} files.",
+    file_dropped_empty="{name} was not sent: the file is empty.",
+    uploading="Uploading {name} ({size})…",
+    uploaded="Uploaded {name} ({size})",
+    upload_failed="{name} could not be uploaded. Nothing was sent.",
+    upload_nothing_sent=(
+        "Your text is back in the box. Add the files again to send them, or send the text alone."
+    ),
+    transcribing="Turning your recording into text…",
+    transcription_failed="Your recording could not be turned into text. Nothing was sent.",
+    transcription_empty="No words were heard in your recording. Nothing was sent.",
+    listen="Listen",
+    listen_help="Read this answer aloud",
+    speaking="Making the audio…",
+    speech_failed="This answer could not be read aloud.",
+    speech_shortened="Only the first part of this long answer is read aloud.",
+    no_voice="No voice is available to read this answer aloud.",
     download_markdown="Download as Markdown",
     download_json="Download as JSON",
     setup_guide=(
@@ -424,6 +472,24 @@ CHINESE = Words(
     forget_chats="清除这个浏览器上的聊天",
     keep_refused="这个浏览器不允许页面保存聊天，所以关闭或刷新页面后，这个聊天不会保留。聊天本身照常可用。",
     keep_dropped="这个浏览器里保存的这个聊天有一部分无法读取，已略去。",
+    files_only_question="请看附件。",
+    file_dropped_type="{name} 没有发送：这个智能体不接受这种类型的文件。",
+    file_dropped_size="{name} 没有发送：每个文件最大 {max_mb} MB。",
+    file_dropped_count="{name} 没有发送：一条消息最多带 {max_files} 个文件。",
+    file_dropped_empty="{name} 没有发送：文件是空的。",
+    uploading="正在上传 {name}（{size}）…",
+    uploaded="已上传 {name}（{size}）",
+    upload_failed="{name} 上传失败，消息没有发送。",
+    upload_nothing_sent="你的文字已放回输入框。请重新添加文件再发送，或只发送文字。",
+    transcribing="正在把录音转成文字…",
+    transcription_failed="录音没能转成文字，消息没有发送。",
+    transcription_empty="录音里没有听到说话，消息没有发送。",
+    listen="朗读",
+    listen_help="把这条回答读出来",
+    speaking="正在生成语音…",
+    speech_failed="这条回答没能读出来。",
+    speech_shortened="回答太长，只朗读前面一部分。",
+    no_voice="没有可用的音色来朗读这条回答。",
     download_markdown="下载为 Markdown",
     download_json="下载为 JSON",
     setup_guide=(
