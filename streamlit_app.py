@@ -14,7 +14,14 @@ from __future__ import annotations
 import streamlit as st
 
 from chat_page.answer_bubble import PAGE_STYLE, log_unexpected, show_trouble
-from chat_page.attachments import REFILL_KEY, box_options, read_box, show_box_notes, show_question
+from chat_page.attachments import (
+    REFILL_KEY,
+    box_options,
+    read_box,
+    show_box_notes,
+    show_question,
+    voice_on,
+)
 from chat_page.controls import (
     PROMPT_KEY,
     box_placeholder,
@@ -52,7 +59,7 @@ def main() -> None:
         settings.redis_timeout,
     )
     st.session_state.trusted_proxies = settings.trusted_proxies
-    st.session_state.voice = settings.voice  # the rows' Listen buttons
+    st.session_state.voice = voice_on(settings)  # the rows' Listen buttons
     config, config_error = connect(settings)
     downloads = sidebar(config, history, said, settings)
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser

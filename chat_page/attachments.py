@@ -63,6 +63,7 @@ __all__ = [
     "show_box_notes",
     "show_question",
     "upload_cost",
+    "voice_on",
 ]
 
 # An upload counts against the visitor's messages a minute: one, and one more for every 10 MB.
@@ -100,9 +101,15 @@ def box_options(settings: PageSettings) -> dict[str, Any]:
             "file_type": list(FILE_TYPES),
             "max_upload_size": _max_file_mb(settings),
         }
-    if settings.voice:
+    if voice_on(settings):
         options["accept_audio"] = True
     return options
+
+
+def voice_on(settings: PageSettings) -> bool:
+    """Voice in the box and Listen under answers: where the owner turned them on
+    (``COZE_VOICE``), and in demo mode, whose simulator charges nobody."""
+    return settings.voice or bool(st.session_state.get("demo"))
 
 
 def _max_file_mb(settings: PageSettings) -> int:
@@ -127,7 +134,7 @@ def read_box(value: object, asked: object, settings: PageSettings) -> Message | 
     text = clean_message(getattr(value, "text", "") or "")
     uploads = [f for f in getattr(value, "files", None) or [] if isinstance(f, UploadedFile)]
     recording = getattr(value, "audio", None)
-    if not settings.voice or not isinstance(recording, UploadedFile):
+    if not voice_on(settings) or not isinstance(recording, UploadedFile):
         recording = None
     if not settings.attachments:
         uploads = []
@@ -323,8 +330,10 @@ def _speak(
     status = st.empty()
     status.caption(said.speaking)
     try:
-        voices = [] if settings.voice_id else _voices(config, client)
-        voice = pick_voice(voices, turn.content, settings.voice_id)
+        # The owner's voice is Coze's: the demo's simulator has voices of its own.
+        chosen = "" if st.session_state.get("demo") else settings.voice_id
+        voices = [] if chosen else _voices(config, client)
+        voice = pick_voice(voices, turn.content, chosen)
         if voice is None:
             return turn.id, b"", said.no_voice
         audio: list[bytes] = []

@@ -13,7 +13,7 @@ from coze_answer import Turn, Words, pick_context
 from coze_stream import ContextMessage, CozeConfig
 
 from .answer_bubble import AnswerView, render_turn, stream_answer
-from .attachments import read_aloud
+from .attachments import read_aloud, voice_on
 from .controls import answer_actions, download_buttons, follow_up_buttons
 from .fair_share import Refusal
 from .settings import PageSettings, chat_client, session_id, visitor
@@ -59,7 +59,7 @@ def show_history(
                 last = index == len(history) - 1
                 if config is not None:
                     answer_actions(actions, turn, said, config, last=last and not asking)
-                    if settings.voice:
+                    if voice_on(settings):
                         read_aloud(turn, said, config, settings)
                 if last:
                     follow_up_buttons(turn, hidden=asking)

@@ -11,7 +11,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AppTestError
 
-from coze_answer import words
+from coze_answer import speech_inputs, words
+from coze_stream.simulator.voice import VOICES
 from tests.helpers import all_text, as_text, bubble_text, send, start, trouble
 
 DELTAS_PER_SECOND = 4000
@@ -155,3 +156,65 @@ def test_the_server_keeps_none_of_the_box_s_files_once_coze_has_them(monkeypatch
     ask(at, "failed", ("fail-4302.pdf", PDF, "application/pdf"))
     assert len(managers) == 3
     assert all(not files for manager in managers for files in manager.file_storage.values())
+
+
+def speech_requests(sim) -> list:
+    return [r for r in sim.requests if r.path == "/v1/audio/speech"]
+
+
+def test_listen_reads_the_answer_aloud_in_pieces_in_its_bubble(monkeypatch, sim):
+    at = start(monkeypatch, sim, COZE_VOICE="on")
+    send(at, "/long 3000")
+    assert len(speech_inputs(at.session_state.history[1].content)) > 6
+    spoken = len(speech_requests(sim))
+    [listen] = [b for b in at.chat_message[1].button if b.label == EN.listen]
+    listen.click().run()
+    assert not at.exception
+    requests = speech_requests(sim)[spoken:]
+    assert len(requests) == 6  # at most six pieces a click
+    assert all(len(r.body["input"].encode()) <= 1024 for r in requests)
+    assert all(r.body["response_format"] == "wav" for r in requests)
+    assert "`" not in requests[0].body["input"] and "**" not in requests[0].body["input"]
+    [audio] = at.chat_message[1].get("audio")
+    assert EN.speech_shortened in [c.value for c in at.chat_message[1].caption]
+    at.run()  # the audio stays in its bubble on the next run, made once
+    assert len(at.chat_message[1].get("audio")) == 1 and len(speech_requests(sim)) == spoken + 6
+
+
+def test_the_owner_s_voice_is_used_and_read_aloud_counts_against_the_rate(monkeypatch, sim):
+    english = next(voice[0] for voice in VOICES if voice[2] == "en")
+    at = start(
+        monkeypatch, sim, COZE_VOICE="on", COZE_MESSAGES_PER_MINUTE="3", COZE_VOICE_ID=english
+    )
+    send(at, "/long 3000")  # one message of three; the answer is mostly Chinese
+    spoken = len(speech_requests(sim))
+    [listen] = [b for b in at.chat_message[1].button if b.label == EN.listen]
+    listen.click().run()
+    requests = speech_requests(sim)[spoken:]
+    assert len(requests) == 2  # the rest of the minute's share
+    assert {r.body["voice_id"] for r in requests} == {english}
+    assert EN.speech_shortened in [c.value for c in at.chat_message[1].caption]
+    # Without the owner's voice: the simulator's Chinese one, for a Chinese answer.
+    monkeypatch.delenv("COZE_VOICE_ID")
+    at = start(monkeypatch, sim, COZE_VOICE="on")
+    send(at, "/long 300")
+    [listen] = [b for b in at.chat_message[1].button if b.label == EN.listen]
+    listen.click().run()
+    chinese = next(voice[0] for voice in VOICES if voice[2] == "zh")
+    assert speech_requests(sim)[-1].body["voice_id"] == chinese
+
+
+def test_without_the_owner_s_voice_setting_there_is_no_listen_nor_microphone(monkeypatch, sim):
+    at = start(monkeypatch, sim)
+    send(at, "hello")
+    assert EN.listen not in [b.label for b in at.chat_message[1].button]
+    assert not at.chat_input[0].proto.accept_audio
+
+
+def test_demo_mode_shows_voice_too(monkeypatch, sim):
+    at = start(monkeypatch, sim, COZE_DEMO="1")
+    assert at.chat_input[0].proto.accept_audio
+    send(at, "hello")
+    [listen] = [b for b in at.chat_message[1].button if b.label == EN.listen]
+    listen.click().run()
+    assert not at.exception and len(at.chat_message[1].get("audio")) == 1
