@@ -215,7 +215,7 @@ def _turn_record(turn: Turn) -> dict[str, Any]:
         "text": turn.content,
         "at": local_time(turn.at).isoformat(),
     }
-    if turn.files:
+    if turn.files and turn.role == "user":
         record["files"] = [
             {
                 "file_id": a.file.file_id,

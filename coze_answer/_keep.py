@@ -177,7 +177,9 @@ def turn_record(turn: Turn) -> dict[str, Any]:
     as stopped where it got to."""
     record: dict[str, Any] = {"role": turn.role, "id": turn.id, "at": turn.at}
     if turn.files:
-        record["files"] = [_file_record(attached) for attached in turn.files]
+        # An answer keeps its question's files for Retry: their pictures are the question's.
+        pictures = turn.role == "user"
+        record["files"] = [_file_record(attached, pictures) for attached in turn.files]
     if turn.role == "user":
         record["text"] = turn.content
         return record
@@ -216,12 +218,12 @@ def turn_record(turn: Turn) -> dict[str, Any]:
     return record
 
 
-def _file_record(attached: Attached) -> dict[str, Any]:
+def _file_record(attached: Attached, picture: bool) -> dict[str, Any]:
     """A sent file as kept: Coze's id, name, kind, size and the small picture, never the file."""
     file = attached.file
     record: dict[str, Any] = {"id": file.file_id, "name": file.name, "kind": file.kind}
     record["size"] = file.size
-    if attached.thumbnail:
+    if picture and attached.thumbnail:
         record["thumb"] = base64.b64encode(attached.thumbnail).decode("ascii")
     return record
 
