@@ -84,19 +84,42 @@ def microphone_browser(browser: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture
-def voice_app(microphone_browser: Any, voice_server: harness.StreamlitServer) -> Iterator[AppPage]:
-    context = microphone_browser.new_context(
-        viewport={"width": 1280, "height": 900}, permissions=["microphone"], locale="en-US"
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    app = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=voice_server.url)
-    page.on("dialog", lambda dialog: (app.dialogs.append(dialog.message), dialog.dismiss()))
+def open_voice_app(microphone_browser: Any) -> Iterator[Callable[[str], AppPage]]:
+    """Open a page at a URL in the microphone's browser; checked for the token at teardown."""
+    contexts: list[tuple[Any, AppPage]] = []
+
+    def open_(url: str) -> AppPage:
+        context = microphone_browser.new_context(
+            viewport={"width": 1280, "height": 900}, permissions=["microphone"], locale="en-US"
+        )
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        app = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=url)
+        page.on("dialog", lambda dialog: (app.dialogs.append(dialog.message), dialog.dismiss()))
+        contexts.append((context, app))
+        return app.open()
+
     try:
-        yield app.open()
-        app.check_canary()
+        yield open_
+        for _, app in contexts:
+            app.check_canary()
     finally:
-        context.close()
+        for context, _ in contexts:
+            context.close()
+
+
+@pytest.fixture
+def voice_app(
+    open_voice_app: Callable[[str], AppPage], voice_server: harness.StreamlitServer
+) -> AppPage:
+    return open_voice_app(voice_server.url)
+
+
+def record(app: AppPage) -> None:
+    """A second and a half of the fake microphone, sent."""
+    app.page.locator('[data-testid="stChatInputMicButton"]').click()
+    app.page.wait_for_timeout(1500)
+    app.page.locator('[data-testid="stChatInputApproveButton"]').click()
 
 
 def test_a_file_picked_in_the_box_reaches_the_bot_and_shows_in_the_bubble(
@@ -138,9 +161,7 @@ def test_a_voice_turn_is_heard_shown_sent_and_its_answer_read_aloud(
 ) -> None:
     page = voice_app.page
     before = voice_app.bubbles.count()
-    page.locator('[data-testid="stChatInputMicButton"]').click()
-    page.wait_for_timeout(1500)  # a second and a half of the fake microphone
-    page.locator('[data-testid="stChatInputApproveButton"]').click()
+    record(voice_app)
     expect(voice_app.bubbles).to_have_count(before + 2, timeout=30_000)
     voice_app.wait_idle(60)
     question = voice_app.bubbles.nth(before)
@@ -164,3 +185,31 @@ def test_a_voice_turn_is_heard_shown_sent_and_its_answer_read_aloud(
         "el => !el.paused && el.currentTime > 0", arg=audio.element_handle(), timeout=20_000
     )
     voice_app.assert_healthy()
+
+
+def test_a_recording_coze_cannot_take_says_so_and_sends_nothing(
+    open_voice_app: Callable[[str], AppPage],
+    server_factory: Callable[[dict[str, str]], harness.StreamlitServer],
+    sim: CozeSimulator,
+) -> None:
+    # A token the simulator does not know: Coze refuses the transcription (4100).
+    refused = server_factory(
+        {
+            "COZE_PAT": CANARY[:-4] + "0000",
+            "COZE_BOT_ID": BOT_ID,
+            "COZE_API_BASE_URL": sim.base_url,
+            "COZE_VOICE": "on",
+        }
+    )
+    app = open_voice_app(refused.url)
+    streams = len(sim.streams)
+    record(app)
+    alert = app.page.get_by_role("alert").filter(has_text=EN.transcription_failed)
+    expect(alert).to_be_visible(timeout=30_000)
+    app.wait_idle()
+    expect(app.bubbles).to_have_count(0)
+    assert len(sim.streams) == streams
+    app.page.get_by_text(EN.details).first.click()
+    expect(app.main).to_contain_text("4100")
+    expect(app.main).to_contain_text("createTranscription")
+    app.assert_healthy()
