@@ -31,12 +31,14 @@ from coze_answer import (
     join_wav,
     pick_voice,
     plain_markdown,
+    sendable_name,
     shown_name,
     speech_inputs,
     thumbnail,
 )
 from coze_stream import (
     FILE_TYPES,
+    MAX_TRANSCRIPTION_BYTES,
     Attachment,
     CozeConfig,
     CozeError,
@@ -187,6 +189,8 @@ def _transcribe(
     recording: UploadedFile, text: str, slot: Any, said: Words, config: CozeConfig
 ) -> str:
     """The recording's words, by Coze; on failure the run ends with why (see _trouble)."""
+    if recording.size > MAX_TRANSCRIPTION_BYTES:
+        _trouble(said.recording_too_long, None, text)
     refusal = _spend(1, room=1)
     if refusal is not None:
         _give_back(text, said.refusal(refusal.reason, refusal.retry_after, in_box=True))
@@ -226,8 +230,9 @@ def _upload_all(
                 plain_markdown(said.uploading.format(name=name, size=file_size(size))),
             )
             data = upload.getvalue()
+            sent_name = sendable_name(upload.name)  # a macOS screenshot's name has U+202F
             try:
-                file_id = upload_file(config, upload.name, data, upload.type, client=_client(said))
+                file_id = upload_file(config, sent_name, data, upload.type, client=_client(said))
             except CozeError as error:
                 _trouble(said.upload_failed.format(name=name), error, text)
             except Exception as error:
@@ -235,7 +240,7 @@ def _upload_all(
                 _trouble(said.upload_failed.format(name=name), error, text)
             kind = attachment_kind(upload.name, upload.type)
             picture = thumbnail(data) if kind == "image" else b""
-            sent.append(Attached(Attachment(file_id, upload.name, kind, size), picture))
+            sent.append(Attached(Attachment(file_id, sent_name, kind, size), picture))
             line.caption(
                 plain_markdown(said.uploaded.format(name=name, size=file_size(size))),
                 help=None,
@@ -255,7 +260,7 @@ def _spend(cost: int, *, room: int = 0) -> Refusal | None:
 def _trouble(sentence: str, error: BaseException | None, text: str = "") -> NoReturn:
     """End the run: the next one shows ``sentence`` (and the owner's details of ``error``) and
     puts ``text`` back in the box. Nothing is sent."""
-    st.session_state[_TROUBLE_KEY] = (sentence, error)
+    st.session_state[_TROUBLE_KEY] = (sentence, error, bool(text))
     _give_back(text)
 
 
@@ -275,11 +280,12 @@ def show_box_notes(message: Message | None, said: Words, settings: PageSettings)
     trouble = st.session_state.pop(_TROUBLE_KEY, None)
     if not isinstance(trouble, tuple):
         return
-    sentence, error = trouble
+    sentence, error, had_text = trouble
     if error is None:
-        st.warning(sentence, icon=":material/mic_off:")
+        st.warning(plain_markdown(sentence), icon=":material/mic_off:")
     else:
-        show_trouble(error, said, lead=f"{sentence} {said.upload_nothing_sent}")
+        back = said.upload_nothing_sent if had_text else said.upload_nothing_sent_no_text
+        show_trouble(error, said, lead=plain_markdown(f"{sentence} {back}"))
 
 
 # -- read aloud --
@@ -338,7 +344,14 @@ def _speak(
             return turn.id, b"", said.no_voice
         audio: list[bytes] = []
         for piece in pieces:
-            if _spend(1) is not None:
+            refusal = _spend(1)
+            if refusal is not None:
+                if not audio:  # nothing to play: why
+                    return (
+                        turn.id,
+                        b"",
+                        said.refusal(refusal.reason, refusal.retry_after, in_box=False),
+                    )
                 note = note or said.speech_shortened
                 break
             audio.append(synthesize_speech(config, piece, voice, audio_format="wav", client=client))

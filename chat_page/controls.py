@@ -179,8 +179,10 @@ def hold_back() -> None:
         reason = words(page_language()).refusal(refusal.reason, refusal.retry_after, in_box=True)
     else:
         return
+    if more:  # files and a recording cannot go back in the box: the note says so
+        reason = f"{reason} {words(page_language()).files_not_kept}"
     # Shown in the box again, not returned as sent; as valid Unicode, which is all a box can
-    # hold. Files and a recording cannot go back: the reason says so when there were any.
+    # hold.
     st.session_state[PROMPT_KEY] = valid_text(typed)
     st.session_state.held_back = reason
 
@@ -302,6 +304,8 @@ def _ask_again() -> None:
 def _ask_in_place_of_last(history: list[Turn]) -> None:
     """The last answer and its question leave the chat, and the question is sent again."""
     question, files = history[-1].question, history[-1].files
+    if len(history) > 1 and history[-2].role == "user":
+        files = history[-2].files  # with their pictures (an answer keeps its files without)
     del history[len(history) - (2 if len(history) > 1 and history[-2].role == "user" else 1) :]
     _keep_typed()
     st.session_state.asked = question or " "  # a question of files alone: asked too

@@ -163,7 +163,7 @@ class FairShare:
     def _rate_refusal(self, visitor: str, now: float, cost: int = 1) -> Refusal | None:
         sent = self._sent.get(visitor)
         if cost > self.per_minute:
-            return Refusal("rate", _WINDOW)  # more than a minute's share at once: never
+            return Refusal("too_much", 0.0)  # more than a minute's share at once: never
         if sent is not None:
             while sent and sent[0] <= now - _WINDOW:
                 sent.popleft()

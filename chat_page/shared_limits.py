@@ -203,13 +203,17 @@ class SharedFairShare:
         """Count a request that is no chat (a rating, an upload, a recording, an answer read
         aloud) as ``cost`` messages against the visitor's messages a minute, or say why not;
         refused too when ``room`` more messages would not fit after it (see FairShare.spend)."""
+        if cost + room > self.per_minute:
+            return Refusal("too_much", 0.0)  # more than a minute's share at once: never
         if self._may_ask():
             try:
                 fits = not room or self._rate.test(
                     self._per_minute, "messages", visitor, cost=cost + room
                 )
                 hit = fits and self._rate.hit(self._per_minute, "messages", visitor, cost=cost)
-                refusal = None if hit else self._rate_refusal(visitor) or Refusal("rate", 1.0)
+                refusal = None
+                if not hit:  # (a race may leave room by now: it is still refused this time)
+                    refusal = self._rate_refusal(visitor, cost + room) or Refusal("rate", 1.0)
             except _REDIS_FAILURES as error:
                 self._failed(error)
             else:
@@ -277,8 +281,10 @@ class SharedFairShare:
 
         return Ticket(release, renew)
 
-    def _rate_refusal(self, visitor: str) -> Refusal | None:
-        if self._rate.test(self._per_minute, "messages", visitor):
+    def _rate_refusal(self, visitor: str, cost: int = 1) -> Refusal | None:
+        """Why ``cost`` more messages from ``visitor`` do not fit now (None when they do); the
+        wait is until the window's oldest leaves it."""
+        if self._rate.test(self._per_minute, "messages", visitor, cost=cost):
             return None
         reset_at, _ = self._rate.get_window_stats(self._per_minute, "messages", visitor)
         return Refusal("rate", max(1.0, reset_at - time.time()))

@@ -35,9 +35,11 @@ __all__ = [
     "file_size",
     "join_wav",
     "pick_voice",
+    "sendable_name",
     "shown_name",
     "speech_inputs",
     "speech_text",
+    "stored_thumbnail",
     "thumbnail",
 ]
 
@@ -45,7 +47,11 @@ MAX_THUMBNAIL_SIDE: Final = 160
 """The longest side of a kept thumbnail, in pixels."""
 MAX_THUMBNAIL_BYTES: Final = 24_000
 """The most bytes a kept thumbnail takes (a JPEG of 160 pixels is a few KB)."""
-_MAX_DECODED_PIXELS: Final = 50_000_000  # a bigger image is not decoded for its thumbnail
+# The most pixels decoded for a thumbnail: a JPEG is decoded at an eighth of its size (draft),
+# any other image whole, so the bounds differ (a 16 Mpx PNG takes about 64 MB while decoded).
+_MAX_JPEG_PIXELS: Final = 64_000_000
+_MAX_DECODED_PIXELS: Final = 16_000_000
+MAX_NAME_CHARS: Final = 255  # as Coze (and most file systems) take a file name
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +139,8 @@ def thumbnail(data: bytes) -> bytes:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
-                if width * height > _MAX_DECODED_PIXELS:
+                bound = _MAX_JPEG_PIXELS if image.format == "JPEG" else _MAX_DECODED_PIXELS
+                if width * height > bound:
                     return b""
                 image.draft("RGB", (MAX_THUMBNAIL_SIDE * 2, MAX_THUMBNAIL_SIDE * 2))
                 picture = image.convert("RGB")
@@ -144,6 +151,39 @@ def thumbnail(data: bytes) -> bytes:
         return b""
     made = out.getvalue()
     return made if len(made) <= MAX_THUMBNAIL_BYTES else b""
+
+
+def stored_thumbnail(data: bytes) -> bytes:
+    """``data`` when it is a JPEG of at most :data:`MAX_THUMBNAIL_SIDE` pixels a side that
+    decodes whole (a picture read back from the browser's store), else ``b""``. Never raises."""
+    from PIL import Image
+
+    if not data.startswith(b"\xff\xd8\xff") or len(data) > MAX_THUMBNAIL_BYTES:
+        return b""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "JPEG" or max(image.size) > MAX_THUMBNAIL_SIDE:
+                return b""
+            image.load()
+    except Exception:  # anything from a stranger's store: no picture, the file's line stays
+        return b""
+    return data
+
+
+def sendable_name(name: str) -> str:
+    """A file name as Coze takes it: every character printable (a space for the others, such as
+    the narrow no-break space in a macOS screenshot's name), at most :data:`MAX_NAME_CHARS`
+    characters, the extension kept."""
+    line = (
+        " ".join("".join(ch if ch.isprintable() else " " for ch in valid_text(name)).split())
+        or "file"
+    )
+    if len(line) <= MAX_NAME_CHARS:
+        return line
+    stem, dot, extension = line.rpartition(".")
+    if not dot or len(extension) > 16:
+        return line[:MAX_NAME_CHARS]
+    return stem[: MAX_NAME_CHARS - len(extension) - 1] + "." + extension
 
 
 # -- read aloud --

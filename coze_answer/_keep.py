@@ -43,7 +43,7 @@ from coze_stream import (
     valid_text,
 )
 
-from ._attached import MAX_THUMBNAIL_BYTES, Attached
+from ._attached import MAX_THUMBNAIL_BYTES, Attached, stored_thumbnail
 from ._display import Cap
 from ._guard import MAX_FORMULAS
 from ._turn import Turn
@@ -78,7 +78,6 @@ MAX_FILES: Final = 20
 MAX_FILE_NAME_CHARS: Final = 255
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _FILE_ID = re.compile(r"[0-9A-Za-z_.:-]{1,128}")
-_JPEG = b"\xff\xd8\xff"
 _CHAT_ID = re.compile(r"[0-9a-f]{8,32}")
 # Bidirectional embeddings, overrides and isolates: invisible, and they reorder what is shown.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -251,13 +250,14 @@ def _read_files(value: object) -> tuple[Attached, ...] | None:
 
 
 def _picture(value: object) -> bytes:
+    """A kept picture, when it is one the page could have made (see stored_thumbnail)."""
     if not isinstance(value, str) or len(value) > MAX_THUMBNAIL_BYTES * 4 // 3 + 4:
         return b""
     try:
         data = base64.b64decode(value, validate=True)
     except ValueError:
         return b""
-    return data if data.startswith(_JPEG) else b""
+    return stored_thumbnail(data)
 
 
 def read_chat(raw: object) -> KeptChat | None:

@@ -84,6 +84,7 @@ _APP_BUSY = _Headline(lambda w: w.trouble_app_busy, retry=True)
 _UNREACHABLE = _Headline(lambda w: w.trouble_unreachable, retry=True)
 _BROKE_OFF = _Headline(lambda w: w.trouble_broke_off, retry=True)
 _ANSWER_TOO_LONG = _Headline(lambda w: w.trouble_answer_too_long, retry=False)
+_FILE_REFUSED = _Headline(lambda w: w.trouble_file_refused, retry=False)
 _BLOCKED = _Headline(lambda w: w.trouble_blocked, retry=False)
 _CANNOT_ANSWER = _Headline(lambda w: w.trouble_cannot_answer, retry=False)
 _MESSAGE_TOO_LONG = _Headline(lambda w: w.trouble_message_too_long, retry=False)
@@ -130,7 +131,16 @@ _NO_FREE_CONNECTION = (
     "This app is talking to Coze for many people at once and had no free connection within "
     "{seconds:g} seconds: try again in a moment."
 )
+_FILE_REFUSALS = (  # coze_stream's sentences for a file Coze will not take as it is
+    "Coze received no file, or an empty one: choose the file again and retry.",
+    "The file is larger than Coze takes: send a smaller file.",
+    "Coze does not take files of this type: send another kind of file.",
+    "Coze found the file invalid or damaged: send another file.",
+    "Coze refused the file: its content may not match its extension (such as a .png that is "
+    "not a PNG image). Send the file with its right extension.",
+)
 _BY_TEMPLATE: Final[dict[str, _Headline]] = {
+    **dict.fromkeys(_FILE_REFUSALS, _FILE_REFUSED),
     _PLUGIN: _SETUP,  # a client-side plugin fails every time it is called
     _TOOL: _SETUP,
     _ANSWER_GREW: _ANSWER_TOO_LONG,

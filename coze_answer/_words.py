@@ -81,6 +81,9 @@ class Words:
     uploaded: str
     upload_failed: str
     upload_nothing_sent: str
+    upload_nothing_sent_no_text: str
+    files_not_kept: str
+    recording_too_long: str
     transcribing: str
     transcription_failed: str
     transcription_empty: str
@@ -119,6 +122,7 @@ class Words:
     refused_rate_in_box: str
     refused_rate: str
     refused_busy_in_box: str
+    refused_too_much: str  # files worth more than a minute's messages: they never fit
     refused_busy: str
     retry: str
     regenerate: str
@@ -154,6 +158,7 @@ class Words:
     trouble_blocked: str
     trouble_cannot_answer: str
     trouble_message_too_long: str
+    trouble_file_refused: str
     trouble_still_answering: str
     trouble_coze_failed: str
     trouble_app_failed: str
@@ -192,11 +197,13 @@ class Words:
 
     def refusal(self, reason: str, retry_after: float, *, in_box: bool) -> str:
         """Why a message is not sent now: ``reason`` is "streaming" (this visitor's previous
-        answer still runs), "rate" (their messages a minute) or "busy" (chats at once);
+        answer still runs), "rate" (their messages a minute), "too_much" (files worth more
+        than a minute's messages) or "busy" (chats at once);
         ``in_box``: the message went back in the box, else it was a click and is not sent."""
         sentences = {
             "streaming": (self.refused_streaming_in_box, self.refused_streaming),
             "rate": (self.refused_rate_in_box, self.refused_rate),
+            "too_much": (self.refused_too_much, self.refused_too_much),
         }.get(reason, (self.refused_busy_in_box, self.refused_busy))
         return sentences[0 if in_box else 1].format(seconds=max(1, round(retry_after)))
 
@@ -284,6 +291,9 @@ ENGLISH = Words(
     upload_nothing_sent=(
         "Your text is back in the box. Add the files again to send them, or send the text alone."
     ),
+    upload_nothing_sent_no_text="Add the files again to send them.",
+    files_not_kept="The files were not kept: add them again to send them.",
+    recording_too_long="Your recording is too long to turn into text. Please record a shorter one.",
     transcribing="Turning your recording into text…",
     transcription_failed="Your recording could not be turned into text. Nothing was sent.",
     transcription_empty="No words were heard in your recording. Nothing was sent.",
@@ -357,6 +367,9 @@ ENGLISH = Words(
     refused_rate=(
         "That is more messages in a minute than this page takes. Send it again in {seconds} s."
     ),
+    refused_too_much=(
+        "These files are more than this page takes in a minute. Send fewer or smaller files."
+    ),
     refused_busy_in_box=(
         "This page is answering too many people right now. Try again in a moment: your message "
         "is still in the box."
@@ -411,6 +424,10 @@ ENGLISH = Words(
     ),
     trouble_cannot_answer="The bot can't answer this question. Please try asking it differently.",
     trouble_message_too_long="Your message is too long for this bot. Please send a shorter one.",
+    trouble_file_refused=(
+        "Coze did not take this file: its type, size or content is not one it accepts. "
+        "Try another file."
+    ),
     trouble_still_answering=(
         "The bot is still working on the previous answer. Please try again in a moment."
     ),
@@ -481,6 +498,9 @@ CHINESE = Words(
     uploaded="已上传 {name}（{size}）",
     upload_failed="{name} 上传失败，消息没有发送。",
     upload_nothing_sent="你的文字已放回输入框。请重新添加文件再发送，或只发送文字。",
+    upload_nothing_sent_no_text="请重新添加文件再发送。",
+    files_not_kept="文件没有保留：请重新添加文件再发送。",
+    recording_too_long="录音太长，无法转成文字。请录一段短一些的。",
     transcribing="正在把录音转成文字…",
     transcription_failed="录音没能转成文字，消息没有发送。",
     transcription_empty="录音里没有听到说话，消息没有发送。",
@@ -542,6 +562,7 @@ CHINESE = Words(
     refused_streaming="上一个回答还没有结束。请稍后再发送；消息没有发送。",
     refused_rate_in_box="一分钟内发送的消息太多了。请 {seconds} 秒后再发送；消息仍在输入框里。",
     refused_rate="一分钟内发送的消息太多了。请 {seconds} 秒后再发送；消息没有发送。",
+    refused_too_much="这些文件超出了这个页面一分钟内能接收的量。请少发几个或发小一些的文件。",
     refused_busy_in_box="现在同时提问的人太多了。请稍后再试；消息仍在输入框里。",
     refused_busy="现在同时提问的人太多了。请稍后再试；消息没有发送。",
     retry="重试",
@@ -576,6 +597,7 @@ CHINESE = Words(
     trouble_blocked="你的问题或回答被这个聊天的内容规则拦截了，请换个说法再试。",
     trouble_cannot_answer="这个问题暂时无法回答，请换个问法试试。",
     trouble_message_too_long="你的消息太长，超出了这个聊天能处理的长度，请发一条短一些的。",
+    trouble_file_refused="Coze 没有接受这个文件：它的类型、大小或内容不符合要求。请换一个文件。",
     trouble_still_answering="上一个回答还没有结束，请稍后再试。",
     trouble_coze_failed="Coze 报告了一个错误。请再试一次；如果一直这样，请告诉网站的管理员。",
     trouble_app_failed="这个应用出了点问题。请再试一次；如果一直这样，请告诉网站的管理员。",

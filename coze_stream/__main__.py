@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from coze_answer import AnswerStream, AppendReasoning, AppendText, Change, Replace
+from coze_answer import AnswerStream, AppendReasoning, AppendText, Change, Replace, words
 
 from ._client import stream_chat
 from ._config import CozeConfig, load_config
@@ -31,7 +31,8 @@ from ._models import ChatEvent
 
 EXIT_COZE_ERROR = 1
 EXIT_USAGE = 2
-FILES_ONLY_MESSAGE = "Please look at the attached files."
+# The command line is English: the page's sentence for a question of files alone.
+FILES_ONLY_MESSAGE = words("en").files_only_question
 """What is asked with files when no message is given: Coze refuses files without a text."""
 
 

@@ -5,13 +5,14 @@ named, a failed upload sending nothing, and Retry sending the same files without
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AppTestError
 
-from coze_answer import speech_inputs, words
+from coze_answer import KEEP_VERSION, read_chat, speech_inputs, turn_record, words
 from coze_stream.simulator.voice import VOICES
 from tests.helpers import all_text, as_text, bubble_text, send, start, trouble
 
@@ -76,6 +77,26 @@ def test_files_alone_go_with_a_short_text_in_the_page_s_language(monkeypatch, si
     assert not at.session_state.history[1].failed
 
 
+def test_regenerate_after_a_reload_keeps_the_question_s_pictures(monkeypatch, sim):
+    at = start(monkeypatch, sim)
+    ask(at, "look", ("chart.png", png(), "image/png"))
+    stored = json.dumps(
+        {
+            "v": KEEP_VERSION,
+            "id": "0123456789abcdef",
+            "turns": [turn_record(turn) for turn in at.session_state.history],
+        }
+    )
+    kept = read_chat(stored)
+    assert kept is not None and kept.turns[1].files[0].thumbnail == b""  # kept without
+    at.session_state["history"] = kept.turns  # as a reload restores them
+    at.run()
+    [regenerate] = [b for b in at.chat_message[1].button if b.label == EN.regenerate]
+    regenerate.click().run()
+    question = at.session_state.history[0]
+    assert question.files[0].thumbnail and len(at.chat_message[0].image) == 1
+
+
 def test_memory_and_retry_carry_the_files_by_id_and_upload_nothing_again(monkeypatch, sim):
     at = start(monkeypatch, sim)
     ask(at, "look", ("chart.png", png(), "image/png"))
@@ -128,7 +149,41 @@ def test_uploads_count_against_the_visitor_s_messages_a_minute(monkeypatch, sim)
     ask(at, "four", *[(f"{n}.png", png(), "image/png") for n in range(3)])
     assert len(sim.streams) == streams  # three uploads and the message would be four
     assert at.chat_input[0].value == "four"
-    assert any("minute" in as_text(w.value) for w in at.warning)
+    assert [as_text(w.value) for w in at.warning] == [EN.refused_too_much]
+    ask(at, "two", ("a.png", png(), "image/png"))  # two of three
+    assert sim.streams[-1].message == "two"
+    ask(at, "three", ("b.png", png(), "image/png"))  # the minute's third is not enough
+    assert sim.streams[-1].message == "two" and at.chat_input[0].value == "three"
+    [note] = [as_text(w.value) for w in at.warning]
+    assert note.startswith("That is more messages in a minute")
+
+
+def test_a_message_held_back_says_its_files_must_be_added_again(monkeypatch, sim):
+    at = start(monkeypatch, sim, COZE_MESSAGES_PER_MINUTE="1")
+    send(at, "one")
+    ask(at, "with a file", ("a.png", png(), "image/png"))
+    assert at.chat_input[0].value == "with a file"
+    [note] = [as_text(w.value) for w in at.warning]
+    assert note.endswith(EN.files_not_kept)
+
+
+def test_a_name_with_invisible_spaces_is_uploaded(monkeypatch, sim):
+    at = start(monkeypatch, sim)
+    ask(at, "", ("Screenshot 2026-12-07 at 10.00.00\u202fAM.png", png(), "image/png"))
+    assert sim.uploads[-1].name == "Screenshot 2026-12-07 at 10.00.00 AM.png"
+    assert not at.session_state.history[1].failed
+
+
+def test_a_file_coze_refuses_gets_a_visitor_sentence_and_the_owner_s_reason(monkeypatch, sim):
+    at = start(monkeypatch, sim, locale="zh-CN")
+    ask(at, "", ("fail-4302.pdf", PDF, "application/pdf"))
+    zh = words("zh")
+    headline, details = trouble(at)
+    assert headline == (
+        f"{zh.upload_failed.format(name='fail-4302.pdf')} {zh.upload_nothing_sent_no_text} "
+        f"{zh.trouble_file_refused}"
+    )
+    assert "4302" in details
 
 
 def test_the_owner_can_turn_files_off(monkeypatch, sim):

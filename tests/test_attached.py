@@ -25,8 +25,10 @@ from coze_answer import (
     pick_context,
     pick_voice,
     read_chat,
+    sendable_name,
     speech_inputs,
     speech_text,
+    stored_thumbnail,
     thumbnail,
     turn_record,
     words,
@@ -117,6 +119,26 @@ def test_what_is_no_image_or_too_big_to_decode_gets_no_picture() -> None:
     assert thumbnail(bytes(header)) == b""
 
 
+def test_a_stored_picture_passes_only_as_a_small_whole_jpeg() -> None:
+    small = thumbnail(picture(300, 200))
+    assert stored_thumbnail(small) == small
+    assert stored_thumbnail(small[:-200]) == b""  # cut short: it would not decode
+    assert stored_thumbnail(picture(100, 100)) == b""  # a PNG
+    header = bytearray(small)
+    sof = header.index(b"\xff\xc0")  # the frame header: claim 60,000 x 60,000 pixels
+    header[sof + 5 : sof + 9] = (60_000).to_bytes(2, "big") * 2
+    assert stored_thumbnail(bytes(header)) == b""
+
+
+def test_names_are_sent_as_coze_takes_them() -> None:
+    assert sendable_name("Screenshot 2026-12-07 at 10.00.00\u202fAM.png") == (
+        "Screenshot 2026-12-07 at 10.00.00 AM.png"
+    )
+    long = sendable_name("x" * 400 + ".pdf")
+    assert len(long) == 255 and long.endswith(".pdf")
+    assert sendable_name("\x00\u202e") == "file"
+
+
 # -- what a turn keeps --
 
 
@@ -167,7 +189,13 @@ def test_hostile_kept_files_are_refused_or_lose_their_picture() -> None:
     ):
         assert one(bad) == [], bad
     # A picture that is not a JPEG (an SVG with a script, say) is dropped; the file stays.
-    for thumb in ("PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+", "!!not base64!!", "A" * 40_000):
+    import base64
+
+    garbage = base64.b64encode(b"\xff\xd8\xff" + b"garbage").decode()  # a JPEG's start only
+    big = io.BytesIO()
+    Image.new("RGB", (400, 300)).save(big, "JPEG")  # a JPEG, but no thumbnail's size
+    large = base64.b64encode(big.getvalue()).decode()
+    for thumb in ("PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+", "!!not base64!!", "A" * 40_000, garbage, large):
         turns = one([good | {"thumb": thumb}])
         assert turns and turns[0].files[0].thumbnail == b""
     # Control characters in a name are taken out.

@@ -116,3 +116,18 @@ def test_ratings_count_against_the_visitor_s_messages_a_minute():
     assert share.spend("b") is None  # another visitor is not affected
     clock.now += 60
     assert share.spend("a") is None
+
+
+def test_uploads_cost_several_messages_and_leave_room_for_their_question():
+    clock = Clock()
+    share = FairShare(max_chats=10, per_minute=5, clock=clock)
+    assert share.spend("a") is None  # 1 of 5
+    clock.now += 10
+    assert share.spend("a", 3, room=2) == Refusal("rate", 50.0)  # 1 + 3 + 2 > 5: nothing spent
+    assert share.spend("a", 3, room=1) is None  # 4 of 5, the question's place left
+    assert share.check("a") is None
+    assert isinstance(share.admit("a"), Ticket)  # the question takes it
+    assert share.spend("a") == Refusal("rate", 50.0)
+    # More than a minute's share at once never fits: no wait would help.
+    assert share.spend("b", 5, room=1) == Refusal("too_much", 0.0)
+    assert share.spend("b") is None  # and nothing was counted

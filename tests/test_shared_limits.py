@@ -326,3 +326,16 @@ def test_ratings_count_against_the_shared_rate(server, prefix):
         refusal = share.spend("a")
         assert isinstance(refusal, Refusal) and refusal.reason == "rate"
     assert one.spend("b") is None  # another visitor's count is their own
+
+
+def test_uploads_cost_several_shared_messages_and_leave_room_for_their_question(server, prefix):
+    one, two = (replica(server.url, prefix, per_minute=5) for _ in range(2))
+    assert one.spend("a") is None  # 1 of 5
+    refusal = two.spend("a", 3, room=2)  # 1 + 3 + 2 > 5: refused on the other replica too
+    assert isinstance(refusal, Refusal) and refusal.reason == "rate" and refusal.retry_after > 1
+    assert two.spend("a", 3, room=1) is None  # 4 of 5
+    admitted(one, "a").release()  # the question's place
+    refusal = one.spend("a")
+    assert isinstance(refusal, Refusal) and refusal.reason == "rate"
+    assert one.spend("b", 5, room=1) == Refusal("too_much", 0.0)
+    assert two.spend("b", 5) is None  # nothing was counted for b
