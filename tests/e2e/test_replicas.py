@@ -165,6 +165,12 @@ def _deployed(sim: CozeSimulator, **settings: str) -> Iterator[Deployment]:
         assert CANARY not in deployed.log(replica), "the token appeared in a replica's output"
 
 
+@pytest.fixture(autouse=True)
+def _answers_at_speed(fast_sim: CozeSimulator) -> None:
+    """No test here watches an answer stream in: the answers that must still be running when
+    something happens are ``/slow`` ones (a second a delta, whatever the simulator's rate)."""
+
+
 @pytest.fixture(scope="module")
 def deployment(sim: CozeSimulator) -> Iterator[Deployment]:
     with _deployed(sim) as deployed:
