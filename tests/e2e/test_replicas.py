@@ -34,7 +34,7 @@ from coze_answer import words
 from coze_stream.simulator import CozeSimulator
 from tests.redis_server import RedisServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.long, pytest.mark.timeout(300)]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 STOP = ".st-key-stop-answer button"
