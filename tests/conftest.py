@@ -26,6 +26,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "tests" / "fixtures" / "coze-recordings"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``long`` tests first. Under ``-n auto --dist worksteal`` each worker starts on its
+    share from the front of this list and a worker with nothing left takes from the back of
+    another's: a long test left near the end ran alone on one core while the other idled."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture
 def recording() -> Callable[[str], bytes]:
     def read(name: str) -> bytes:

@@ -373,6 +373,8 @@ def message_like() -> st.SearchStrategy[str]:
     )
 
 
+# 300 examples: 15 s on a quiet machine, past 60 s with the load average at 20 (two full runs).
+@pytest.mark.timeout(240)
 @settings(
     max_examples=300,
     deadline=None,

@@ -183,11 +183,15 @@ def test_background_stop_aborts_a_silent_stream_at_once(sim, config):
 
 
 def drain(chat: BackgroundChat, seconds: float) -> list[object]:
-    """Everything ``chat`` hands out within ``seconds`` (or until it is over)."""
+    """Everything ``chat`` hands out within ``seconds``, or until it is over: finished, or its
+    reading thread ended (then nothing more can come once what it left was taken)."""
     seen: list[object] = []
     deadline = time.monotonic() + seconds
     while not chat.finished and time.monotonic() < deadline:
+        reading = chat.reading
         seen += chat.take(0.05)
+        if not reading:
+            break  # the thread had ended before that take, so it had left all it ever will
     return seen
 
 

@@ -21,7 +21,7 @@ from support import BOT_ID, CANARY, AppPage, normalise
 
 from coze_stream.simulator import CozeSimulator
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.long, pytest.mark.timeout(240)]
 
 APP = pathlib.Path(__file__).resolve().parent.parent.parent / "streamlit_app.py"
 LIST = ".cz-keep li"

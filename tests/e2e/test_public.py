@@ -53,6 +53,7 @@ def live_env(sim: CozeSimulator, **extra: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.long
 @pytest.mark.timeout(420)
 def test_send_and_stop_again_and_again_starves_no_one(open_app, server_factory, sim) -> None:
     """Two tabs send a message Coze never answers and press Stop, 20 times each. A live user in

@@ -34,7 +34,7 @@ from coze_answer import words
 from coze_stream.simulator import CozeSimulator
 from tests.redis_server import RedisServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.long, pytest.mark.timeout(300)]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 STOP = ".st-key-stop-answer button"
@@ -163,6 +163,12 @@ def _deployed(sim: CozeSimulator, **settings: str) -> Iterator[Deployment]:
     assert not listening, f"still listening after Ctrl-C: {listening}"
     for replica in (1, 2):
         assert CANARY not in deployed.log(replica), "the token appeared in a replica's output"
+
+
+@pytest.fixture(autouse=True)
+def _answers_at_speed(fast_sim: CozeSimulator) -> None:
+    """No test here watches an answer stream in: the answers that must still be running when
+    something happens are ``/slow`` ones (a second a delta, whatever the simulator's rate)."""
 
 
 @pytest.fixture(scope="module")
