@@ -18,12 +18,12 @@ When the browser refuses to store (quota, storage off), the chat works as before
 component shows one calm note.
 
 The exchange: on a page's first run the component reads this tab's open chat and sends its
-text with a fresh ``nonce`` (``found``, a trigger: a state value would go back to the server
-with every later run, the whole chat on every message); the page restores it when its chat is still empty
-(checked by :func:`coze_answer.read_chat`, its Markdown guarded again like an answer from
-Coze) and answers with ``ready`` = that nonce. Only then does the component write. Each run
-sends only the turns that changed since the last one (``base``, the first changed turn, and the
-turns from there): a long chat costs its new turns, not its length.
+text with a fresh ``nonce`` (``found``: a trigger, as a state value would go back to the
+server with every later run, the whole chat with every message); the page restores it when
+its chat is still empty (checked by :func:`coze_answer.read_chat`, its Markdown guarded again
+like an answer from Coze) and answers with ``ready`` = that nonce. Only then does the
+component write. Each run sends only the turns that changed since the last one (``base``, the
+first changed turn, and the turns from there): a long chat costs its new turns, not its length.
 Clicks in the list come back as triggers too (``open``, ``deleted``, ``forgot``, ``resend``).
 """
 
