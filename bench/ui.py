@@ -78,7 +78,8 @@ the page's ``Date.now()``):
   a chat of 4 earlier turns (questions and ``/long --history-deltas`` answers) in the browser's
   store, and another a chat of N; each restores it, then sends one more message, measured as in
   ``--history``. The two alternate over ``--runs`` runs; the goal is the N+1st message over the
-  5th <= 1.5 in websocket bytes and in first-word time (medians).
+  5th <= 1.5 in websocket bytes and in first-word time (medians). The bytes the page sends are
+  shown too: a rerun request carries every widget's state.
 - ``--reasoning N``: ``/think N /long 30``: N reasoning deltas (one long paragraph, about 12 bytes
   each) before a short answer, on both sides, ``--runs`` times; websocket bytes per byte of
   reasoning and answer (medians); the goal is the app's <= 20x, as for answers.
