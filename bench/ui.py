@@ -78,7 +78,8 @@ the page's ``Date.now()``):
   a chat of 4 earlier turns (questions and ``/long --history-deltas`` answers) in the browser's
   store, and another a chat of N; each restores it, then sends one more message, measured as in
   ``--history``. The two alternate over ``--runs`` runs; the goal is the N+1st message over the
-  5th <= 1.5 in websocket bytes and in first-word time (medians).
+  5th <= 1.5 in websocket bytes and in first-word time (medians). The bytes the page sends are
+  shown too: a rerun request carries every widget's state.
 - ``--reasoning N``: ``/think N /long 30``: N reasoning deltas (one long paragraph, about 12 bytes
   each) before a short answer, on both sides, ``--runs`` times; websocket bytes per byte of
   reasoning and answer (medians); the goal is the app's <= 20x, as for answers.
@@ -162,7 +163,7 @@ BENCH_JS = r"""
 (() => {
   if (window.__bench) return;
   const B = window.__bench = {
-    armed: false, counting: false, wsBytes: 0, wsFrames: 0,
+    armed: false, counting: false, wsBytes: 0, wsFrames: 0, wsSent: 0,
     markers: [], wire: [], seen: [], pending: [], hi: -1,
     first: null, firstSeen: null, tail: null, tailSeen: null,
     bubbles: 0, enterAt: null, checks: 0, checkMs: 0,
@@ -202,6 +203,16 @@ BENCH_JS = r"""
     return ws;
   }
   Counting.prototype = Orig.prototype;
+  // What the page sends (a rerun request carries every widget's state).
+  const send = Orig.prototype.send;
+  Orig.prototype.send = function (data) {
+    if (B.counting) {
+      if (typeof data === "string") B.wsSent += new TextEncoder().encode(data).length;
+      else if (data && data.byteLength !== undefined) B.wsSent += data.byteLength;
+      else if (data && data.size !== undefined) B.wsSent += data.size;
+    }
+    return send.call(this, data);
+  };
   for (const key of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Counting[key] = Orig[key];
   window.WebSocket = Counting;
   // The first-word time of --history starts when Enter is pressed in the chat input.
@@ -261,7 +272,7 @@ BENCH_JS = r"""
     B.wsFirstSeen = null; B.wsTailSeen = null;
     B.first = plan.first; B.tail = plan.tail; B.firstSeen = null; B.tailSeen = null;
     B.bubbles = assistantBubbles().length; B.enterAt = null;
-    B.wsBytes = 0; B.wsFrames = 0; B.checks = 0; B.checkMs = 0;
+    B.wsBytes = 0; B.wsFrames = 0; B.wsSent = 0; B.checks = 0; B.checkMs = 0;
     B.armed = true; B.counting = true;
     check();
   };
@@ -494,6 +505,7 @@ class Run:
     ws_per_byte: float | None = None
     ws_bytes: int = 0
     ws_frames: int = 0
+    ws_sent: int = 0  # bytes the page sent (its rerun requests)
     answer_bytes: int = 0
     markers_seen: int = 0
     markers: int = 0
@@ -566,7 +578,8 @@ class Session:
             """() => { const B = window.__bench; return {
               firstSeen: B.firstSeen, tailSeen: B.tailSeen, seen: B.seen, enterAt: B.enterAt,
               wsFirstSeen: B.wsFirstSeen, wsTailSeen: B.wsTailSeen, wsSeen: B.wsSeen,
-              wsBytes: B.wsBytes, wsFrames: B.wsFrames, checks: B.checks, checkMs: B.checkMs,
+              wsBytes: B.wsBytes, wsFrames: B.wsFrames, wsSent: B.wsSent,
+              checks: B.checks, checkMs: B.checkMs,
               text: B.answerText() }; }"""
         )
 
@@ -624,6 +637,7 @@ def evaluate(side: str, plan: Plan, sim: CozeSimulator, session: Session) -> Run
     sent = SENT.get(record.chat_id, []) if record is not None else []
     run.answer_bytes = len(plan.text.encode())
     run.ws_bytes, run.ws_frames = data["wsBytes"], data["wsFrames"]
+    run.ws_sent = data["wsSent"]
     run.ws_per_byte = run.ws_bytes / run.answer_bytes
     run.check_ms = data["checkMs"]
     run.markers = len(plan.markers)
@@ -1256,7 +1270,8 @@ def restored_mode(bench: Bench, args: argparse.Namespace) -> bool:
                 restore_times[count].append(session.restore_seconds)
                 print(
                     f"  message {count + 1:4} (run {number + 1}): restored in "
-                    f"{session.restore_seconds:.2f} s; ws {run.ws_bytes:,} B, first "
+                    f"{session.restore_seconds:.2f} s; ws {run.ws_bytes:,} B (sent "
+                    f"{run.ws_sent:,} B), first "
                     f"words {seconds(run.first_word)} after Enter, server CPU "
                     f"{cpu_seconds(run.cpu)} {'; '.join(run.errors)}",
                     flush=True,
@@ -1266,12 +1281,13 @@ def restored_mode(bench: Bench, args: argparse.Namespace) -> bool:
     rows = []
     figures: dict[tuple[int, str], float | None] = {}
     for count in counts:
-        for name in ("ws_bytes", "first_word", "cpu"):
+        for name in ("ws_bytes", "ws_sent", "first_word", "cpu"):
             figures[count, name] = median([getattr(run, name) for run in runs[count]])
         rows.append(
             (
                 f"message {count + 1}",
                 f"{figures[count, 'ws_bytes'] or 0:,.0f}",
+                f"{figures[count, 'ws_sent'] or 0:,.0f}",
                 seconds(figures[count, "first_word"]),
                 cpu_seconds(figures[count, "cpu"]),
             )
@@ -1283,6 +1299,7 @@ def restored_mode(bench: Bench, args: argparse.Namespace) -> bool:
         (
             f"{big + 1}th / 5th",
             f"{growth['ws_bytes'] or 0:.2f}x",
+            "",
             f"{growth['first_word'] or 0:.2f}x",
             "",
         )
@@ -1294,7 +1311,9 @@ def restored_mode(bench: Bench, args: argparse.Namespace) -> bool:
             f"{count} turns {median(times) or 0:.2f} s" for count, times in restore_times.items()
         )
     )
-    print_table(("after a restored chat", "ws bytes", "first words", "server CPU"), rows)
+    print_table(
+        ("after a restored chat", "ws bytes", "ws bytes sent", "first words", "server CPU"), rows
+    )
     failed = any(not run.complete for count in counts for run in runs[count])
     for name, value in growth.items():
         ok = None if value is None else value <= GOAL_HISTORY_GROWTH

@@ -18,12 +18,13 @@ When the browser refuses to store (quota, storage off), the chat works as before
 component shows one calm note.
 
 The exchange: on a page's first run the component reads this tab's open chat and sends its
-text with a fresh ``nonce`` (``found``); the page restores it when its chat is still empty
-(checked by :func:`coze_answer.read_chat`, its Markdown guarded again like an answer from
-Coze) and answers with ``ready`` = that nonce. Only then does the component write. Each run
-sends only the turns that changed since the last one (``base``, the first changed turn, and the
-turns from there): a long chat costs its new turns, not its length.
-Clicks in the list come back as triggers (``open``, ``deleted``, ``forgot``, ``resend``).
+text with a fresh ``nonce`` (``found``: a trigger, as a state value would go back to the
+server with every later run, the whole chat with every message); the page restores it when
+its chat is still empty (checked by :func:`coze_answer.read_chat`, its Markdown guarded again
+like an answer from Coze) and answers with ``ready`` = that nonce. Only then does the
+component write. Each run sends only the turns that changed since the last one (``base``, the
+first changed turn, and the turns from there): a long chat costs its new turns, not its length.
+Clicks in the list come back as triggers too (``open``, ``deleted``, ``forgot``, ``resend``).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ const CHAT = "coze-chat:", META = "coze-meta:", OPEN = "coze-open", OWNER = "coz
 const PAGE = Math.random().toString(16).slice(2) + Date.now().toString(16);
 const ID = /^[0-9a-f]{8,32}$/;
 const S = { data: null, nonce: null, session: null, applied: null, refused: false,
-  root: null, set: null, trigger: null, listening: false };
+  root: null, trigger: null, listening: false };
 function store() {
   try { return window.localStorage; } catch (e) { return null; }
 }
@@ -293,13 +294,12 @@ function announce() {
   if (ls && id && ID.test(id)) {
     try { raw = ownCopy(id, ls.getItem(CHAT + id)); } catch (e) { raw = null; }
   }
-  S.set("found", { nonce: S.nonce, raw: typeof raw === "string" ? raw : null });
+  S.trigger("found", { nonce: S.nonce, raw: typeof raw === "string" ? raw : null });
 }
-export default function ({ data: bytes, parentElement, setStateValue, setTriggerValue }) {
+export default function ({ data: bytes, parentElement, setTriggerValue }) {
   const data = JSON.parse(new TextDecoder().decode(bytes));
   S.data = data;
   S.root = parentElement;
-  S.set = setStateValue;
   S.trigger = setTriggerValue;
   if (!S.listening) {
     S.listening = true;
@@ -333,6 +333,10 @@ export default function ({ data: bytes, parentElement, setStateValue, setTrigger
   const chat = data.chat;
   setOpen(chat.id);
   const revision = chat.id + ":" + chat.rev;
+  // The first chat this page load is given, unchanged: the one it read from the store itself
+  // (restored); writing it back would parse and write the whole chat (600 KB for 100 turns)
+  // for nothing. Later, an unchanged chat of a new revision is written (the store may lack it).
+  if (S.applied === null && !chat.changed) S.applied = revision;
   if (S.applied !== revision) {
     S.applied = revision;
     if (!store()) {
@@ -508,6 +512,7 @@ def keep_in_browser(
         "title": chat_title(history),
         "at": max((turn.at for turn in history), default=0.0),
         "rev": keep["rev"],
+        "changed": changed,
         "base": base if changed else len(fingerprints),
         "turns": [turn_record(turn) for turn in history[base:]] if changed else [],
     }

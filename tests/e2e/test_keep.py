@@ -62,6 +62,11 @@ def chat_keys(app: AppPage) -> list[str]:
     return [key for key in stored_keys(app) if key.startswith("coze-chat:")]
 
 
+def sent_holds(frame: harness.Frame, text: str) -> bool:
+    payload = frame.payload
+    return text in payload if isinstance(payload, str) else text.encode() in payload
+
+
 def assert_shows(app: AppPage, shown: str) -> None:
     """The main column reads ``shown``, whitespace aside (waiting up to 30 s for the page to
     draw it), else the difference."""
@@ -101,9 +106,15 @@ def test_reload_restart_list_open_delete_and_forget(
     expect(app.bubbles).to_have_count(4)
     expect(app.last_assistant().get_by_text("Thought for")).to_be_visible()
     assert_shows(app, shown)
+    app.ws.clear()
     thumbs = app.last_assistant().locator(THUMBS)
     thumbs.nth(1).click()  # 👎 instead of the 👍 given before the reload
     sim.wait_for(lambda: sim.feedback_of(record.conversation_id, record.answer_ids[-1]) == "unlike")
+    # The stored chat went to the server once, for the restore: the runs after it do not carry
+    # it again (a long chat would cost its whole length on every message).
+    app.wait_idle()
+    assert app.ws.sent, "the click's run was not seen on the websocket"
+    assert not any(sent_holds(frame, "first question") for frame in app.ws.sent)
 
     # A server restart (on the same port): the page reconnects and the chat is still there,
     # with memory: the next message carries the earlier turns.
