@@ -75,7 +75,7 @@ def variant_text(name: str) -> str:
     if name == "nodollar":  # the text with no $ at all
         return formulas().replace("$", "")
     if name == "prose":  # as long, words only
-        words = "lorem ipsum dolor sit amet consectetur adipiscing elit".split()
+        words = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit"]
         text, size, limit = [], 0, len(formulas())
         for n in range(60_000):
             text.append(words[n % len(words)] + ("\n\n" if n % 90 == 89 else " "))
@@ -153,43 +153,43 @@ def main() -> int:
     for name in variants:
         print(f"{name}: {len(variant_text(name).encode()) / 1000:,.0f} KB", flush=True)
     longest: dict[str, list[float]] = {}
-    with harness.StreamlitServer(ROOT / "bench/markdown_parts_app.py", cwd=ROOT) as server:
-        with sync_playwright() as playwright:
-            browser = harness.launch_browser(playwright)
-            for run in range(args.runs):
-                order = variants[run % len(variants) :] + variants[: run % len(variants)]
-                for name in order:
-                    context = browser.new_context(viewport={"width": 1280, "height": 900})
-                    page = context.new_page()
-                    page.add_init_script(LONG_TASKS)
-                    page.goto(server.url)
-                    harness.wait_for_app_idle(page, 60)
-                    page.evaluate("window.__longest = 0; window.__blocked = 0")
-                    if args.profile:
-                        cdp = context.new_cdp_session(page)
-                        cdp.send("Profiler.enable")
-                        cdp.send("Profiler.setSamplingInterval", {"interval": 500})
-                        cdp.send("Profiler.start")
-                    started = time.monotonic()
-                    harness.send_message(page, name)
-                    page.wait_for_function(
-                        "document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= 2",
-                        timeout=600_000,
-                    )
-                    harness.wait_for_app_idle(page, 600)
-                    time.sleep(0.5)  # a long task is reported once it is over
-                    took = time.monotonic() - started
-                    block = page.evaluate("window.__longest") / 1000
-                    longest.setdefault(name, []).append(block)
-                    if args.profile:
-                        profile = cdp.send("Profiler.stop")["profile"]
-                        print_profile(name, profile)
-                    print(
-                        f"run {run + 1} {name}: longest {block:.2f} s, idle {took:.2f} s",
-                        flush=True,
-                    )
-                    context.close()
-            browser.close()
+    app = ROOT / "bench/markdown_parts_app.py"
+    with harness.StreamlitServer(app, cwd=ROOT) as server, sync_playwright() as playwright:
+        browser = harness.launch_browser(playwright)
+        for run in range(args.runs):
+            order = variants[run % len(variants) :] + variants[: run % len(variants)]
+            for name in order:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                page.add_init_script(LONG_TASKS)
+                page.goto(server.url)
+                harness.wait_for_app_idle(page, 60)
+                page.evaluate("window.__longest = 0; window.__blocked = 0")
+                if args.profile:
+                    cdp = context.new_cdp_session(page)
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+                    cdp.send("Profiler.start")
+                started = time.monotonic()
+                harness.send_message(page, name)
+                page.wait_for_function(
+                    "document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= 2",
+                    timeout=600_000,
+                )
+                harness.wait_for_app_idle(page, 600)
+                time.sleep(0.5)  # a long task is reported once it is over
+                took = time.monotonic() - started
+                block = page.evaluate("window.__longest") / 1000
+                longest.setdefault(name, []).append(block)
+                if args.profile:
+                    profile = cdp.send("Profiler.stop")["profile"]
+                    print_profile(name, profile)
+                print(
+                    f"run {run + 1} {name}: longest {block:.2f} s, idle {took:.2f} s",
+                    flush=True,
+                )
+                context.close()
+        browser.close()
     print("\nlongest main-thread block, medians:")
     for name in variants:
         print(f"  {name}: {statistics.median(longest[name]):.2f} s")
