@@ -221,9 +221,11 @@ def test_a_long_rest_past_the_formula_cap_is_shown_as_its_source(client_capped):
     result = shown(given, 10)
     [element] = result.elements  # still one element: a rerun finds it unchanged
     assert isinstance(element, Markdown)
-    head = "Intro with a \\$5 price.\n\n" + "".join(
-        f"$x_{{{n}}}$ and\n\n$$y^{{{n}}}$$\n\n" for n in range(3)
-    ) + "$x_{3}$ and\n\n"  # 20 "$": the cap; the next line is the first past it
+    head = (
+        "Intro with a \\$5 price.\n\n"
+        + "".join(f"$x_{{{n}}}$ and\n\n$$y^{{{n}}}$$\n\n" for n in range(3))
+        + "$x_{3}$ and\n\n"
+    )  # 20 "$": the cap; the next line is the first past it
     fence = "`````"  # longer than any run of backticks in the rest: nothing in it closes it
     rest = text[len(head) :]
     assert element.text == head + fence + "text\n" + rest.rstrip("\n") + "\n" + fence + "\n"
