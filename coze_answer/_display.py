@@ -17,6 +17,9 @@ result however the text is split:
 - **Nesting.** Past :data:`MAX_NESTING` columns of a line's indentation, quote marks and list
   markers, further ones are shown as text (markers escaped, indentation folded into a space):
   deeper lines read at that depth.
+- **Formulas past the cap.** In a finished answer (:func:`shown`), when more than
+  :data:`MAX_CAPPED_CHARS` follow the line the formula cap was reached in, that rest is shown
+  as its source in one code block.
 - **Fenced math.** A ```` ```math ```` block counts as one formula (four ``$``) against the
   answer's formula cap, shared with its ``$`` formulas; past the cap, such a block shows as its
   source in a code span, and further ``$`` as text.
@@ -44,6 +47,7 @@ from ._guard import MAX_FORMULAS
 from ._pieces import PieceCutter, PieceKind, _cells
 
 __all__ = [
+    "MAX_CAPPED_CHARS",
     "MAX_DELIMITERS",
     "MAX_ELEMENT_CHARS",
     "MAX_NESTING",
@@ -79,6 +83,10 @@ As long as a client takes an answer: Streamlit draws an element again on every r
 it is the very element of the last run, and a page's history is one element an answer, so
 answers cut in several elements cost their whole rendering again with every later message
 (measured in ``bench/freeze.py``). What makes an element slow is capped instead."""
+MAX_CAPPED_CHARS = 20_000
+"""Past the formula cap, a rest of an answer longer than this is shown as its source in one
+code block, from the line the cap was reached in: a renderer parses hundreds of KB of escaped
+TeX as Markdown in seconds (``bench/markdown_parts.py``), a code block it does not parse."""
 PIECE_CHARS = 8_000
 """A block longer than :data:`WHOLE_CHARS` is cut into pieces of about this many bytes."""
 MAX_ELEMENT_CHARS = 2 * WHOLE_CHARS
@@ -92,6 +100,7 @@ _MARKERS = frozenset("-*+")
 _DIGITS = frozenset("0123456789")
 _PREFIX_CHARS = frozenset(" \t>-*+0123456789")
 _MAX_HELD = 256  # a fence line longer than this is no math fence to look at
+_DOLLAR = re.compile(r"(?<!\\)(?:\\\\)*\$")  # a "$" no backslash escapes
 _DELIMITER_ROW = re.compile(r" {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
 
 
@@ -415,13 +424,32 @@ def shown_blocks(blocks: tuple[str, ...], max_formulas: int = MAX_FORMULAS) -> t
     result = []
     for block in blocks:
         parts = []
+        capped_before = display.math_capped
+        cut: tuple[int, int] | None = None  # where the cap was reached: (source, shown) offsets
+        source_chars = shown_chars = dollars = 0
         for piece in BlockSplitter().feed(block):
             if piece is BLOCK_END:
                 display.end_block()  # as the stream's guard is told
-            else:
+                continue
+            if capped_before or cut is not None:
                 parts.append(display.feed(piece))
+                continue
+            for line in piece.splitlines(keepends=True):  # to find the line the cap is hit in
+                out = display.feed(line)
+                dollars += len(_DOLLAR.findall(line))
+                # Either cap: this guard's, or the client's (``MarkdownGuard``, same count of
+                # "$"), which escaped every "$" past it in the text this is given.
+                capped = display.math_capped or (dollars >= 2 * max_formulas and "\\$" in line)
+                if capped and cut is None:
+                    cut = (source_chars, shown_chars)
+                parts.append(out)
+                source_chars += len(line)
+                shown_chars += len(out)
         text = "".join(parts) + display.flush()
         display.end_block()
+        if cut is not None and len(block) - cut[0] > MAX_CAPPED_CHARS:
+            # The rest as it read before either cap escaped its "$".
+            text = _rest_as_source(text[: cut[1]], block[cut[0] :].replace("\\$", "$"))
         caps = set(display.caps)
         elements: list[Element] = []
         for part in _tables(text) if text.count("|") >= MAX_TABLE_ROWS else [text]:
@@ -432,6 +460,14 @@ def shown_blocks(blocks: tuple[str, ...], max_formulas: int = MAX_FORMULAS) -> t
                 elements += _markdown(part, caps)
         result.append(Shown(tuple(elements), frozenset(caps), display.math_capped))
     return tuple(result)
+
+
+def _rest_as_source(shown_text: str, rest: str) -> str:
+    """``shown_text`` then ``rest`` as its source, in a code block no line of it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", rest)), default=0)
+    fence = "`" * max(3, longest + 1)
+    head = shown_text.rstrip("\n")
+    return (head + "\n\n" if head else "") + f"{fence}text\n{rest.rstrip(chr(10))}\n{fence}\n"
 
 
 def _markdown(text: str, caps: set[Cap]) -> list[Element]:

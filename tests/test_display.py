@@ -30,6 +30,7 @@ from coze_answer import (
     words,
 )
 from coze_answer._display import (
+    MAX_CAPPED_CHARS,
     MAX_DELIMITERS,
     MAX_NESTING,
     MAX_RUN,
@@ -203,6 +204,41 @@ def test_fenced_math_counts_against_the_formula_cap():
     # Other fences, and a fence that only starts like one, are code as usual.
     for code in ("```mathematica\n$$ $$\n```\n", "```\n$x$\n```\n", "~~~math\nx\n~~~\n"):
         assert displayed(code, max_formulas=10)[0] == code
+
+
+def formulas_answer(count: int) -> str:
+    return "Intro with a \\$5 price.\n\n" + "".join(
+        f"$x_{{{n}}}$ and\n\n$$y^{{{n}}}$$\n\n" for n in range(count)
+    )
+
+
+@pytest.mark.parametrize("client_capped", [False, True])
+def test_a_long_rest_past_the_formula_cap_is_shown_as_its_source(client_capped):
+    text = formulas_answer(2000) + "````\ncode in the answer\n````\n"
+    assert len(text) > 2 * MAX_CAPPED_CHARS
+    # The page is given the text the client kept: its own cap already escaped "$" past it.
+    given = guarded(text, max_formulas=10) if client_capped else text
+    result = shown(given, 10)
+    [element] = result.elements  # still one element: a rerun finds it unchanged
+    assert isinstance(element, Markdown)
+    head = (
+        "Intro with a \\$5 price.\n\n"
+        + "".join(f"$x_{{{n}}}$ and\n\n$$y^{{{n}}}$$\n\n" for n in range(3))
+        + "$x_{3}$ and\n\n"
+    )  # 20 "$": the cap; the next line is the first past it
+    fence = "`````"  # longer than any run of backticks in the rest: nothing in it closes it
+    rest = text[len(head) :]
+    assert element.text == head + fence + "text\n" + rest.rstrip("\n") + "\n" + fence + "\n"
+    assert element.text.count("\\$") == 1  # the bot's own, before the cap
+    assert result.math_capped or client_capped
+
+
+def test_a_short_rest_past_the_formula_cap_stays_markdown():
+    text = formulas_answer(40)
+    [element] = shown(text, 10).elements
+    assert isinstance(element, Markdown) and "```" not in element.text
+    assert element.text.count("\\$") > 40  # the rest's formulas escaped, shown as text
+    assert shown(guarded(text, max_formulas=10), 10).elements == shown(text, 10).elements
 
 
 def table(rows: int, columns: int = 3) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from coze_answer import words
+from coze_answer import guarded, words
 from coze_stream.simulator.heavy import heavy_answer
 from tests.helpers import bubble_text, notes, send, start
 
@@ -44,7 +44,8 @@ def test_a_big_table_is_a_grid_with_every_row_and_stays_one_after_a_rerun(monkey
         ("brackets", "``", "markup_as_text"),
         ("nested", "\\-", "nesting_flattened"),
         ("quotes", "\\>", "nesting_flattened"),
-        ("mathfences", "`` ```math", "formulas_capped"),
+        # Past the cap, a long rest is shown as its source in one code block.
+        ("mathfences", "````text\n```math\nx_{", "formulas_capped"),
     ],
 )
 def test_pathological_markdown_is_shown_guarded_with_a_note(
@@ -57,4 +58,19 @@ def test_pathological_markdown_is_shown_guarded_with_a_note(
         plain = "".join(element.value for element in at.chat_message[1].text)
         assert shown in bubble_text(at.chat_message[1]) + plain
         assert getattr(words("zh"), note) in notes(at.chat_message[1])[0].split("  \n")
+        at.run()
+
+
+def test_a_formula_flood_shows_its_long_rest_as_source_in_one_element(monkeypatch, big_deltas):
+    at = start(monkeypatch, big_deltas)
+    send(at, "/heavy formulas")
+    text = heavy_answer("formulas")
+    assert at.session_state.history[1].content == guarded(text)  # "$" past the cap escaped
+    for _ in range(2):  # as streamed, then drawn again from the history
+        [answer] = [m.value for m in at.chat_message[1].markdown if "x_{0}" in m.value]
+        assert answer.startswith("$x_{0} = \\alpha^{0} + \\beta_{0}$ ")
+        rest = answer[answer.index("```text\n") :]
+        assert rest.startswith("```text\n$x_{180} = \\alpha^{180}")  # as typed, unescaped
+        assert rest.rstrip().endswith("\\frac{k^2}{\\sqrt{k+9999}}$$\n```")
+        assert words("en").formulas_capped in notes(at.chat_message[1])[0].split("  \n")
         at.run()
