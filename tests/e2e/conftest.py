@@ -114,9 +114,11 @@ def open_app(browser: Any) -> Iterator[Callable[..., AppPage]]:
     """Open the app at a URL in a fresh browser context; checked for the canary at teardown."""
     opened: list[tuple[Any, AppPage]] = []
 
-    def open_(url: str, **options: Any) -> AppPage:
-        """``options`` for the browser context: ``locale="zh-CN"``, ``color_scheme="dark"``..."""
-        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}} | options)
+    def open_(url: str, *, in_browser: Any = None, **options: Any) -> AppPage:
+        """``options`` for the browser context: ``locale="zh-CN"``, ``color_scheme="dark"``...;
+        ``in_browser``: another Chromium than the session's (one with a fake microphone)."""
+        chromium = browser if in_browser is None else in_browser
+        context = chromium.new_context(**{"viewport": {"width": 1280, "height": 900}} | options)
         page = context.new_page()
         page.set_default_timeout(30_000)
         app = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=url)

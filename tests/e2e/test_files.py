@@ -84,28 +84,13 @@ def microphone_browser(browser: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture
-def open_voice_app(microphone_browser: Any) -> Iterator[Callable[[str], AppPage]]:
-    """Open a page at a URL in the microphone's browser; checked for the token at teardown."""
-    contexts: list[tuple[Any, AppPage]] = []
-
-    def open_(url: str) -> AppPage:
-        context = microphone_browser.new_context(
-            viewport={"width": 1280, "height": 900}, permissions=["microphone"], locale="en-US"
-        )
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        app = AppPage(page=page, ws=harness.WebSocketRecorder(page), url=url)
-        page.on("dialog", lambda dialog: (app.dialogs.append(dialog.message), dialog.dismiss()))
-        contexts.append((context, app))
-        return app.open()
-
-    try:
-        yield open_
-        for _, app in contexts:
-            app.check_canary()
-    finally:
-        for context, _ in contexts:
-            context.close()
+def open_voice_app(
+    open_app: Callable[..., AppPage], microphone_browser: Any
+) -> Callable[[str], AppPage]:
+    """Open a page at a URL in the microphone's browser (checked for the token like any)."""
+    return lambda url: open_app(
+        url, in_browser=microphone_browser, permissions=["microphone"], locale="en-US"
+    )
 
 
 @pytest.fixture
