@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 CANARY = "pat_CANARY" + "e2e0Tok3nQx7Zr9Lm2Vb8Nc4Hd6Jf1Kg5Ps0Wt3Yu7Ai9Oe2Rl4Mn6Bv8Cx1"
 BOT_ID = "7379462189365198898"
 BUBBLE = '[data-testid="stChatMessage"]'
+SCROLLER = '[data-testid="stAppScrollToBottomContainer"]'
 
 
 @dataclass
@@ -55,6 +57,28 @@ class AppPage:
         self.send(text)
         self.wait_idle(timeout)
         return self.last_assistant()
+
+    def resting_centre(self, locator: Any, timeout: float = 30.0) -> tuple[float, float]:
+        """Where ``locator``'s centre is once the page stops moving it. After a run, Streamlit
+        scrolls the chat to its end smoothly (about half a second, longer on a busy machine): a
+        position read before that is where the element no longer is."""
+        self.page.wait_for_function(
+            f"""() => {{
+              const box = document.querySelector('{SCROLLER}');
+              return !box || box.scrollHeight - box.clientHeight - box.scrollTop < 2;
+            }}""",
+            timeout=timeout * 1000,
+        )
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            box = locator.bounding_box()
+            centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            if centre == last:
+                return centre
+            last = centre
+            self.page.wait_for_timeout(250)
+        raise AssertionError(f"still moving after {timeout} s")
 
     def assert_healthy(self) -> None:
         assert self.page.locator('[data-testid="stException"]').count() == 0

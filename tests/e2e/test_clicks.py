@@ -102,8 +102,7 @@ def test_the_page_fetches_nothing_from_another_host(open_app, server_factory) ->
 @pytest.mark.parametrize("gap_ms", [0, 50, 150])
 def test_a_double_click_on_regenerate_asks_once(app: AppPage, sim, fast_sim, gap_ms) -> None:
     app.ask("double")
-    box = app.last_assistant().get_by_role("button", name=EN.regenerate).bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x, y = app.resting_centre(app.last_assistant().get_by_role("button", name=EN.regenerate))
     # Where the button was, twice: the second click lands on whatever is there by then.
     app.page.mouse.click(x, y)
     app.page.wait_for_timeout(gap_ms)
