@@ -84,16 +84,19 @@ def server(sim: CozeSimulator) -> Iterator[harness.StreamlitServer]:
 
 @pytest.fixture(scope="session")
 def server_factory() -> Iterator[Callable[[dict[str, str]], harness.StreamlitServer]]:
-    """Start extra servers (demo, unreachable Coze); all are stopped and checked at the end."""
-    started: list[harness.StreamlitServer] = []
+    """Start extra servers (demo, unreachable Coze); all are stopped and checked at the end.
+    The same settings get the same server: a server's first page and first answer take seconds
+    (the page's first run imports it all), and visitors are browser sessions of their own."""
+    started: dict[tuple[tuple[str, str], ...], harness.StreamlitServer] = {}
 
     def start(env: dict[str, str]) -> harness.StreamlitServer:
-        streamlit = _start_server(env)
-        started.append(streamlit)
-        return streamlit
+        key = tuple(sorted(env.items()))
+        if key not in started:
+            started[key] = _start_server(env)
+        return started[key]
 
     yield start
-    for streamlit in started:
+    for streamlit in started.values():
         _check_server_output(streamlit)
 
 
