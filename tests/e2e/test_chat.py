@@ -300,7 +300,7 @@ def test_an_object_string_answer_shows_its_image_and_links(
 
 
 def test_a_formula_heavy_answer_typesets_no_more_than_the_cap(
-    app: AppPage, sim: CozeSimulator, fast_sim
+    app: AppPage, sim: CozeSimulator, bulk_sim
 ) -> None:
     bubble = app.ask("/latex 400 formulas")  # 400 formulas, the page typesets 200
     expect(bubble).to_contain_text("more formulas than the page typesets at once")
@@ -325,11 +325,10 @@ def test_whitespace_only_is_not_sent(app: AppPage, sim: CozeSimulator, fast_sim)
 
 
 @pytest.fixture
-def long_question_sim(fast_sim: CozeSimulator, monkeypatch: pytest.MonkeyPatch) -> CozeSimulator:
-    """The simulator for a long question: its answer quotes the question twice, which in deltas
-    of 4 characters streams for 13 s even at 600 deltas a second. In deltas of 400 it comes in
-    well under a second; what these tests check (the whole message reaches Coze and its answer
-    is shown) needs no pacing."""
+def bulk_sim(fast_sim: CozeSimulator, monkeypatch: pytest.MonkeyPatch) -> CozeSimulator:
+    """The simulator for a long answer whose pacing no check looks at: a long question's answer
+    quotes it twice, which in deltas of 4 characters streams for 13 s even at 600 deltas a
+    second; in deltas of 400 it comes in well under a second."""
     monkeypatch.setattr(fast_sim, "delta_chars", 400)
     return fast_sim
 
@@ -347,7 +346,7 @@ def _send_and_check_the_long_answer(app: AppPage, sim: CozeSimulator, text: str)
 
 
 def test_a_paste_over_the_limit_is_kept_in_the_box_with_a_note(
-    app: AppPage, sim: CozeSimulator, long_question_sim
+    app: AppPage, sim: CozeSimulator, bulk_sim
 ) -> None:
     text = ("abcdefghi " * 2100)[: MAX_MESSAGE_CHARS + 4000]
     box = app.page.locator(TEXTAREA)
@@ -365,9 +364,7 @@ def test_a_paste_over_the_limit_is_kept_in_the_box_with_a_note(
     expect(app.ask("short after long")).to_contain_text(quoted("short after long"))
 
 
-def test_pasting_10000_characters_is_answered(
-    app: AppPage, sim: CozeSimulator, long_question_sim
-) -> None:
+def test_pasting_10000_characters_is_answered(app: AppPage, sim: CozeSimulator, bulk_sim) -> None:
     text = ("abcdefghi " * 1000)[:10_000]
     box = app.page.locator(TEXTAREA)
     box.fill(text)  # like a paste: one input event
