@@ -60,7 +60,9 @@ def test_answer_streams_in_then_shows_in_full(app: AppPage, sim: CozeSimulator) 
     app.assert_healthy()
 
 
-def test_markdown_reasoning_usage_and_follow_ups(app: AppPage, sim: CozeSimulator) -> None:
+def test_markdown_reasoning_usage_and_follow_ups(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
     bubble = app.ask("/think sky blue")
     record = sim.streams[-1]
     assert record.finished and record.reasoning
@@ -106,6 +108,8 @@ def test_demo_mode_from_a_page_without_configuration(open_app, server_factory) -
 
 
 def _start_slow_answer(app: AppPage, sim: CozeSimulator, text: str):
+    """Send ``text``, a ``/slow`` one (a second a delta at any rate: the tests that stop it
+    answer their other questions at ``fast_sim``'s), and wait until its first words show."""
     count = len(sim.streams)
     app.send(text)
     bubble = app.last_assistant()
@@ -126,7 +130,9 @@ def _assert_stopped_and_cancelled(sim: CozeSimulator, chat_id: str) -> None:
     assert (record.outcome == "disconnected") == (chat_id in sim.disconnects)
 
 
-def test_stop_mid_answer_keeps_the_partial_answer(app: AppPage, sim: CozeSimulator) -> None:
+def test_stop_mid_answer_keeps_the_partial_answer(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
     bubble, record = _start_slow_answer(app, sim, "/slow stop me")
     partial = normalise(bubble.locator("h2").inner_text())
     app.page.locator(STOP).click()
@@ -146,7 +152,7 @@ def test_stop_mid_answer_keeps_the_partial_answer(app: AppPage, sim: CozeSimulat
 
 
 def test_stop_before_coze_replies_frees_the_connection_at_once(
-    app: AppPage, sim: CozeSimulator
+    app: AppPage, sim: CozeSimulator, fast_sim
 ) -> None:
     count = len(sim.streams)
     app.send("/late 30 /slow stopped before any reply")  # Coze silent for far longer than 1 s
@@ -164,7 +170,7 @@ def test_stop_before_coze_replies_frees_the_connection_at_once(
     app.assert_healthy()
 
 
-def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator) -> None:
+def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
     """The box stays open mid-answer: sending stops the answer (kept, marked stopped, Coze's
     chat cancelled) and starts the new one. (submit_mode="stop" would disable the box; a Stop
     button stands under the answer instead.)"""
@@ -185,7 +191,7 @@ def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator
     app.assert_healthy()
 
 
-def test_new_chat_mid_answer_ends_it(app: AppPage, sim: CozeSimulator) -> None:
+def test_new_chat_mid_answer_ends_it(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
     """The other way to interrupt an answer (a rerun, not a stop): the stream is closed, the
     chat cancelled, the page is clean and the next question works."""
     _, record = _start_slow_answer(app, sim, "/slow new chat please")

@@ -19,10 +19,11 @@ STOP = ".st-key-stop-answer button"
 
 
 def test_a_download_while_an_answer_streams_has_it_as_far_as_it_got(
-    app: AppPage, sim: CozeSimulator, monkeypatch: pytest.MonkeyPatch
+    app: AppPage, sim: CozeSimulator, fast_sim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app.ask("first")  # the downloads stand in the sidebar once the chat has a message
-    # A second between deltas; deltas of 40 characters bring the first line in the first.
+    # A second between deltas at any rate; deltas of 40 characters bring the first line in the
+    # first.
     monkeypatch.setattr(sim, "delta_chars", 40)
     app.send("/slow streaming")
     bubble = app.last_assistant()
