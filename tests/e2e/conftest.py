@@ -84,16 +84,19 @@ def server(sim: CozeSimulator) -> Iterator[harness.StreamlitServer]:
 
 @pytest.fixture(scope="session")
 def server_factory() -> Iterator[Callable[[dict[str, str]], harness.StreamlitServer]]:
-    """Start extra servers (demo, unreachable Coze); all are stopped and checked at the end."""
-    started: list[harness.StreamlitServer] = []
+    """Start extra servers (demo, unreachable Coze); all are stopped and checked at the end.
+    The same settings get the same server: a server's first page and first answer take seconds
+    (the page's first run imports it all), and visitors are browser sessions of their own."""
+    started: dict[tuple[tuple[str, str], ...], harness.StreamlitServer] = {}
 
     def start(env: dict[str, str]) -> harness.StreamlitServer:
-        streamlit = _start_server(env)
-        started.append(streamlit)
-        return streamlit
+        key = tuple(sorted(env.items()))
+        if key not in started:
+            started[key] = _start_server(env)
+        return started[key]
 
     yield start
-    for streamlit in started:
+    for streamlit in started.values():
         _check_server_output(streamlit)
 
 
@@ -114,9 +117,10 @@ def open_app(browser: Any) -> Iterator[Callable[..., AppPage]]:
     """Open the app at a URL in a fresh browser context; checked for the canary at teardown."""
     opened: list[tuple[Any, AppPage]] = []
 
-    def open_(url: str, *, in_browser: Any = None, **options: Any) -> AppPage:
+    def open_(url: str, *, in_browser: Any = None, load: bool = True, **options: Any) -> AppPage:
         """``options`` for the browser context: ``locale="zh-CN"``, ``color_scheme="dark"``...;
-        ``in_browser``: another Chromium than the session's (one with a fake microphone)."""
+        ``in_browser``: another Chromium than the session's (one with a fake microphone);
+        ``load=False``: the page is not loaded yet (the test sets it up, then calls ``open()``)."""
         chromium = browser if in_browser is None else in_browser
         context = chromium.new_context(**{"viewport": {"width": 1280, "height": 900}} | options)
         page = context.new_page()
@@ -125,7 +129,7 @@ def open_app(browser: Any) -> Iterator[Callable[..., AppPage]]:
         page.on("dialog", lambda dialog: (app.dialogs.append(dialog.message), dialog.dismiss()))
         harness.install_text_watcher(page)
         opened.append((context, app))
-        return app.open()
+        return app.open() if load else app
 
     yield open_
     try:

@@ -60,7 +60,9 @@ def test_answer_streams_in_then_shows_in_full(app: AppPage, sim: CozeSimulator) 
     app.assert_healthy()
 
 
-def test_markdown_reasoning_usage_and_follow_ups(app: AppPage, sim: CozeSimulator) -> None:
+def test_markdown_reasoning_usage_and_follow_ups(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
     bubble = app.ask("/think sky blue")
     record = sim.streams[-1]
     assert record.finished and record.reasoning
@@ -106,6 +108,8 @@ def test_demo_mode_from_a_page_without_configuration(open_app, server_factory) -
 
 
 def _start_slow_answer(app: AppPage, sim: CozeSimulator, text: str):
+    """Send ``text``, a ``/slow`` one (a second a delta at any rate: the tests that stop it
+    answer their other questions at ``fast_sim``'s), and wait until its first words show."""
     count = len(sim.streams)
     app.send(text)
     bubble = app.last_assistant()
@@ -126,7 +130,9 @@ def _assert_stopped_and_cancelled(sim: CozeSimulator, chat_id: str) -> None:
     assert (record.outcome == "disconnected") == (chat_id in sim.disconnects)
 
 
-def test_stop_mid_answer_keeps_the_partial_answer(app: AppPage, sim: CozeSimulator) -> None:
+def test_stop_mid_answer_keeps_the_partial_answer(
+    app: AppPage, sim: CozeSimulator, fast_sim
+) -> None:
     bubble, record = _start_slow_answer(app, sim, "/slow stop me")
     partial = normalise(bubble.locator("h2").inner_text())
     app.page.locator(STOP).click()
@@ -146,7 +152,7 @@ def test_stop_mid_answer_keeps_the_partial_answer(app: AppPage, sim: CozeSimulat
 
 
 def test_stop_before_coze_replies_frees_the_connection_at_once(
-    app: AppPage, sim: CozeSimulator
+    app: AppPage, sim: CozeSimulator, fast_sim
 ) -> None:
     count = len(sim.streams)
     app.send("/late 30 /slow stopped before any reply")  # Coze silent for far longer than 1 s
@@ -164,7 +170,7 @@ def test_stop_before_coze_replies_frees_the_connection_at_once(
     app.assert_healthy()
 
 
-def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator) -> None:
+def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
     """The box stays open mid-answer: sending stops the answer (kept, marked stopped, Coze's
     chat cancelled) and starts the new one. (submit_mode="stop" would disable the box; a Stop
     button stands under the answer instead.)"""
@@ -185,7 +191,7 @@ def test_typing_goes_on_while_an_answer_streams(app: AppPage, sim: CozeSimulator
     app.assert_healthy()
 
 
-def test_new_chat_mid_answer_ends_it(app: AppPage, sim: CozeSimulator) -> None:
+def test_new_chat_mid_answer_ends_it(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
     """The other way to interrupt an answer (a rerun, not a stop): the stream is closed, the
     chat cancelled, the page is clean and the next question works."""
     _, record = _start_slow_answer(app, sim, "/slow new chat please")
@@ -300,7 +306,7 @@ def test_an_object_string_answer_shows_its_image_and_links(
 
 
 def test_a_formula_heavy_answer_typesets_no_more_than_the_cap(
-    app: AppPage, sim: CozeSimulator, fast_sim
+    app: AppPage, sim: CozeSimulator, bulk_sim
 ) -> None:
     bubble = app.ask("/latex 400 formulas")  # 400 formulas, the page typesets 200
     expect(bubble).to_contain_text("more formulas than the page typesets at once")
@@ -324,6 +330,15 @@ def test_whitespace_only_is_not_sent(app: AppPage, sim: CozeSimulator, fast_sim)
     app.assert_healthy()
 
 
+@pytest.fixture
+def bulk_sim(fast_sim: CozeSimulator, monkeypatch: pytest.MonkeyPatch) -> CozeSimulator:
+    """The simulator for a long answer whose pacing no check looks at: a long question's answer
+    quotes it twice, which in deltas of 4 characters streams for 13 s even at 600 deltas a
+    second; in deltas of 400 it comes in well under a second."""
+    monkeypatch.setattr(fast_sim, "delta_chars", 400)
+    return fast_sim
+
+
 def _send_and_check_the_long_answer(app: AppPage, sim: CozeSimulator, text: str) -> None:
     count = len(sim.streams)
     app.page.locator(TEXTAREA).press("Enter")
@@ -337,7 +352,7 @@ def _send_and_check_the_long_answer(app: AppPage, sim: CozeSimulator, text: str)
 
 
 def test_a_paste_over_the_limit_is_kept_in_the_box_with_a_note(
-    app: AppPage, sim: CozeSimulator, fast_sim
+    app: AppPage, sim: CozeSimulator, bulk_sim
 ) -> None:
     text = ("abcdefghi " * 2100)[: MAX_MESSAGE_CHARS + 4000]
     box = app.page.locator(TEXTAREA)
@@ -355,7 +370,7 @@ def test_a_paste_over_the_limit_is_kept_in_the_box_with_a_note(
     expect(app.ask("short after long")).to_contain_text(quoted("short after long"))
 
 
-def test_pasting_10000_characters_is_answered(app: AppPage, sim: CozeSimulator, fast_sim) -> None:
+def test_pasting_10000_characters_is_answered(app: AppPage, sim: CozeSimulator, bulk_sim) -> None:
     text = ("abcdefghi " * 1000)[:10_000]
     box = app.page.locator(TEXTAREA)
     box.fill(text)  # like a paste: one input event

