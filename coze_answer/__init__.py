@@ -63,6 +63,7 @@ from ._keep import (
     turn_record,
 )
 from ._model import (
+    FRAME_CHARS,
     FRAME_SECONDS,
     STILL_ANSWERING_AFTER,
     AnswerStream,
@@ -88,6 +89,7 @@ __all__ = [
     "CONTEXT_CHARS",
     "CONTEXT_MESSAGES",
     "DEFAULT_IMAGE_HOSTS",
+    "FRAME_CHARS",
     "FRAME_SECONDS",
     "KEEP_VERSION",
     "LANGUAGES",

@@ -49,7 +49,7 @@ from coze_stream import (
 
 from ._blocks import BlockSplitter, needs_whole_render
 from ._display import MAX_TABLE_CELLS, MAX_TABLE_ROWS, Cap, DisplayGuard, shown
-from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard, guarded
+from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard
 from ._pieces import PieceCutter, PieceKind
 
 __all__ = [
@@ -76,6 +76,11 @@ JOINED_BLOCK_CHARS = 8000
 """Short blocks past ``MANY_BLOCKS`` are joined into elements of about this many characters."""
 FRAME_SECONDS = 0.04
 """Text arriving within this long of the last update is sent with the next one."""
+FRAME_CHARS = 4000
+"""Characters of answer text a frame hands out at most; more that arrived waits for the next
+frames. A browser renders a frame's Markdown in one go on its main thread: a bot's reply that
+comes whole or in a flood (hundreds of KB in a second) would block it for seconds at a time.
+100,000 characters a second is hundreds of times what a model streams, so only floods wait."""
 STILL_ANSWERING_AFTER = 2.0
 """A pause in the middle of an answer is reported only once it is this long."""
 
@@ -342,6 +347,7 @@ class AnswerStream:
         """The stream failed: everything that arrived before the failure, to show at once
         (what the guard held back as a possible image included, as text)."""
         self._over = True
+        self._end_whole = False  # nothing replaces it: all that arrived is shown now
         changes = self._flush(self._clock())
         return changes + self._flush_guards() + self._end_cut_block()
 
@@ -357,17 +363,20 @@ class AnswerStream:
         # The wire layer's rule, on the text as shown: the guard may have changed both alike.
         final = self.text
         if self._image_hosts is not None:
-            final = guarded(final, self._image_hosts, self._max_formulas)
+            guard = MarkdownGuard(self._image_hosts, self._max_formulas)
+            final = guard.feed(final) + guard.flush()
             # What a page shows of it (cached: the page asks the same when it draws it).
             elements = shown(final, self._max_formulas)
             self._final_caps = elements.caps
-            self._final_math_capped = elements.math_capped
+            # (Text that waited for a frame when the answer ended met the stream's guard only
+            # here.)
+            self._final_math_capped = elements.math_capped or guard.math_capped
         rest = text_after(final, self.shown)
         if needs_whole_render(final) or rest is None:
             self.blocks = [final]
             changes.append(Replace(final))
         else:
-            if rest:  # Coze's text goes on where the deltas stopped
+            if rest and not self._end_whole:  # Coze's text goes on where the deltas stopped
                 changes += self._show(rest, already_guarded=True)
             if self._end_whole and final.strip():
                 self.blocks = [final]
@@ -415,6 +424,13 @@ class AnswerStream:
                     changes.append(ThinkingDone(self.thought_seconds))
             text = "".join(self._pending)
             self._pending.clear()
+            if self._over and self._end_whole:
+                # The whole text replaces what was shown at once (see finish): what had to
+                # wait is not streamed first only to be replaced.
+                text = ""
+            elif not self._over and self._frame and len(text) > FRAME_CHARS:
+                self._pending.append(text[FRAME_CHARS:])
+                text = text[:FRAME_CHARS]
             changes += self._show(text)
             if self._status is not None:  # text is news: a "still working" line is stale now
                 self._status = None

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import coze_answer
 from coze_answer import (
+    FRAME_CHARS,
     FRAME_SECONDS,
     AnswerStream,
     AppendReasoning,
@@ -232,6 +233,42 @@ def test_a_failure_shows_everything_that_came_before_it(clock):
     answer.update([ReasoningDelta("r", "m1"), delta("b")])
     assert texts(answer.fail()) == "b"
     assert answer.shown == "ab" and answer.done
+
+
+def test_a_flood_goes_out_a_frame_s_share_at_a_time(clock):
+    """Text that comes faster than a browser renders it waits for the next frames."""
+    flood = "".join(f"line {n}\n\n" for n in range(3000))  # 29 KB in one delta
+    answer = AnswerStream(clock=clock)
+    sizes = [len(texts(answer.update([delta(flood)])))]
+    while len("".join(answer.blocks)) < len(flood):
+        assert answer.next_wait(HEARTBEAT) == pytest.approx(FRAME_SECONDS)
+        clock.advance(FRAME_SECONDS)
+        sizes.append(len(texts(answer.update([]))))
+    assert max(sizes) == FRAME_CHARS and len(sizes) == -(-len(flood) // FRAME_CHARS)
+    assert answer.shown == flood
+
+
+def test_a_flood_that_ended_is_not_streamed_before_it_is_drawn_whole(clock):
+    formulas = "".join(f"$x_{{{n}}}$ " for n in range(5000))  # past the formula cap
+    answer = AnswerStream(clock=clock, end_whole=True)
+    first = texts(answer.update([delta(formulas)]))
+    assert "$x_{0}$" in first and "x_{500}" not in first  # 4,000 characters, escaped past 200
+    clock.advance(0.001)
+    assert texts(answer.update([ChatCompleted(None)])) == "" and answer.done
+    final = answer.finish()
+    assert not texts(final) and isinstance(final[0], Replace)
+    assert final[0].text.startswith("$x_{0}$")
+    assert answer.math_capped  # the formulas past the cap met the guard at the end
+    assert "\\$x_{4999}" in answer.shown  # escaped: shown as text
+
+
+def test_a_failure_shows_everything_that_came_even_in_a_flood(clock):
+    flood = "word " * 3000
+    answer = AnswerStream(clock=clock, end_whole=True)
+    answer.update([delta(flood)])
+    clock.advance(0.001)
+    answer.fail()
+    assert answer.shown == flood and answer.done
 
 
 def test_an_answer_without_text_says_so(clock):
