@@ -46,6 +46,7 @@ from coze_answer import (
     PieceKind,
     Pieces,
     PlainText,
+    Preview,
     Replace,
     Status,
     StatusKind,
@@ -206,10 +207,21 @@ class AnswerView:
         """
         slot = st.empty()
         box: DeltaGenerator | None = None
+        previewed = False
         while True:
             self._piece_end = None
-            shown = (box or slot).write_stream(self._piece(text, changes))
+            shown: str | list[Any] = ""
+            if previewed:  # the block's further text waits for its end: none streams now
+                for _ in self._piece(text, changes):
+                    pass
+            else:
+                shown = (box or slot).write_stream(self._piece(text, changes))
             end, text = self._piece_end, ""
+            if isinstance(end, Preview):
+                # An element in place of the pieces' container (see apply's Replace).
+                show_markdown(slot, end.text, self.formulas, key=f"{id(self)}-{self._boxes}")
+                box, previewed = None, True
+                continue
             if isinstance(end, EndPiece):
                 if box is None:
                     self._boxes += 1
@@ -229,7 +241,7 @@ class AnswerView:
         for change in changes:
             if isinstance(change, AppendText):
                 yield change.text
-            elif isinstance(change, EndPiece | EndBlock | Replace):
+            elif isinstance(change, EndPiece | EndBlock | Preview | Replace):
                 self._piece_end = change
                 return
             else:
@@ -499,6 +511,9 @@ def show_elements(slot: DeltaGenerator, elements: tuple[Element, ...], *, key: s
     if len(elements) == 1 and isinstance(elements[0], Markdown):
         slot.markdown(elements[0].text)
         return
+    if len(elements) == 1 and isinstance(elements[0], Grid):
+        _show_grid(slot, elements[0])
+        return
     with slot.container():
         for number, element in enumerate(elements):
             match element:
@@ -508,11 +523,16 @@ def show_elements(slot: DeltaGenerator, elements: tuple[Element, ...], *, key: s
                     with st.container(key=f"cz-{kind.value}-shown-{key}-{number}"):
                         for piece in texts:
                             st.markdown(piece)
-                case Grid(columns, rows):
-                    table = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
-                    st.dataframe(table, hide_index=True)
+                case Grid():
+                    _show_grid(st.empty(), element)
                 case PlainText(plain):
                     st.text(plain)
+
+
+def _show_grid(slot: DeltaGenerator, grid: Grid) -> None:
+    """A big table as a grid: scrollable, and only its visible cells are drawn."""
+    table = {name: [row[i] for row in grid.rows] for i, name in enumerate(grid.columns)}
+    slot.dataframe(table, hide_index=True)
 
 
 def show_status(slot: DeltaGenerator, turn: Turn, said: Words) -> None:

@@ -53,6 +53,7 @@ from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard
 from ._pieces import PieceCutter, PieceKind
 
 __all__ = [
+    "FRAME_CHARS",
     "FRAME_SECONDS",
     "STILL_ANSWERING_AFTER",
     "AnswerStream",
@@ -62,6 +63,7 @@ __all__ = [
     "EndBlock",
     "EndPiece",
     "EndReasoningBlock",
+    "Preview",
     "Replace",
     "Status",
     "StatusKind",
@@ -115,6 +117,18 @@ class EndPiece:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    """The open block so far, to show whole in place of what streamed of it: a table that will
+    be a grid (:func:`coze_answer.shown`), whose further rows wait for the block's end.
+
+    Sent when its rows start to wait, then each time the block has grown by half: a reader
+    sees the grid take shape, and a browser has its grid drawn before the last rows come.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AppendReasoning:
     """Add ``text`` to the reasoning's open block (the first one opens the reasoning)."""
 
@@ -160,6 +174,7 @@ Change = (
     AppendText
     | EndBlock
     | EndPiece
+    | Preview
     | AppendReasoning
     | EndReasoningBlock
     | ThinkingDone
@@ -223,6 +238,7 @@ class AnswerStream:
         # wait for that.
         self._max_streamed_rows = MAX_TABLE_ROWS if self._display is not None else None
         self._withholding = False
+        self._previewed = 0  # characters of the open block in its last Preview
         self._block_chars = 0  # of the open block, handed out
         self._final_caps: frozenset[Cap] = frozenset()
         self._final_math_capped = False
@@ -491,8 +507,10 @@ class AnswerStream:
 
     def _shown_text(self, text: str) -> list[Change]:
         """The open block's text as a browser is handed it, cut into pieces if it is long."""
-        if not text or self._withholding:
+        if not text:
             return []
+        if self._withholding:
+            return self._preview()
         cutter = self._cutter
         if cutter is None:
             return [AppendText(text)]
@@ -505,6 +523,7 @@ class AnswerStream:
                 rows > self._max_streamed_rows or rows * cutter.table_columns > MAX_TABLE_CELLS
             ):
                 self._withholding = True  # shown whole with its block (see _whole_block)
+                changes += self._preview()
                 break
             else:  # a table, or what may become one: a row at a time
                 end = text.find("\n") + 1 or len(text)
@@ -516,6 +535,14 @@ class AnswerStream:
                 else:
                     changes.append(AppendText(item))
         return changes
+
+    def _preview(self) -> list[Change]:
+        """A withheld table's block so far, when it grew by half since it was last shown."""
+        block = self.blocks[-1]
+        if len(block) * 2 < self._previewed * 3:
+            return []
+        self._previewed = len(block)
+        return [Preview(block)]
 
     def _joins_next_block(self) -> bool:
         """Does the next block go on in the open block's element? Past ``MANY_BLOCKS`` blocks,
@@ -535,7 +562,7 @@ class AnswerStream:
         """The open block's kept text, when it was cut into pieces or not shown in full (for
         :class:`EndBlock`); the next block starts afresh."""
         withheld, self._withholding = self._withholding, False
-        self._block_chars = 0
+        self._block_chars = self._previewed = 0
         cut = self._cutter is not None and self._cutter.end_block() is not None
         if not (cut or withheld):
             return None

@@ -17,10 +17,12 @@ from coze_answer import (
     Cap,
     DisplayGuard,
     EndBlock,
+    EndPiece,
     Grid,
     Markdown,
     Pieces,
     PlainText,
+    Preview,
     Replace,
     Turn,
     _display,
@@ -395,6 +397,25 @@ def test_a_big_tables_rows_past_the_cap_wait_for_the_whole_table():
     wholes = [c.whole for c in changes if isinstance(c, EndBlock) and c.whole]
     assert table(rows) in wholes[0]  # the block, every row, to show as a grid
     assert "After." in "".join(c.text for c in changes if isinstance(c, AppendText))
+
+
+def test_a_big_table_shows_as_a_growing_grid_while_its_rows_wait():
+    rows = STREAMED_TABLE_CHARS // len("| r1000c0 | r1000c1 | r1000c2 |\n") * 4
+    text = "Intro.\n\n" + table(rows) + "\nAfter.\n"
+    changes = streamed_changes(text, size=3000)
+    previews = [i for i, c in enumerate(changes) if isinstance(c, Preview)]
+    sizes = [len(changes[i].text) for i in previews]
+    # From when the rows start to wait, then each time the block grew by half.
+    assert STREAMED_TABLE_CHARS <= sizes[0] <= STREAMED_TABLE_CHARS + 3000
+    assert all(later >= earlier * 1.5 for earlier, later in itertools.pairwise(sizes))
+    assert len(sizes) >= 3
+    for i in previews:  # the block so far, whole rows: a grid, every row of it
+        [grid] = shown(changes[i].text).elements
+        assert isinstance(grid, Grid) and len(grid.rows) >= (len(changes[i].text) - 60) // 33
+    # Nothing of the table streams between its first preview and its end.
+    end = next(i for i, c in enumerate(changes) if isinstance(c, EndBlock) and c.whole)
+    assert not any(isinstance(c, AppendText | EndPiece) for c in changes[previews[0] : end])
+    assert table(rows) in changes[end].whole
 
 
 def test_past_many_blocks_short_ones_share_an_element():
