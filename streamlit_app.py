@@ -65,6 +65,7 @@ def main() -> None:
     with st.sidebar:  # not drawn: it makes the chat box's text valid Unicode in the browser
         keep_typing_well_formed()
         kept = st.empty()  # the list of past chats: filled at the end, when the chat is kept
+    keep_in_browser(kept, history, said, settings, first=True)  # a new session's: at once
 
     st.title(said.title)
     introduction(said, config, config_error, settings)

@@ -441,6 +441,7 @@ def take_from_browser(history: list[Turn], settings: PageSettings, said: Words) 
     (restored when the page's chat is empty, or still as it was restored), a past chat opened,
     the open chat deleted, the store forgotten. Runs before the page draws anything."""
     inbox: list[tuple[str, Any]] = st.session_state.pop(_INBOX, [])
+    _state().pop("first_run", None)  # the store drawn early by a run that did not end
     if not settings.keep_chats:
         return
     keep = _state()
@@ -480,19 +481,35 @@ def park_until_browser_reports(question: Message | None, settings: PageSettings)
     sent while an answer streams does)."""
     parked = st.session_state.pop(_PARKED, None)
     keep = _state()
-    if settings.keep_chats and question and not keep["drawn"] and keep["ready"] is None:
+    unseen = not keep["drawn"] or keep.get("first_run")  # no report can have come yet
+    if settings.keep_chats and question and unseen and keep["ready"] is None:
         st.session_state[_PARKED] = question
         return None
     return question or (parked if isinstance(parked, Message) else None)
 
 
 def keep_in_browser(
-    slot: DeltaGenerator, history: list[Turn], said: Words, settings: PageSettings
+    slot: DeltaGenerator,
+    history: list[Turn],
+    said: Words,
+    settings: PageSettings,
+    *,
+    first: bool = False,
 ) -> None:
     """Draw the store's component in ``slot`` (the sidebar) with the turns that changed since
     the last run; at the end of a run, so the answer just given is kept. With keeping off
-    (COZE_KEEP_CHATS=off) it empties what an earlier setting stored and shows nothing."""
+    (COZE_KEEP_CHATS=off) it empties what an earlier setting stored and shows nothing.
+
+    ``first``: called before the page is drawn. Only a session's first run draws it then, and
+    not again at its end: the browser reports this tab's chat as soon as it can (that run
+    answers no question, see :func:`park_until_browser_reports`, so nothing is left to keep)."""
     keep = _state()
+    if first:
+        if keep["drawn"]:
+            return
+        keep["first_run"] = True
+    elif keep.pop("first_run", False):
+        return
     if not history and keep["sent"]:
         # The chat was emptied (New chat, a mode switch): the next one is another chat; the
         # old one stays in the list.
