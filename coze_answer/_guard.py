@@ -68,6 +68,9 @@ def host_allowed(url: str, hosts: Iterable[str]) -> bool:
     return any(host == allowed or host.endswith("." + allowed) for allowed in hosts)
 
 
+_ACTS_ON = re.compile(r"[!$\\]")  # an image's start, a formula's "$", an escape
+
+
 class MarkdownGuard:
     """Feeds Markdown through, turning images from hosts not in ``hosts`` into links and
     formulas past ``max_formulas`` into text."""
@@ -83,7 +86,22 @@ class MarkdownGuard:
 
     def feed(self, text: str) -> str:
         """What of ``text`` can be shown now (a possible image's start is held back)."""
-        return "".join(self._take(char) for char in text)
+        out: list[str] = []
+        position, end = 0, len(text)
+        while position < end:
+            if not self._held:
+                # Up to the next character the guard acts on, the text goes out as it is (a
+                # restored chat of 100 answers is guarded whole, on the page's thread).
+                found = _ACTS_ON.search(text, position)
+                stop = found.start() if found else end
+                if stop > position:
+                    out.append(text[position:stop])
+                    self._slashes = 0
+                    position = stop
+                    continue
+            out.append(self._take(text[position]))
+            position += 1
+        return "".join(out)
 
     def flush(self) -> str:
         """The end of the text: whatever is still held was no image, and is shown as text."""
