@@ -92,7 +92,7 @@ def one_run(browser: Any, url: str, sim: CozeSimulator, sent: dict[str, float], 
         harness.wait_for_app_idle(page, 60)
         deltas = rows * ROW_CHARS // DELTA_CHARS
         before = len(sim.streams)
-        page.evaluate(WATCH, "\u7b2c {} \u884c".format(_last_row(deltas)))
+        page.evaluate(WATCH, f"第 {_last_row(deltas)} 行")  # the last row's last cell
         harness.send_message(page, f"/long {deltas} /shape table rows")
         page.wait_for_timeout(500)
         harness.wait_for_app_idle(page, 120)
