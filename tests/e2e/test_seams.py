@@ -16,7 +16,9 @@ import statistics
 import time
 from typing import Any
 
+import harness
 import pytest
+from playwright.sync_api import expect
 from support import normalise
 
 pytestmark = pytest.mark.browser
@@ -187,3 +189,31 @@ def test_a_long_reasoning_streams_in_pieces_and_reads_whole(app, fast_sim):
     shown = normalise(bubble.inner_text())
     assert normalise(record.reasoning[:200]) in shown
     assert normalise(record.reasoning[-200:]) in shown
+
+
+def test_a_big_table_streams_into_one_grid_that_grows_then_holds_every_row(app, sim, fast_sim):
+    """Past 1,000 rows a table is a grid; once its rows wait (past 40 KB) the grid stands in
+    the place of its streamed pieces and grows, and its end gives it the last rows: one grid,
+    no Markdown table left beside it."""
+    fast_sim.deltas_per_second = 120
+    before, sim.delta_chars = sim.delta_chars, 200  # read as it streams: set back once it is over
+    try:
+        _a_big_table_streams_into_one_grid(app, sim)
+    finally:
+        sim.delta_chars = before
+
+
+def _a_big_table_streams_into_one_grid(app, sim) -> None:
+    app.send("/shape table /long 475 a big table")  # about 95 KB: 2,000 rows
+    bubble = app.last_assistant()
+    grid = bubble.locator('[data-testid="stDataFrame"]')
+    grid.wait_for(timeout=30_000)
+    assert harness.script_state(app.page) == "running"  # before the table's end
+    app.wait_idle(60)
+    rows = sim.streams[-1].answer.count("\n| ")  # each data row; not the header nor "|---"
+    expect(grid).to_have_count(1)
+    cells = bubble.locator('[data-testid="stDataFrame"] [aria-rowcount]')
+    expect(cells).to_have_attribute("aria-rowcount", str(rows + 1), timeout=10_000)  # + header
+    assert bubble.locator('[data-testid="stMarkdown"] table').count() == 0  # none beside it
+    assert bubble.locator('[class*="st-key-cz-"]').count() == 0
+    app.assert_healthy()
