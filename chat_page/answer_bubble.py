@@ -184,6 +184,7 @@ class AnswerView:
         self._reasoning_cutter = PieceCutter(PIECE_BYTES)
         self._piece_end: Change | None = None  # the change that ended the open piece
         self._boxes = 0
+        self._previews = 0
 
     def stream(self, changes: Iterator[Change]) -> None:
         """Show ``changes`` as they come: each block of the answer is streamed through
@@ -218,8 +219,12 @@ class AnswerView:
                 shown = (box or slot).write_stream(self._piece(text, changes))
             end, text = self._piece_end, ""
             if isinstance(end, Preview):
-                # An element in place of the pieces' container (see apply's Replace).
-                show_markdown(slot, end.text, self.formulas, key=f"{id(self)}-{self._boxes}")
+                # Emptied first: a container put where the pieces' container was would keep
+                # the pieces beside the grid until the run ends (see apply's Replace).
+                slot.empty()
+                self._previews += 1
+                key = f"{id(self)}-{self._boxes}-p{self._previews}"
+                show_markdown(slot, end.text, self.formulas, key=key)
                 box, previewed = None, True
                 continue
             if isinstance(end, EndPiece):
@@ -380,6 +385,8 @@ def stream_answer(
         log_unexpected(error, config)
         turn.error = error
     finally:
+        if not finished:  # what arrived but waited for a frame is kept too
+            answer.stop()
         turn.keep(answer)
         turn.streaming = False
         if not finished:  # interrupted: Stop was pressed, or a new message arrived

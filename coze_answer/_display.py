@@ -452,7 +452,9 @@ def shown_blocks(blocks: tuple[str, ...], max_formulas: int = MAX_FORMULAS) -> t
             text = _rest_as_source(text[: cut[1]], block[cut[0] :].replace("\\$", "$"))
         caps = set(display.caps)
         elements: list[Element] = []
-        for part in _tables(text) if text.count("|") >= MAX_TABLE_ROWS else [text]:
+        # (A table's rows need no "|": every line up to a blank one or another block is one.)
+        big = text.count("|") >= MAX_TABLE_ROWS or text.count("\n") >= MAX_TABLE_ROWS
+        for part in _tables(text) if big and "|" in text else [text]:
             if isinstance(part, Grid):
                 caps.add(Cap.TABLE_AS_GRID)
                 elements.append(part)
@@ -544,7 +546,7 @@ def _tables(text: str) -> list[str | Grid]:
             index += 1
             continue
         end = index + 2
-        while end < len(lines) and "|" in lines[end] and lines[end].strip():
+        while end < len(lines) and not _ENDS_TABLE.match(lines[end].rstrip("\r\n")):
             end += 1
         rows = end - index - 2
         if rows > MAX_TABLE_ROWS or rows * columns > MAX_TABLE_CELLS:
@@ -558,6 +560,12 @@ def _tables(text: str) -> list[str | Grid]:
     return parts
 
 
+# What ends a table's rows (GFM: a blank line, or the start of another block: a quote, a
+# heading, a fence, HTML, a thematic break or a list item); any other line is a row, "|" or not.
+_ENDS_TABLE = re.compile(
+    r"[ \t]*$| {0,3}(?:>|#{1,6}(?:[ \t]|$)|```|~~~|<|(?:[-*_][ \t]*){3,}$"
+    r"|[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))"
+)
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 

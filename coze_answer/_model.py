@@ -48,7 +48,7 @@ from coze_stream import (
 )
 
 from ._blocks import BlockSplitter, needs_whole_render
-from ._display import MAX_TABLE_CELLS, MAX_TABLE_ROWS, Cap, DisplayGuard, shown
+from ._display import MAX_TABLE_CELLS, MAX_TABLE_ROWS, Cap, DisplayGuard, Grid, shown
 from ._guard import DEFAULT_IMAGE_HOSTS, MAX_FORMULAS, MarkdownGuard
 from ._pieces import PieceCutter, PieceKind
 
@@ -359,6 +359,12 @@ class AnswerStream:
             return []
         return [self._idle_status(now)]
 
+    def stop(self) -> None:
+        """The reader stopped the answer: everything that arrived is kept as shown
+        (:attr:`blocks`, :attr:`reasoning`), what still waited for a frame included; a page
+        draws the turn from them next."""
+        self.fail()
+
     def fail(self) -> list[Change]:
         """The stream failed: everything that arrived before the failure, to show at once
         (what the guard held back as a possible image included, as text)."""
@@ -428,8 +434,8 @@ class AnswerStream:
     def _flush(self, now: float) -> list[Change]:
         changes: list[Change] = []
         if self._pending_reasoning:
-            text = self._reasoning_guard.feed("".join(self._pending_reasoning))
-            self._pending_reasoning.clear()
+            text = self._frame_share(self._pending_reasoning)
+            text = self._reasoning_guard.feed(text)
             self.reasoning += text
             changes += self._reasoning_changes(text)
         if self._pending:
@@ -438,20 +444,27 @@ class AnswerStream:
                 if self._reasoning_started is not None:
                     self.thought_seconds = now - self._reasoning_started
                     changes.append(ThinkingDone(self.thought_seconds))
-            text = "".join(self._pending)
-            self._pending.clear()
+            text = self._frame_share(self._pending)
             if self._over and self._end_whole:
-                # The whole text replaces what was shown at once (see finish): what had to
-                # wait is not streamed first only to be replaced.
-                text = ""
-            elif not self._over and self._frame and len(text) > FRAME_CHARS:
-                self._pending.append(text[FRAME_CHARS:])
-                text = text[:FRAME_CHARS]
-            changes += self._show(text)
+                # Kept as shown, but not streamed first only to be replaced: the whole text
+                # replaces what was shown at once (see finish).
+                self._show(text)
+            else:
+                changes += self._show(text)
             if self._status is not None:  # text is news: a "still working" line is stale now
                 self._status = None
                 changes.append(Status(None))
         return changes
+
+    def _frame_share(self, pending: list[str]) -> str:
+        """What of ``pending`` this frame hands out (all once the answer is over); the rest
+        stays in it for the next frames."""
+        text = "".join(pending)
+        pending.clear()
+        if not self._over and self._frame and len(text) > FRAME_CHARS:
+            pending.append(text[FRAME_CHARS:])
+            text = text[:FRAME_CHARS]
+        return text
 
     def _flush_guards(self) -> list[Change]:
         changes: list[Change] = []
@@ -537,12 +550,18 @@ class AnswerStream:
         return changes
 
     def _preview(self) -> list[Change]:
-        """A withheld table's block so far, when it grew by half since it was last shown."""
+        """A withheld table's block so far, its whole rows, when it grew by half since it was
+        last shown and a page shows it as a grid (else it waits for its end, as it was)."""
         block = self.blocks[-1]
-        if len(block) * 2 < self._previewed * 3:
+        rows = block[: block.rfind("\n") + 1]
+        if len(rows) * 2 < self._previewed * 3 or not rows:
             return []
-        self._previewed = len(block)
-        return [Preview(block)]
+        self._previewed = len(rows)
+        if not any(
+            isinstance(element, Grid) for element in shown(rows, self._max_formulas).elements
+        ):
+            return []
+        return [Preview(rows)]
 
     def _joins_next_block(self) -> bool:
         """Does the next block go on in the open block's element? Past ``MANY_BLOCKS`` blocks,

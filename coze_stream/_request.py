@@ -91,7 +91,9 @@ def timeout(config: CozeConfig) -> httpx.Timeout:
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """The trusted certificates, read once: httpx reads its CA bundle anew for each client it
-    makes (20 to 30 ms of CPU), and every chat, cancel or upload makes one."""
+    makes (20 to 30 ms of CPU), and every chat, cancel or upload makes one. Shared by the
+    clients of every thread, as one pooled client's connections share theirs (httpcore sets
+    the same ALPN protocols on it for each connection)."""
     return httpx.create_ssl_context()
 
 

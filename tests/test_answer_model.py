@@ -271,6 +271,39 @@ def test_a_failure_shows_everything_that_came_even_in_a_flood(clock):
     assert answer.shown == flood and answer.done
 
 
+def test_a_stop_mid_flood_keeps_all_that_arrived(clock):
+    flood = "word " * 20_000
+    answer = AnswerStream(clock=clock, end_whole=True)
+    answer.update([ReasoningDelta("why " * 3000, "m1"), delta(flood)])
+    clock.advance(FRAME_SECONDS)
+    answer.update([])
+    assert len(answer.shown) < len(flood)  # most of it still waits for its frames
+    answer.stop()
+    assert answer.shown == flood and answer.reasoning == "why " * 3000
+
+
+def test_text_that_waited_when_the_answer_ended_is_kept_before_it_is_drawn_whole(clock):
+    answer = AnswerStream(clock=clock, end_whole=True)
+    answer.update([delta("a")])
+    clock.advance(0.001)
+    changes = answer.update([ReasoningDelta("r", "m1"), delta("b" * 5000), ChatCompleted(None)])
+    assert not texts(changes)  # not streamed: the whole answer is drawn at once next
+    assert answer.shown == "a" + "b" * 5000  # but kept, should the run stop before that
+
+
+def test_a_reasoning_flood_goes_out_a_frame_s_share_at_a_time(clock):
+    answer = AnswerStream(clock=clock)
+    thought = "".join(f"step {n}. " for n in range(3000))
+    shares = [answer.update([ReasoningDelta(thought, "m1")])]
+    while sum(len(c.text) for cs in shares for c in cs if isinstance(c, AppendReasoning)) < len(
+        thought
+    ):
+        clock.advance(FRAME_SECONDS)
+        shares.append(answer.update([]))
+    sizes = [sum(len(c.text) for c in cs if isinstance(c, AppendReasoning)) for cs in shares]
+    assert max(sizes) <= FRAME_CHARS and answer.reasoning == thought
+
+
 def test_an_answer_without_text_says_so(clock):
     answer = AnswerStream(clock=clock)
     answer.update([ChatStarted("c", "k"), ChatCompleted(None)])

@@ -409,6 +409,7 @@ def test_a_big_table_shows_as_a_growing_grid_while_its_rows_wait():
     assert STREAMED_TABLE_CHARS <= sizes[0] <= STREAMED_TABLE_CHARS + 3000
     assert all(later >= earlier * 1.5 for earlier, later in itertools.pairwise(sizes))
     assert len(sizes) >= 3
+    assert all(changes[i].text.endswith("\n") for i in previews)  # whole rows only
     for i in previews:  # the block so far, whole rows: a grid, every row of it
         [grid] = shown(changes[i].text).elements
         assert isinstance(grid, Grid) and len(grid.rows) >= (len(changes[i].text) - 60) // 33
@@ -416,6 +417,22 @@ def test_a_big_table_shows_as_a_growing_grid_while_its_rows_wait():
     end = next(i for i, c in enumerate(changes) if isinstance(c, EndBlock) and c.whole)
     assert not any(isinstance(c, AppendText | EndPiece) for c in changes[previews[0] : end])
     assert table(rows) in changes[end].whole
+
+
+def test_a_row_without_a_pipe_is_a_row_of_the_grid_as_markdown_reads_it():
+    """GFM ends a table's rows at a blank line or another block, not at a line without "|":
+    such a line is a row (one cell). Ended there, a big table would stay Markdown."""
+    rows = STREAMED_TABLE_CHARS // len("| r1000c0 | r1000c1 | r1000c2 |\n") * 2
+    lines = table(rows).split("\n")
+    text = "\n".join([*lines[:3], "a row without a pipe", *lines[3:]]) + "\n> after\n"
+    [grid, after] = shown(text).elements
+    assert isinstance(grid, Grid) and len(grid.rows) == rows + 1
+    assert grid.rows[1] == ("a row without a pipe", "", "")
+    assert isinstance(after, Markdown) and after.text.strip() == "> after"
+    few = "| a | b |\n|---|---|\n" + "just words\n" * (MAX_TABLE_ROWS + 1)  # one "|" a row
+    assert isinstance(shown(few).elements[0], Grid)
+    changes = streamed_changes(text, size=3000)
+    assert any(isinstance(c, Preview) for c in changes)
 
 
 def test_past_many_blocks_short_ones_share_an_element():

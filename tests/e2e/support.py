@@ -73,6 +73,7 @@ class AppPage:
         last = None
         while time.monotonic() < deadline:
             box = locator.bounding_box()
+            assert box is not None, f"{locator} is not on the page"
             centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             if centre == last:
                 return centre
