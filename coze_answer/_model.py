@@ -80,9 +80,10 @@ FRAME_SECONDS = 0.04
 """Text arriving within this long of the last update is sent with the next one."""
 FRAME_CHARS = 4000
 """Characters of answer text (and of reasoning) a frame hands out at most; more that arrived
-waits for the next frames. A browser renders a frame's Markdown in one go on its main thread: a bot's reply that
-comes whole or in a flood (hundreds of KB in a second) would block it for seconds at a time.
-100,000 characters a second is hundreds of times what a model streams, so only floods wait."""
+waits for the next frames. A browser renders a frame's Markdown in one go on its main thread:
+a bot's reply that comes whole or in a flood (hundreds of KB in a second) would block it for
+seconds at a time. 100,000 characters a second is hundreds of times what a model streams, so
+only floods wait."""
 STILL_ANSWERING_AFTER = 2.0
 """A pause in the middle of an answer is reported only once it is this long."""
 
