@@ -399,7 +399,8 @@ class AnswerStream:
             self.blocks = [final]
             changes.append(Replace(final))
         else:
-            if rest and not self._end_whole:  # Coze's text goes on where the deltas stopped
+            # Coze's text goes on where the deltas stopped (a flood's rest: see _flush).
+            if rest and not (self._end_whole and len(rest) > FRAME_CHARS):
                 changes += self._show(rest, already_guarded=True)
             if self._end_whole and final.strip():
                 self.blocks = [final]
@@ -446,9 +447,10 @@ class AnswerStream:
                     self.thought_seconds = now - self._reasoning_started
                     changes.append(ThinkingDone(self.thought_seconds))
             text = self._frame_share(self._pending)
-            if self._over and self._end_whole:
-                # Kept as shown, but not streamed first only to be replaced: the whole text
-                # replaces what was shown at once (see finish).
+            if self._over and self._end_whole and len(text) > FRAME_CHARS:
+                # A flood's rest: kept as shown, but not streamed first only to be replaced (the
+                # whole text replaces what was shown at once, see finish). A frame's share
+                # streams as ever: its words show before the whole is drawn again.
                 self._show(text)
             else:
                 changes += self._show(text)

@@ -291,6 +291,14 @@ def test_text_that_waited_when_the_answer_ended_is_kept_before_it_is_drawn_whole
     assert answer.shown == "a" + "b" * 5000  # but kept, should the run stop before that
 
 
+def test_the_last_words_stream_before_the_answer_is_drawn_whole(clock):
+    answer = AnswerStream(clock=clock, end_whole=True)
+    answer.update([delta("Hello")])
+    clock.advance(0.001)
+    assert answer.update([delta(" world"), ChatCompleted(None)]) == [AppendText(" world")]
+    assert answer.finish() == [Replace("Hello world")]
+
+
 def test_a_reasoning_flood_goes_out_a_frame_s_share_at_a_time(clock):
     answer = AnswerStream(clock=clock)
     thought = "".join(f"step {n}. " for n in range(3000))
