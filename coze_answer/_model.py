@@ -74,8 +74,10 @@ STREAMED_TABLE_CHARS = 40_000
 """A table that will be a grid streams this far; the rest of it shows once it is complete."""
 MANY_BLOCKS = 100
 """Blocks an answer shows as elements of their own; later short ones are joined."""
-JOINED_BLOCK_CHARS = 8000
-"""Short blocks past ``MANY_BLOCKS`` are joined into elements of about this many characters."""
+JOINED_BLOCK_CHARS = 500
+"""Short blocks past ``MANY_BLOCKS`` are joined into elements of about this many characters.
+The open one is sent again with each frame: at 8,000 an answer of many short sections cost 95x
+its bytes on the websocket (bench/ui.py --deltas-sweep mixed), at 500 13x."""
 FRAME_SECONDS = 0.04
 """Text arriving within this long of the last update is sent with the next one."""
 FRAME_CHARS = 4000
