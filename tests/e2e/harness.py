@@ -238,10 +238,21 @@ def script_state(page: Any) -> str | None:
     return page.get_attribute(APP_SELECTOR, "data-test-script-state")
 
 
-def send_message(page: Any, text: str, *, press_enter: bool = True) -> None:
-    """Type ``text`` into the chat input and send it (Enter, or the submit button)."""
+def send_message(
+    page: Any, text: str, *, press_enter: bool = True, once_sendable: bool = False
+) -> None:
+    """Type ``text`` into the chat input and send it (Enter, or the submit button).
+
+    ``once_sendable`` waits for the box's send button to be enabled first: Streamlit's box
+    ignores Enter while a picked file is still uploading."""
     box = page.locator('[data-testid="stChatInputTextArea"]')
     box.fill(text)
+    if once_sendable:
+        from playwright.sync_api import expect
+
+        expect(page.locator('[data-testid="stChatInputSubmitButton"]')).to_be_enabled(
+            timeout=30_000
+        )
     if press_enter:
         box.press("Enter")
     else:

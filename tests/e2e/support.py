@@ -46,15 +46,15 @@ class AppPage:
     def last_assistant(self) -> Any:
         return self.page.locator(f"{BUBBLE}:has([data-testid='stChatMessageAvatarAssistant'])").last
 
-    def send(self, text: str) -> None:
+    def send(self, text: str, *, once_sendable: bool = False) -> None:
         """Send ``text`` and wait until its two bubbles exist (the run has started)."""
         before = self.bubbles.count()
-        harness.send_message(self.page, text)
+        harness.send_message(self.page, text, once_sendable=once_sendable)
         expect(self.bubbles).to_have_count(before + 2, timeout=15_000)
 
-    def ask(self, text: str, timeout: float = 60.0) -> Any:
+    def ask(self, text: str, timeout: float = 60.0, *, once_sendable: bool = False) -> Any:
         """Send ``text``, wait for the run to finish, return the assistant bubble."""
-        self.send(text)
+        self.send(text, once_sendable=once_sendable)
         self.wait_idle(timeout)
         return self.last_assistant()
 

@@ -119,7 +119,7 @@ def test_a_file_picked_in_the_box_reaches_the_bot_and_shows_in_the_bubble(
     # The box lists both files before anything is sent.
     expect(app.page.locator(BOX)).to_contain_text("chart.png")
     expect(app.page.locator(BOX)).to_contain_text("notes.csv")
-    answer = app.ask("what did I send?")
+    answer = app.ask("what did I send?", once_sendable=True)
     question = app.bubbles.nth(app.bubbles.count() - 2)
     expect(question).to_contain_text("what did I send?")
     expect(question).to_contain_text("chart.png")
