@@ -448,6 +448,12 @@ class AnswerStream:
                 if self._reasoning_started is not None:
                     self.thought_seconds = now - self._reasoning_started
                     changes.append(ThinkingDone(self.thought_seconds))
+            if self._status is not None:
+                # Text is news: a "still working" line is stale now. It goes before the text,
+                # as the browser may draw each element's update on its own: the line is never
+                # seen beside text that came after the pause.
+                self._status = None
+                changes.append(Status(None))
             text = self._frame_share(self._pending)
             if self._over and self._end_whole and len(text) > FRAME_CHARS:
                 # A flood's rest: kept as shown, but not streamed first only to be replaced (the
@@ -456,9 +462,6 @@ class AnswerStream:
                 self._show(text)
             else:
                 changes += self._show(text)
-            if self._status is not None:  # text is news: a "still working" line is stale now
-                self._status = None
-                changes.append(Status(None))
         return changes
 
     def _frame_share(self, pending: list[str]) -> str:

@@ -191,13 +191,26 @@ def test_status_while_waiting_is_the_heartbeat_and_never_goes_stale(clock):
     clock.advance(3.0)
     assert answer.update([]) == [Status(StatusKind.WORKING, 3.0)]
     assert answer.next_wait(HEARTBEAT) == HEARTBEAT
-    assert answer.update([delta("Hi")]) == [AppendText("Hi"), Status(None)]
+    assert answer.update([delta("Hi")]) == [Status(None), AppendText("Hi")]
     clock.advance(1.0)
     assert answer.update([]) == [Status(None, 1.0)]  # a short pause is not worth a line
     clock.advance(3.0)
     assert answer.update([]) == [Status(StatusKind.STILL_ANSWERING, 4.0)]
-    # Text resumes after the stall: the "still answering" line goes with it.
-    assert answer.update([delta(" again")]) == [AppendText(" again"), Status(None)]
+    # Text resumes after the stall: the "still answering" line goes with it, first (the
+    # browser may draw each change on its own, so the line never shows beside the new text).
+    assert answer.update([delta(" again")]) == [Status(None), AppendText(" again")]
+
+
+def test_the_line_goes_before_any_of_a_frame_of_many_blocks_after_a_stall(clock):
+    answer = AnswerStream(clock=clock)
+    answer.update([delta("First words.")])
+    clock.advance(5.0)
+    assert answer.update([]) == [Status(StatusKind.STILL_ANSWERING, 5.0)]
+    changes = answer.update([delta("\n\n# A heading\n\nA paragraph.\n\n- a\n- b\n\nMore.")])
+    texts = [n for n, change in enumerate(changes) if isinstance(change, AppendText)]
+    assert len(texts) >= 3, changes  # the frame spans several blocks
+    assert changes.index(Status(None)) < texts[0]
+    assert changes.count(Status(None)) == 1
 
 
 def test_the_answer_is_over_at_chat_completed_and_pending_text_goes_out_at_once(clock):

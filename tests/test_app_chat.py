@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 from coze_answer import words
 from tests.helpers import APP, CJK, bubble_text, notes, send, start, trouble
 
+EN = words("en")
+
 DELTAS_PER_SECOND = 2000  # the simulator's rate (see conftest.py's sim)
 
 pytestmark = pytest.mark.timeout(60)
@@ -168,10 +170,10 @@ def test_the_demo_link_opens_demo_mode_and_the_link_follows_the_switch(monkeypat
     at.query_params["demo"] = "1"
     at.run()
     assert at.session_state.demo and not at.chat_input[0].disabled
-    [demo] = [t for t in at.sidebar.toggle if t.key == "demo"]
+    [demo] = [t for t in at.sidebar.toggle if t.label == EN.demo_toggle]
     demo.set_value(False).run()
     assert "demo" not in at.query_params
-    [demo] = [t for t in at.sidebar.toggle if t.key == "demo"]
+    [demo] = [t for t in at.sidebar.toggle if t.label == EN.demo_toggle]
     demo.set_value(True).run()
     assert at.query_params["demo"] == "1"
 

@@ -152,12 +152,40 @@ def test_with_a_live_bot_demo_mode_is_off_unless_the_owner_offers_it(monkeypatch
     at.query_params["demo"] = "1"
     start(monkeypatch, sim)  # the environment, with a live bot
     at.run()
-    assert not at.session_state.demo and "demo" not in [t.key for t in at.sidebar.toggle]
+    assert not at.session_state.demo and EN.demo_toggle not in [t.label for t in at.sidebar.toggle]
     at = start(monkeypatch, sim, COZE_DEMO="on")
     assert not at.session_state.demo  # offered, not started
-    [demo] = [t for t in at.sidebar.toggle if t.key == "demo"]
+    [demo] = [t for t in at.sidebar.toggle if t.label == EN.demo_toggle]
     demo.set_value(True).run()
     assert at.session_state.demo
+
+
+def test_a_rerun_the_browser_sent_before_it_saw_demo_mode_does_not_undo_it(monkeypatch):
+    """The browser sends every widget's value with each rerun. On a page just opened, the
+    stored chat's report can start a rerun right after a click on Try demo mode: it cuts the
+    click's run short after its callback turned demo mode on, before the switch was drawn, and
+    it still has the switch off. It must not turn demo mode off again."""
+    for name in ("COZE_PAT", "COZE_BOT_ID", "COZE_API_BASE_URL", "COZE_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    before_the_click = at._tree.get_widget_states()  # what the browser still has
+    at.session_state["demo"] = True  # what the click's callback did in the run cut short
+    at._run(before_the_click)
+    assert at.session_state.demo and not at.chat_input[0].disabled
+    [switch] = [t for t in at.sidebar.toggle if t.label == EN.demo_toggle]
+    assert switch.value
+    # The switch still works both ways after it, and so does the button.
+    switch.set_value(False).run()
+    assert not at.session_state.demo and at.chat_input[0].disabled
+    [switch] = [t for t in at.sidebar.toggle if t.label == EN.demo_toggle]
+    switch.set_value(True).run()
+    assert at.session_state.demo and not at.chat_input[0].disabled
+    [switch] = [t for t in at.sidebar.toggle if t.label == EN.demo_toggle]
+    switch.set_value(False).run()
+    [try_demo] = [b for b in at.button if b.label == EN.try_demo]
+    try_demo.click().run()
+    assert at.session_state.demo and not at.chat_input[0].disabled
 
 
 @pytest.mark.parametrize(

@@ -217,13 +217,14 @@ def test_still_answering_goes_when_the_text_resumes(open_in, guide_server) -> No
         f"answer over at {log[-1][0]:.2f} s"
     )
     assert gone_at is not None, "the line is still there after the answer"
-    # The line goes in the same update as the first text after the stall (the model clears it
-    # with that text), so it is never seen beside text that grew again after that: judged by
-    # the order of what the page showed, not by the machine's speed.
+    # The line goes in the frame of the first text after the stall, before that text (the
+    # browser may draw each element's update on its own), so it is never seen beside text that
+    # came after the pause: judged by the order of what the page showed, not by the machine's
+    # speed.
     grown_while_still = sorted(
         {chars for _, still, chars in log[shown[0] :] if still and chars > stalled_chars}
     )
-    assert len(grown_while_still) <= 1, (
+    assert not grown_while_still, (
         f"{STILL_ANSWERING!r} stayed while the text grew to {grown_while_still}"
     )
     expect(bubble).not_to_contain_text(STILL_ANSWERING)
