@@ -87,7 +87,19 @@ def sidebar(
         else:
             st.markdown(f"**{said.not_connected}**")
         if settings.demo_allowed:  # COZE_DEMO=off hides it on a live deployment
-            st.toggle(said.demo_toggle, key="demo", help=said.demo_help)
+            # Demo mode is the session's own state, which the page changes too (Try demo mode,
+            # a restored chat), and the switch's key names the mode it shows. A rerun the
+            # browser sent before it saw a change carries the old switch's value, which is then
+            # no widget's: a switch keyed "demo" would set the mode back to it.
+            demo = bool(st.session_state.demo)
+            st.toggle(
+                said.demo_toggle,
+                value=demo,
+                key=f"demo-{'on' if demo else 'off'}",
+                help=said.demo_help,
+                on_change=_set_demo,
+                args=(not demo,),
+            )
         if settings.memory is not None:  # COZE_CONTEXT=off: the owner chose no memory
             st.session_state.setdefault("memory", True)
             help_text = said.memory_help_text(*settings.memory)
@@ -144,7 +156,13 @@ def introduction(
     if config is None:
         st.info(said.setup_guide, icon=":material/key:")
         if settings.demo_allowed:
-            st.button(said.try_demo, type="primary", icon=":material/science:", on_click=_use_demo)
+            st.button(
+                said.try_demo,
+                type="primary",
+                icon=":material/science:",
+                on_click=_set_demo,
+                args=(True,),
+            )
     elif settings.memory is not None and st.session_state.get("memory", True):
         st.caption(said.memory_on_caption)
     else:
@@ -159,8 +177,8 @@ def box_placeholder(said: Words, config: CozeConfig | None, settings: PageSettin
     return said.placeholder_unset_demo if settings.demo_allowed else said.placeholder_unset
 
 
-def _use_demo() -> None:
-    st.session_state.demo = True
+def _set_demo(on: bool) -> None:
+    st.session_state.demo = on
 
 
 def hold_back() -> None:
