@@ -298,6 +298,12 @@ class WebSocketRecorder:
         with self._lock:
             return [frame for frame in self.frames if frame.at >= since]
 
+    def binary(self, *, sent: bool = False) -> list[bytes]:
+        """The binary frames (Streamlit's protobuf messages) received, or ``sent``."""
+        with self._lock:
+            frames = list(self.sent if sent else self.frames)
+        return [frame.payload for frame in frames if isinstance(frame.payload, bytes)]
+
     def contains(self, needle: str) -> bool:
         """Whether ``needle`` appears in any frame, received or sent (UTF-8)."""
         raw = needle.encode()

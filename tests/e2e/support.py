@@ -15,6 +15,9 @@ CANARY = "pat_CANARY" + "e2e0Tok3nQx7Zr9Lm2Vb8Nc4Hd6Jf1Kg5Ps0Wt3Yu7Ai9Oe2Rl4Mn6B
 BOT_ID = "7379462189365198898"
 BUBBLE = '[data-testid="stChatMessage"]'
 SCROLLER = '[data-testid="stAppScrollToBottomContainer"]'
+# In the frames the page receives: the store component's data once the page took the browser's
+# report (the report's nonce answered), or when the page keeps no chats.
+_REPORT_TAKEN_OR_KEEP_OFF = re.compile(rb'"ready":\s*"[0-9a-z]+"|\{"keep":\s*false,')
 
 
 @dataclass
@@ -29,7 +32,21 @@ class AppPage:
     def open(self) -> AppPage:
         self.page.goto(self.url)
         self.wait_idle()
+        self.wait_reported()
         return self
+
+    def wait_reported(self, timeout: float = 30.0) -> None:
+        """Wait until the page has taken the stored chat's report (a page that keeps chats).
+
+        On a page just opened, the store's component reports this tab's chat, and that starts a
+        run. A click sent at the same moment can be lost in Streamlit: a run cut short by the
+        next rerun before its callbacks ran does not pass its button's trigger on. A person's
+        first click comes later than the report; a test's would not."""
+        deadline = time.monotonic() + timeout
+        while not any(_REPORT_TAKEN_OR_KEEP_OFF.search(frame) for frame in self.ws.binary()):
+            assert time.monotonic() < deadline, "the page never took the stored chat's report"
+            self.page.wait_for_timeout(50)  # Playwright records frames only while it is called
+        self.wait_idle(max(1.0, deadline - time.monotonic()))
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         harness.wait_for_app_idle(self.page, timeout)
