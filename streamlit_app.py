@@ -31,7 +31,12 @@ from chat_page.controls import (
     sidebar,
 )
 from chat_page.conversation import answer, remembered, show_history
-from chat_page.keep import keep_in_browser, park_until_browser_reports, take_from_browser
+from chat_page.keep import (
+    answer_the_queued,
+    keep_in_browser,
+    park_until_browser_reports,
+    take_from_browser,
+)
 from chat_page.settings import choose_demo, connect, fair_share, page_language, read_settings
 from chat_page.well_formed import keep_typing_well_formed
 from coze_answer import Turn, words
@@ -101,6 +106,7 @@ def main() -> None:
     else:
         download_buttons(downloads, history, said)
     keep_in_browser(kept, history, said, settings)
+    answer_the_queued()  # a question sent while an earlier one waited for the browser
 
 
 def run_page() -> None:

@@ -60,6 +60,7 @@ __all__ = [
     "KEY",
     "STORE_CHARS",
     "STORE_CHATS",
+    "answer_the_queued",
     "keep_in_browser",
     "park_until_browser_reports",
     "take_from_browser",
@@ -73,6 +74,7 @@ STORE_CHATS: Final = 50
 STORE_CHARS: Final = MAX_STORED_CHARS
 _INBOX = "keep_inbox"
 _PARKED = "keep_parked"
+_QUEUED = "keep_queued"  # the parked question waits behind one answered, not for the report
 
 _HTML: Final = """
 <div class="cz-keep"><p class="head"></p><ul></ul><p class="empty"></p>
@@ -477,15 +479,29 @@ def park_until_browser_reports(question: Message | None, settings: PageSettings)
     in the browser, not yet in this session. The question is parked for one run: the component
     drawn at this run's end reports the stored chat, and the run that report starts restores it
     and answers the question with it as memory. Parked once per session, so a browser that never
-    reports still gets its answer on its next run (a new question then goes first, as a message
-    sent while an answer streams does)."""
+    reports still gets its answer on its next run: the parked question, and a new one after it."""
     parked = st.session_state.pop(_PARKED, None)
+    parked = parked if isinstance(parked, Message) else None
+    st.session_state.pop(_QUEUED, None)
     keep = _state()
     unseen = not keep["drawn"] or keep.get("first_run")  # no report can have come yet
     if settings.keep_chats and question and unseen and keep["ready"] is None:
         st.session_state[_PARKED] = question
         return None
-    return question or (parked if isinstance(parked, Message) else None)
+    if parked is not None and question is not None:
+        # A second question before the report: the first was asked first and goes first; the
+        # second waits for the next run (see answer_the_queued), so neither is lost.
+        st.session_state[_PARKED] = question
+        st.session_state[_QUEUED] = True
+        return parked
+    return question or parked
+
+
+def answer_the_queued() -> None:
+    """At the end of a run that answered a parked question while another waited behind it:
+    start the run that answers that other one."""
+    if st.session_state.get(_QUEUED) and isinstance(st.session_state.get(_PARKED), Message):
+        st.rerun()
 
 
 def keep_in_browser(

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from chat_page.conversation import FOLD_STEP, SHOWN_TURNS
 from coze_answer import KEEP_VERSION, turn_record
-from tests.helpers import all_text, bubble_text, send, start
+from tests.helpers import APP, all_text, bubble_text, send, start
 
 DELTAS_PER_SECOND = 4000
 
@@ -228,3 +228,26 @@ def test_after_a_restart_the_stored_chat_and_the_new_sessions_turns_are_merged(m
     from_browser(live, ("found", {"nonce": "b", "raw": demo_store}))
     assert [t.content for t in live.session_state.history if t.role == "user"] == ["live turn"]
     assert live.session_state.demo is False
+
+
+def test_questions_sent_before_the_browser_reports_are_answered_in_turn(monkeypatch, sim):
+    """After a restart, a page's first message reaches a new session, which parks it until the
+    browser reports the tab's chat. A second message before that report is not lost: the first
+    is answered, then the second."""
+    start(monkeypatch, sim)  # the environment
+    restarted = AppTest.from_file(APP, default_timeout=30)
+    restarted.session_state["asked"] = "one"  # the session's first run brings a question
+    restarted.run()
+    assert restarted.session_state.history == []  # parked: no report yet
+    send(restarted, "two")  # sent before the report came
+    turns = restarted.session_state.history
+    assert [t.content for t in turns if t.role == "user"] == ["one", "two"]
+    assert [t.question for t in turns if t.role == "assistant"] == ["one", "two"]
+    assert all(t.total_seconds is not None for t in turns if t.role == "assistant")
+    assert 'You asked: "two"' in bubble_text(restarted.chat_message[-1])
+    # The report that comes after changes nothing, and no question waits any more.
+    from_browser(restarted, ("found", {"nonce": "a", "raw": None}))
+    assert [t.content for t in restarted.session_state.history if t.role == "user"] == [
+        "one",
+        "two",
+    ]
