@@ -106,7 +106,7 @@ def main() -> None:
     else:
         download_buttons(downloads, history, said)
     keep_in_browser(kept, history, said, settings)
-    answer_the_queued()  # a question sent while an earlier one waited for the browser
+    answer_the_queued(answered=bool(question) and config is not None)  # one waited behind it
 
 
 def run_page() -> None:

@@ -74,7 +74,6 @@ STORE_CHATS: Final = 50
 STORE_CHARS: Final = MAX_STORED_CHARS
 _INBOX = "keep_inbox"
 _PARKED = "keep_parked"
-_QUEUED = "keep_queued"  # the parked question waits behind one answered, not for the report
 
 _HTML: Final = """
 <div class="cz-keep"><p class="head"></p><ul></ul><p class="empty"></p>
@@ -482,7 +481,6 @@ def park_until_browser_reports(question: Message | None, settings: PageSettings)
     reports still gets its answer on its next run: the parked question, and a new one after it."""
     parked = st.session_state.pop(_PARKED, None)
     parked = parked if isinstance(parked, Message) else None
-    st.session_state.pop(_QUEUED, None)
     keep = _state()
     unseen = not keep["drawn"] or keep.get("first_run")  # no report can have come yet
     if settings.keep_chats and question and unseen and keep["ready"] is None:
@@ -492,15 +490,15 @@ def park_until_browser_reports(question: Message | None, settings: PageSettings)
         # A second question before the report: the first was asked first and goes first; the
         # second waits for the next run (see answer_the_queued), so neither is lost.
         st.session_state[_PARKED] = question
-        st.session_state[_QUEUED] = True
         return parked
     return question or parked
 
 
-def answer_the_queued() -> None:
-    """At the end of a run that answered a parked question while another waited behind it:
-    start the run that answers that other one."""
-    if st.session_state.get(_QUEUED) and isinstance(st.session_state.get(_PARKED), Message):
+def answer_the_queued(answered: bool) -> None:
+    """At the end of a run that ``answered`` a question: when another is parked, it waited
+    behind that one (not for the browser's report, which parks it in a run that answers
+    nothing), and the run that answers it starts now."""
+    if answered and isinstance(st.session_state.get(_PARKED), Message):
         st.rerun()
 
 
