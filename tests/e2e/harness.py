@@ -298,10 +298,10 @@ class WebSocketRecorder:
         with self._lock:
             return [frame for frame in self.frames if frame.at >= since]
 
-    def binary(self, *, sent: bool = False) -> list[bytes]:
-        """The binary frames (Streamlit's protobuf messages) received, or ``sent``."""
+    def binary(self) -> list[bytes]:
+        """The binary frames received (Streamlit's protobuf messages)."""
         with self._lock:
-            frames = list(self.sent if sent else self.frames)
+            frames = list(self.frames)
         return [frame.payload for frame in frames if isinstance(frame.payload, bytes)]
 
     def contains(self, needle: str) -> bool:
